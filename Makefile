@@ -1,0 +1,71 @@
+# Convenience wrapper around CMake. CI runs `make test` then `make sanitize`.
+#
+#   make deps       install missing Debian packages (scripts/deps.sh)
+#   make build      configure + build ./build (RelWithDebInfo, -Werror)
+#   make demo       build, then run $(DEMO) (needs root)
+#   make test       build, then every ctest suite except fuzz (runtime needs root)
+#   make sanitize   clang ASan+UBSan build in ./build-asan, libFuzzer target;
+#                   runs the unit, golden, cli and fuzz suites
+#   make bench      bench/run.sh
+#   make format     clang-format the C sources in place
+#   make clean
+#
+# Variables: BUILD, ASAN_BUILD, BUILD_TYPE, WERROR, JOBS, FUZZ_SECONDS, CTEST_ARGS, DEMO.
+
+SHELL := /bin/bash
+
+BUILD        ?= build
+ASAN_BUILD   ?= build-asan
+BUILD_TYPE   ?= RelWithDebInfo
+WERROR       ?= ON
+JOBS         ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+CTEST_ARGS   ?=
+SAN_CC       ?= clang
+SAN_CXX      ?= clang++
+
+DEMO ?= ./$(BUILD)/trace -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); } interval:s:5 { exit(); }'
+
+export ASAN_OPTIONS  ?= detect_leaks=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+
+.PHONY: all deps configure build demo test sanitize sanitize-build bench format clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DWERROR=$(WERROR)
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	$(DEMO)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -LE fuzz $(CTEST_ARGS)
+
+# -O1: fast enough to fuzz, asserts kept (Debug leaves NDEBUG undefined).
+sanitize-build: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
+		-DCMAKE_C_COMPILER=$(SAN_CC) -DCMAKE_CXX_COMPILER=$(SAN_CXX) \
+		-DSANITIZE=ON -DFUZZ=ON -DWERROR=$(WERROR) -DFUZZ_SECONDS=$(FUZZ_SECONDS)
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+sanitize: sanitize-build
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -L 'unit|golden|cli|fuzz' $(CTEST_ARGS)
+
+bench: build
+	@if [ -x bench/run.sh ]; then bench/run.sh ./$(BUILD)/trace; \
+	elif [ -f bench/run.sh ]; then bash bench/run.sh ./$(BUILD)/trace; \
+	else echo "bench/run.sh is not there yet"; fi
+
+format:
+	@files=$$(git ls-files '*.c' '*.h'); \
+	if [ -n "$$files" ]; then clang-format -i $$files; fi
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

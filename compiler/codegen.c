@@ -1,0 +1,616 @@
+/* codegen.c: AST -> LLVM IR, one function per node kind.
+ *
+ * In: a program sema accepted (every node typed). Out: one BPF program
+ * function per probe group in g->mod, and the printf/print/record tables in
+ * the program description. Module set-up, maps and emission are in
+ * object.c; BPF idioms in bpf_ir.c; builtins and functions in stdlib/.
+ * Codegen never reports errors: whatever sema accepted must lower.
+ */
+#include <linux/bpf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/codegen.h"
+#include "stdlib/stdlib.h"
+
+void cg_set_loc(struct cg *g, struct node *n)
+{
+	if (!g->di_sp || !n)
+		return;
+	uint32_t line, col;
+	src_line_col(g->src, n->span.begin, &line, &col);
+	LLVMMetadataRef loc = LLVMDIBuilderCreateDebugLocation(g->ctx, line, col, g->di_sp, NULL);
+	LLVMSetCurrentDebugLocation2(g->b, loc);
+}
+
+LLVMValueRef cg_bool(struct cg *g, LLVMValueRef v)
+{
+	return LLVMBuildICmp(g->b, LLVMIntNE, v, cg_const(g, 0), "");
+}
+
+static LLVMValueRef from_bool(struct cg *g, LLVMValueRef i1)
+{
+	return LLVMBuildZExt(g->b, i1, g->i64, "");
+}
+
+/* Normalizes an i64 to an integer type's width and signedness. */
+static LLVMValueRef narrow(struct cg *g, LLVMValueRef v, const struct type *t)
+{
+	if (t->kind != TY_INT || t->size >= 8)
+		return v;
+	LLVMTypeRef nt = LLVMIntTypeInContext(g->ctx, t->size * 8);
+	LLVMValueRef tr = LLVMBuildTrunc(g->b, v, nt, "");
+	return t->is_signed ? LLVMBuildSExt(g->b, tr, g->i64, "") : LLVMBuildZExt(g->b, tr, g->i64, "");
+}
+
+/* Writes a value of type `from` into dst in the storage form of `to`;
+ * aggregates are zero-filled first, so padding and the bytes after a
+ * string's NUL are zeros (rule 1). */
+void cg_store_as(struct cg *g, struct node *n, LLVMValueRef v, struct type *from,
+		 struct type *to, LLVMValueRef dst)
+{
+	if (!type_is_aggregate(to)) {
+		cg_store_int(g, dst, v, to->size >= 8 ? 8 : to->size);
+		return;
+	}
+	if (to->kind == TY_TUPLE && from->kind == TY_TUPLE && !type_equal(from, to)) {
+		cg_zero(g, dst, to->size);
+		for (uint32_t i = 0; i < to->nfields; i++) {
+			struct type_field *ff = &from->fields[i], *tf = &to->fields[i];
+			LLVMValueRef src = cg_gep(g, v, ff->offset);
+			LLVMValueRef fv = type_is_aggregate(ff->type)
+						  ? src
+						  : cg_load_int(g, src, ff->type->size, ff->type->is_signed);
+			cg_store_as(g, n, fv, ff->type, tf->type, cg_gep(g, dst, tf->offset));
+		}
+		return;
+	}
+	uint32_t n_copy = from->size < to->size ? from->size : to->size;
+	if (n_copy < to->size)
+		cg_zero(g, dst, to->size);
+	if (v != dst)
+		cg_copy(g, dst, v, n_copy);
+}
+
+/* ---- expressions ---- */
+
+/* Division by zero yields 0 rather than a verifier error or UB. Signed
+ * division is done on magnitudes (BPF before cpu=v4 has no sdiv/smod):
+ * the quotient is negative when the signs differ, the remainder takes the
+ * dividend's sign, as in C. */
+static LLVMValueRef cg_divmod(struct cg *g, bool is_div, bool sgn, LLVMValueRef l, LLVMValueRef r)
+{
+	LLVMValueRef is0 = LLVMBuildICmp(g->b, LLVMIntEQ, r, cg_const(g, 0), "");
+	LLVMValueRef safe = LLVMBuildSelect(g->b, is0, cg_const(g, 1), r, "");
+	if (!sgn) {
+		LLVMValueRef q = is_div ? LLVMBuildUDiv(g->b, l, safe, "") : LLVMBuildURem(g->b, l, safe, "");
+		return LLVMBuildSelect(g->b, is0, cg_const(g, 0), q, "");
+	}
+	LLVMValueRef lneg = LLVMBuildICmp(g->b, LLVMIntSLT, l, cg_const(g, 0), "");
+	LLVMValueRef rneg = LLVMBuildICmp(g->b, LLVMIntSLT, safe, cg_const(g, 0), "");
+	LLVMValueRef la = LLVMBuildSelect(g->b, lneg, LLVMBuildNeg(g->b, l, ""), l, "");
+	LLVMValueRef ra = LLVMBuildSelect(g->b, rneg, LLVMBuildNeg(g->b, safe, ""), safe, "");
+	LLVMValueRef q = is_div ? LLVMBuildUDiv(g->b, la, ra, "") : LLVMBuildURem(g->b, la, ra, "");
+	LLVMValueRef neg = is_div ? LLVMBuildXor(g->b, lneg, rneg, "") : lneg;
+	q = LLVMBuildSelect(g->b, neg, LLVMBuildNeg(g->b, q, ""), q, "");
+	return LLVMBuildSelect(g->b, is0, cg_const(g, 0), q, "");
+}
+
+static LLVMValueRef cg_binop_int(struct cg *g, struct node *n, LLVMValueRef l, LLVMValueRef r)
+{
+	bool sgn = n->binop.lhs->type->is_signed || n->binop.rhs->type->is_signed;
+	switch (n->binop.op) {
+	case OP_ADD: return LLVMBuildAdd(g->b, l, r, "");
+	case OP_SUB: return LLVMBuildSub(g->b, l, r, "");
+	case OP_MUL: return LLVMBuildMul(g->b, l, r, "");
+	case OP_DIV:
+	case OP_MOD:
+		return cg_divmod(g, n->binop.op == OP_DIV, sgn, l, r);
+	case OP_BAND: return LLVMBuildAnd(g->b, l, r, "");
+	case OP_BOR: return LLVMBuildOr(g->b, l, r, "");
+	case OP_BXOR: return LLVMBuildXor(g->b, l, r, "");
+	case OP_SHL: return LLVMBuildShl(g->b, l, LLVMBuildAnd(g->b, r, cg_const(g, 63), ""), "");
+	case OP_SHR: {
+		LLVMValueRef sh = LLVMBuildAnd(g->b, r, cg_const(g, 63), "");
+		return sgn ? LLVMBuildAShr(g->b, l, sh, "") : LLVMBuildLShr(g->b, l, sh, "");
+	}
+	case OP_EQ: return from_bool(g, LLVMBuildICmp(g->b, LLVMIntEQ, l, r, ""));
+	case OP_NE: return from_bool(g, LLVMBuildICmp(g->b, LLVMIntNE, l, r, ""));
+	case OP_LT: return from_bool(g, LLVMBuildICmp(g->b, sgn ? LLVMIntSLT : LLVMIntULT, l, r, ""));
+	case OP_LE: return from_bool(g, LLVMBuildICmp(g->b, sgn ? LLVMIntSLE : LLVMIntULE, l, r, ""));
+	case OP_GT: return from_bool(g, LLVMBuildICmp(g->b, sgn ? LLVMIntSGT : LLVMIntUGT, l, r, ""));
+	case OP_GE: return from_bool(g, LLVMBuildICmp(g->b, sgn ? LLVMIntSGE : LLVMIntUGE, l, r, ""));
+	default: return cg_const(g, 0);
+	}
+}
+
+/* String == and != compare up to the first NUL, bounded by the smaller
+ * slot: an unrolled byte loop (no helper needed, no unbounded access). */
+static LLVMValueRef cg_str_eq(struct cg *g, struct node *n, LLVMValueRef a, LLVMValueRef b)
+{
+	uint32_t len = n->binop.lhs->type->size;
+	if (n->binop.rhs->type->size < len)
+		len = n->binop.rhs->type->size;
+	uint32_t la = n->binop.lhs->type->size, lb = n->binop.rhs->type->size;
+	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "streq.done");
+	LLVMBasicBlockRef cur = LLVMGetInsertBlock(g->b);
+	LLVMPositionBuilderAtEnd(g->b, done);
+	LLVMValueRef phi = LLVMBuildPhi(g->b, g->i64, "streq");
+	LLVMPositionBuilderAtEnd(g->b, cur);
+	for (uint32_t i = 0; i < len; i++) {
+		LLVMValueRef ca = LLVMBuildLoad2(g->b, g->i8, cg_gep(g, a, i), "");
+		LLVMValueRef cb = LLVMBuildLoad2(g->b, g->i8, cg_gep(g, b, i), "");
+		LLVMValueRef ne = LLVMBuildICmp(g->b, LLVMIntNE, ca, cb, "");
+		LLVMBasicBlockRef same = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "");
+		LLVMBasicBlockRef diff_from = LLVMGetInsertBlock(g->b);
+		LLVMBasicBlockRef nul_chk = same;
+		LLVMBuildCondBr(g->b, ne, done, nul_chk);
+		LLVMValueRef zero = cg_const(g, 0);
+		LLVMAddIncoming(phi, &zero, &diff_from, 1);
+		LLVMPositionBuilderAtEnd(g->b, same);
+		LLVMValueRef isnul = LLVMBuildICmp(g->b, LLVMIntEQ, ca, LLVMConstInt(g->i8, 0, 0), "");
+		LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "");
+		LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+		LLVMBuildCondBr(g->b, isnul, done, next);
+		LLVMValueRef one = cg_const(g, 1);
+		LLVMAddIncoming(phi, &one, &from, 1);
+		LLVMPositionBuilderAtEnd(g->b, next);
+	}
+	/* all `len` bytes equal: equal if the longer one ends here too */
+	LLVMValueRef eq = cg_const(g, 1);
+	if (la != lb) {
+		LLVMValueRef longer = la > lb ? a : b;
+		LLVMValueRef c = LLVMBuildLoad2(g->b, g->i8, cg_gep(g, longer, len), "");
+		eq = from_bool(g, LLVMBuildICmp(g->b, LLVMIntEQ, c, LLVMConstInt(g->i8, 0, 0), ""));
+	}
+	LLVMBasicBlockRef last = LLVMGetInsertBlock(g->b);
+	LLVMBuildBr(g->b, done);
+	LLVMAddIncoming(phi, &eq, &last, 1);
+	LLVMPositionBuilderAtEnd(g->b, done);
+	if (n->binop.op == OP_NE)
+		return LLVMBuildXor(g->b, phi, cg_const(g, 1), "");
+	return phi;
+}
+
+/* && and || short-circuit: the right side may read memory. */
+static LLVMValueRef cg_logical(struct cg *g, struct node *n)
+{
+	bool is_and = n->binop.op == OP_LAND;
+	LLVMValueRef l = cg_bool(g, cg_expr(g, n->binop.lhs));
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+	LLVMBasicBlockRef rhs = LLVMAppendBasicBlockInContext(g->ctx, g->fn, is_and ? "and" : "or");
+	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "");
+	LLVMBuildCondBr(g->b, l, is_and ? rhs : done, is_and ? done : rhs);
+	LLVMPositionBuilderAtEnd(g->b, rhs);
+	LLVMValueRef r = cg_bool(g, cg_expr(g, n->binop.rhs));
+	LLVMBasicBlockRef rhs_end = LLVMGetInsertBlock(g->b);
+	LLVMBuildBr(g->b, done);
+	LLVMPositionBuilderAtEnd(g->b, done);
+	LLVMValueRef phi = LLVMBuildPhi(g->b, LLVMInt1TypeInContext(g->ctx), "");
+	LLVMValueRef short_val = LLVMConstInt(LLVMInt1TypeInContext(g->ctx), is_and ? 0 : 1, 0);
+	LLVMValueRef vals[2] = { short_val, r };
+	LLVMBasicBlockRef bbs[2] = { from, rhs_end };
+	LLVMAddIncoming(phi, vals, bbs, 2);
+	return from_bool(g, phi);
+}
+
+static LLVMValueRef cg_binop(struct cg *g, struct node *n)
+{
+	if (n->binop.op == OP_LAND || n->binop.op == OP_LOR)
+		return cg_logical(g, n);
+	LLVMValueRef l = cg_expr(g, n->binop.lhs);
+	LLVMValueRef r = cg_expr(g, n->binop.rhs);
+	if (n->binop.lhs->type->kind == TY_STR)
+		return cg_str_eq(g, n, l, r);
+	return narrow(g, cg_binop_int(g, n, l, r), n->type);
+}
+
+static LLVMValueRef cg_unop(struct cg *g, struct node *n)
+{
+	LLVMValueRef v = cg_expr(g, n->unop.operand);
+	switch (n->unop.op) {
+	case UOP_NEG: return LLVMBuildNeg(g->b, v, "");
+	case UOP_PLUS: return v;
+	case UOP_BNOT: return narrow(g, LLVMBuildNot(g->b, v, ""), n->type);
+	case UOP_LNOT: return from_bool(g, LLVMBuildICmp(g->b, LLVMIntEQ, v, cg_const(g, 0), ""));
+	case UOP_DEREF: {
+		struct type *pt = n->unop.operand->type;
+		LLVMValueRef tmp = cg_slot(g, 8, false);
+		cg_store_int(g, tmp, cg_const(g, 0), 8);
+		cg_probe_read(g, tmp, n->type->size, v, pt->is_user);
+		return cg_load_int(g, tmp, n->type->size, n->type->is_signed);
+	}
+	default: return cg_const(g, 0);
+	}
+}
+
+/* A ternary yielding an aggregate writes both arms into one slot of the
+ * result's size (rule 2); scalars merge with a phi. */
+static LLVMValueRef cg_ternary(struct cg *g, struct node *n)
+{
+	LLVMValueRef c = cg_bool(g, cg_expr(g, n->ternary.cond));
+	LLVMBasicBlockRef bt = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "then");
+	LLVMBasicBlockRef be = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "else");
+	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "");
+	bool agg = type_is_aggregate(n->type);
+	LLVMValueRef slot = agg ? cg_slot(g, n->type->size, false) : NULL;
+	LLVMBuildCondBr(g->b, c, bt, be);
+	LLVMValueRef vals[2];
+	LLVMBasicBlockRef bbs[2];
+	struct node *arms[2] = { n->ternary.then, n->ternary.els };
+	LLVMBasicBlockRef blocks[2] = { bt, be };
+	for (int i = 0; i < 2; i++) {
+		LLVMPositionBuilderAtEnd(g->b, blocks[i]);
+		LLVMValueRef v = cg_expr(g, arms[i]);
+		if (agg)
+			cg_store_as(g, arms[i], v, arms[i]->type, n->type, slot);
+		vals[i] = v;
+		bbs[i] = LLVMGetInsertBlock(g->b);
+		LLVMBuildBr(g->b, done);
+	}
+	LLVMPositionBuilderAtEnd(g->b, done);
+	if (agg || n->type->kind == TY_VOID)
+		return slot;
+	LLVMValueRef phi = LLVMBuildPhi(g->b, g->i64, "");
+	LLVMAddIncoming(phi, vals, bbs, 2);
+	return phi;
+}
+
+static LLVMValueRef cg_map_read(struct cg *g, struct node *n)
+{
+	struct sema_map *m = n->sym;
+	struct cg_map *cm = &g->maps[m->index];
+	struct type *t = m->value;
+	LLVMValueRef key = cg_map_key(g, n, m);
+	LLVMValueRef val = cg_map_lookup(g, cm->global, key);
+	LLVMValueRef isnull = LLVMBuildIsNull(g->b, val, "");
+	if (type_is_aggregate(t)) {
+		/* copy out (rule 5: values read out of a map are copied before
+		 * use); a missing key reads as zeros */
+		LLVMValueRef slot = cg_slot(g, t->size, false);
+		cg_zero(g, slot, t->size);
+		LLVMBasicBlockRef done = cg_if(g, LLVMBuildNot(g->b, isnull, ""), "copy");
+		cg_copy(g, slot, val, t->size);
+		LLVMBuildBr(g->b, done);
+		LLVMPositionBuilderAtEnd(g->b, done);
+		return slot;
+	}
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+	LLVMBasicBlockRef done = cg_if(g, LLVMBuildNot(g->b, isnull, ""), "load");
+	LLVMValueRef loaded = cg_load_int(g, val, 8, t->is_signed);
+	LLVMBasicBlockRef load_end = LLVMGetInsertBlock(g->b);
+	LLVMBuildBr(g->b, done);
+	LLVMPositionBuilderAtEnd(g->b, done);
+	LLVMValueRef phi = LLVMBuildPhi(g->b, g->i64, "");
+	LLVMValueRef vals[2] = { cg_const(g, 0), loaded };
+	LLVMBasicBlockRef bbs[2] = { from, load_end };
+	LLVMAddIncoming(phi, vals, bbs, 2);
+	return phi;
+}
+
+static LLVMValueRef cg_var_read(struct cg *g, struct node *n)
+{
+	struct sema_var *v = n->sym;
+	LLVMValueRef slot = v->cg;
+	if (type_is_aggregate(v->type))
+		return slot;
+	return cg_load_int(g, slot, 8, v->type->is_signed);
+}
+
+static void cg_assign_var(struct cg *g, struct node *target, struct node *value,
+			  LLVMValueRef v, struct type *from)
+{
+	struct sema_var *var = target->sym;
+	if (!var->cg)
+		var->cg = cg_slot(g, var->type->size, true);
+	cg_store_as(g, value, v, from, var->type, var->cg);
+}
+
+/* ++/-- on a variable or a (non-aggregation) map element */
+static LLVMValueRef cg_incdec(struct cg *g, struct node *n)
+{
+	struct node *o = n->incdec.operand;
+	LLVMValueRef delta = cg_const(g, n->incdec.is_inc ? 1 : (uint64_t)-1);
+	if (o->kind == N_VAR) {
+		struct sema_var *v = o->sym;
+		LLVMValueRef old = cg_var_read(g, o);
+		LLVMValueRef nv = LLVMBuildAdd(g->b, old, delta, "");
+		cg_store_int(g, v->cg, nv, 8);
+		return n->incdec.is_prefix ? nv : old;
+	}
+	struct sema_map *m = o->sym;
+	struct cg_map *cm = &g->maps[m->index];
+	LLVMValueRef key = cg_map_key(g, o, m);
+	LLVMValueRef val = cg_map_lookup_or_init(g, cm, key);
+	LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, val, "");
+	LLVMValueRef nv = LLVMBuildAdd(g->b, old, delta, "");
+	LLVMBuildStore(g->b, nv, val);
+	return n->incdec.is_prefix ? nv : old;
+}
+
+static LLVMValueRef cg_field(struct cg *g, struct node *n)
+{
+	struct type *bt = n->field.base->type;
+	LLVMValueRef base = cg_expr(g, n->field.base);
+	if (bt->kind == TY_TUPLE) {
+		uint32_t i = (uint32_t)strtoul(n->field.name, NULL, 10);
+		LLVMValueRef p = cg_gep(g, base, bt->fields[i].offset);
+		struct type *ft = bt->fields[i].type;
+		return type_is_aggregate(ft) ? p : cg_load_int(g, p, ft->size, ft->is_signed);
+	}
+	/* args->field: the tracepoint record is the context (ctx) */
+	struct type_field *f = n->sym;
+	struct type *ft = f->type;
+	if (f->is_data_loc) {
+		/* __data_loc: u32 (len << 16 | offset from the record start) */
+		LLVMValueRef loc = cg_load_int(g, cg_gep(g, g->ctx_arg, f->offset), 4, false);
+		LLVMValueRef off = LLVMBuildAnd(g->b, loc, cg_const(g, 0xffff), "");
+		LLVMValueRef addr = LLVMBuildAdd(g->b, LLVMBuildPtrToInt(g->b, g->ctx_arg, g->i64, ""),
+						 off, "");
+		LLVMValueRef slot = cg_slot(g, ft->size, false);
+		cg_zero(g, slot, ft->size);
+		cg_probe_read_str(g, slot, cg_const(g, ft->size), addr, false);
+		return slot;
+	}
+	if (type_is_aggregate(ft)) {
+		LLVMValueRef slot = cg_slot(g, ft->size, false);
+		cg_zero(g, slot, ft->size);
+		LLVMValueRef addr = LLVMBuildPtrToInt(g->b, cg_gep(g, g->ctx_arg, f->offset), g->i64, "");
+		cg_probe_read(g, slot, ft->size, addr, false);
+		return slot;
+	}
+	/* scalar context fields are loaded directly (the verifier checks the
+	 * offset against the tracepoint's record size) */
+	uint32_t sz = ft->kind == TY_PTR ? 8 : ft->size;
+	return cg_load_int(g, cg_gep(g, g->ctx_arg, f->offset), sz, ft->is_signed);
+}
+
+/* array[i] and ptr[i]; a variable index is clamped to the array (rule 4) */
+static LLVMValueRef cg_index(struct cg *g, struct node *n)
+{
+	struct type *bt = n->index.base->type, *et = n->type;
+	LLVMValueRef base = cg_expr(g, n->index.base);
+	LLVMValueRef idx = cg_expr(g, n->index.index);
+	LLVMValueRef addr;
+	bool user = false;
+	if (bt->kind == TY_ARRAY) {
+		LLVMValueRef max = cg_const(g, bt->len - 1);
+		LLVMValueRef over = LLVMBuildICmp(g->b, LLVMIntUGT, idx, max, "");
+		idx = LLVMBuildSelect(g->b, over, max, idx, "");
+		addr = LLVMBuildPtrToInt(g->b, base, g->i64, "");
+	} else {
+		addr = base;
+		user = bt->is_user;
+	}
+	addr = LLVMBuildAdd(g->b, addr, LLVMBuildMul(g->b, idx, cg_const(g, et->size), ""), "");
+	LLVMValueRef tmp = cg_slot(g, 8, false);
+	cg_store_int(g, tmp, cg_const(g, 0), 8);
+	cg_probe_read(g, tmp, et->size, addr, user);
+	return cg_load_int(g, tmp, et->size, et->is_signed);
+}
+
+static LLVMValueRef cg_tuple(struct cg *g, struct node *n)
+{
+	struct type *t = n->type;
+	LLVMValueRef slot = cg_slot(g, t->size, false);
+	cg_zero(g, slot, t->size);
+	uint32_t i = 0;
+	for (struct node *e = n->tuple.elems; e; e = e->next, i++) {
+		LLVMValueRef v = cg_expr(g, e);
+		cg_store_as(g, e, v, e->type, t->fields[i].type, cg_gep(g, slot, t->fields[i].offset));
+	}
+	return slot;
+}
+
+static LLVMValueRef cg_string_lit(struct cg *g, const char *s, uint32_t len)
+{
+	LLVMValueRef slot = cg_slot(g, len + 1, false);
+	cg_zero(g, slot, len + 1);
+	for (uint32_t off = 0; off < len; off += 8) { /* immediate stores: no .rodata */
+		uint64_t w = 0;
+		uint32_t k = len - off < 8 ? len - off : 8;
+		memcpy(&w, s + off, k);
+		if (k == 8)
+			cg_store_int(g, cg_gep(g, slot, off), cg_const(g, w), 8);
+		else
+			for (uint32_t j = 0; j < k; j++)
+				cg_store_int(g, cg_gep(g, slot, off + j), cg_const(g, (uint8_t)s[off + j]), 1);
+	}
+	return slot;
+}
+
+static LLVMValueRef cg_posparam(struct cg *g, struct node *n)
+{
+	int64_t v;
+	if (sema_const_int(g->sema, n, &v))
+		return cg_const(g, (uint64_t)v);
+	const char *p = g->sema->opts.params[n->posparam.index - 1];
+	return cg_string_lit(g, p, strlen(p));
+}
+
+LLVMValueRef cg_expr(struct cg *g, struct node *n)
+{
+	switch (n->kind) {
+	case N_INT: return cg_const(g, n->num.value);
+	case N_STR: return cg_string_lit(g, n->str.value, n->str.len);
+	case N_IDENT: return ((const struct stdlib_builtin *)n->sym)->lower(g, n);
+	case N_VAR: return cg_var_read(g, n);
+	case N_POSPARAM: return cg_posparam(g, n);
+	case N_POSCOUNT: return cg_const(g, (uint64_t)g->sema->opts.nparams);
+	case N_MAP: return cg_map_read(g, n);
+	case N_BINOP: return cg_binop(g, n);
+	case N_UNOP: return cg_unop(g, n);
+	case N_INCDEC: return cg_incdec(g, n);
+	case N_TERNARY: return cg_ternary(g, n);
+	case N_CALL: return ((const struct stdlib_fn *)n->sym)->lower(g, n);
+	case N_FIELD: return cg_field(g, n);
+	case N_INDEX: return cg_index(g, n);
+	case N_TUPLE: return cg_tuple(g, n);
+	case N_CAST: return narrow(g, cg_expr(g, n->cast.expr), n->type);
+	case N_SIZEOF: {
+		struct node *e = n->size_of.expr;
+		return cg_const(g, e ? e->type->size : 0);
+	}
+	default: return cg_const(g, 0);
+	}
+}
+
+/* ---- statements ---- */
+
+static void cg_stmt(struct cg *g, struct node *n);
+
+static void cg_block(struct cg *g, struct node *b)
+{
+	for (struct node *st = b->block.stmts; st; st = st->next)
+		cg_stmt(g, st);
+}
+
+static void cg_assign_map(struct cg *g, struct node *n)
+{
+	struct node *target = n->assign.target, *value = n->assign.value;
+	struct sema_map *m = target->sym;
+	struct cg_map *cm = &g->maps[m->index];
+	if (m->value->kind == TY_AGG) {
+		const struct stdlib_fn *fn = value->sym;
+		LLVMValueRef key = cg_map_key(g, target, m);
+		fn->lower_agg(g, value, key, m);
+		return;
+	}
+	if (n->assign.compound) {
+		LLVMValueRef key = cg_map_key(g, target, m);
+		LLVMValueRef rhs = cg_expr(g, value);
+		LLVMValueRef val = cg_map_lookup_or_init(g, cm, key);
+		LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, val, "");
+		struct node fake = { .kind = N_BINOP };
+		fake.binop.op = n->assign.op;
+		fake.binop.lhs = target;
+		fake.binop.rhs = value;
+		LLVMBuildStore(g->b, cg_binop_int(g, &fake, old, rhs), val);
+		return;
+	}
+	LLVMValueRef v = cg_expr(g, value);
+	LLVMValueRef key = cg_map_key(g, target, m);
+	LLVMValueRef slot = cg_slot(g, m->value->size, false);
+	cg_store_as(g, value, v, value->type, m->value, slot);
+	cg_map_update(g, cm->global, key, slot, BPF_ANY);
+}
+
+static void cg_assign(struct cg *g, struct node *n)
+{
+	struct node *target = n->assign.target;
+	if (target->kind == N_MAP) {
+		cg_assign_map(g, n);
+		return;
+	}
+	LLVMValueRef v = cg_expr(g, n->assign.value);
+	if (n->assign.compound) {
+		struct node fake = { .kind = N_BINOP };
+		fake.binop.op = n->assign.op;
+		fake.binop.lhs = target;
+		fake.binop.rhs = n->assign.value;
+		v = cg_binop_int(g, &fake, cg_var_read(g, target), v);
+		cg_assign_var(g, target, n->assign.value, v, &type_s64);
+		return;
+	}
+	cg_assign_var(g, target, n->assign.value, v, n->assign.value->type);
+}
+
+static void cg_if_stmt(struct cg *g, struct node *n)
+{
+	LLVMValueRef c = cg_bool(g, cg_expr(g, n->if_.cond));
+	LLVMBasicBlockRef bt = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "if.then");
+	LLVMBasicBlockRef be = n->if_.els ? LLVMAppendBasicBlockInContext(g->ctx, g->fn, "if.else") : NULL;
+	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "if.end");
+	LLVMBuildCondBr(g->b, c, bt, be ? be : done);
+	LLVMPositionBuilderAtEnd(g->b, bt);
+	cg_block(g, n->if_.then);
+	LLVMBuildBr(g->b, done);
+	if (be) {
+		LLVMPositionBuilderAtEnd(g->b, be);
+		if (n->if_.els->kind == N_IF)
+			cg_stmt(g, n->if_.els);
+		else
+			cg_block(g, n->if_.els);
+		LLVMBuildBr(g->b, done);
+	}
+	LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+static void cg_while(struct cg *g, struct node *n)
+{
+	LLVMBasicBlockRef cond = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "while.cond");
+	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "while.body");
+	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "while.end");
+	LLVMBuildBr(g->b, cond);
+	LLVMPositionBuilderAtEnd(g->b, cond);
+	LLVMBuildCondBr(g->b, cg_bool(g, cg_expr(g, n->loop.cond)), body, done);
+	LLVMPositionBuilderAtEnd(g->b, body);
+	if (g->nloops < CG_MAX_LOOPS) {
+		g->break_bb[g->nloops] = done;
+		g->cont_bb[g->nloops] = cond;
+	}
+	g->nloops++;
+	cg_block(g, n->loop.body);
+	g->nloops--;
+	LLVMBuildBr(g->b, cond);
+	LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+/* After a terminator (return, break), later statements of the block go
+ * into an unreachable block that LLVM deletes. */
+static void cg_dead_block(struct cg *g)
+{
+	LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "dead"));
+}
+
+static void cg_stmt(struct cg *g, struct node *n)
+{
+	uint32_t stack_mark = g->stack_top, scratch_mark = g->scratch_top;
+	cg_set_loc(g, n);
+	switch (n->kind) {
+	case N_EXPR_STMT: cg_expr(g, n->stmt.expr); break;
+	case N_ASSIGN: cg_assign(g, n); break;
+	case N_BLOCK: cg_block(g, n); break;
+	case N_IF: cg_if_stmt(g, n); break;
+	case N_UNROLL: {
+		int64_t k = 0;
+		sema_const_int(g->sema, n->loop.cond, &k);
+		for (int64_t i = 0; i < k; i++)
+			cg_block(g, n->loop.body);
+		break;
+	}
+	case N_WHILE: cg_while(g, n); break;
+	case N_RETURN:
+		LLVMBuildBr(g->b, g->exit_bb);
+		cg_dead_block(g);
+		break;
+	case N_BREAK:
+	case N_CONTINUE:
+		if (g->nloops > 0 && g->nloops <= CG_MAX_LOOPS) {
+			LLVMBuildBr(g->b, n->kind == N_BREAK ? g->break_bb[g->nloops - 1]
+							     : g->cont_bb[g->nloops - 1]);
+			cg_dead_block(g);
+		}
+		break;
+	default: break;
+	}
+	/* temporaries die with the statement; variables' slots persist */
+	g->stack_top = stack_mark > g->stack_persist ? stack_mark : g->stack_persist;
+	g->scratch_top = scratch_mark > g->scratch_persist ? scratch_mark : g->scratch_persist;
+}
+
+void cg_probe_body(struct cg *g, struct node *probe);
+
+void cg_probe_body(struct cg *g, struct node *probe)
+{
+	if (probe->probe.pred) {
+		cg_set_loc(g, probe->probe.pred);
+		LLVMValueRef c = cg_bool(g, cg_expr(g, probe->probe.pred));
+		LLVMBasicBlockRef go = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "pred.true");
+		LLVMBuildCondBr(g->b, c, go, g->exit_bb);
+		LLVMPositionBuilderAtEnd(g->b, go);
+		g->stack_top = g->stack_persist;
+		g->scratch_top = g->scratch_persist;
+	}
+	cg_block(g, probe->probe.body);
+}

@@ -1,0 +1,138 @@
+/* codegen.h: the LLVM-side state shared by codegen.c, bpf_ir.c, object.c
+ * and the stdlib/ lowering hooks. Not for the runtime.
+ *
+ * Value convention: integers, pointers and u64-sized kinds are i64
+ * registers, normalized to their type's width and signedness; strings,
+ * tuples and other aggregates are pointers to slots. A slot is a region of
+ * the program's stack frame or, when the 512-byte stack would overflow, of
+ * a per-CPU scratch map value; whoever produces an aggregate writes every
+ * byte of its slot (zero-fill first), so keys and records never carry stale
+ * bytes (design.md, verifier-safe conventions 1-3).
+ */
+#ifndef TRACE_CODEGEN_H
+#define TRACE_CODEGEN_H
+
+#include <llvm-c/Core.h>
+#include <llvm-c/DebugInfo.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "compiler/sema.h"
+#include "runtime/progdesc.h"
+
+#define CG_STACK_BUDGET 256 /* bytes of slots on the stack; the rest is LLVM's */
+#define CG_SCRATCH_MAX (32 * 1024) /* per-CPU value size limit */
+#define CG_MAX_LOOPS 16
+
+struct cg_options {
+	bool print_ir;	    /* -d ir: optimized IR to stdout */
+	bool print_ir_raw;  /* -d ir-raw: before optimization */
+	bool print_bpf;	    /* -d bpf: BPF assembly */
+	const char *cpu;    /* "v3" */
+	uint64_t start_ns;  /* CLOCK_MONOTONIC at start, for `elapsed` */
+	const char *source_name;
+};
+
+struct cg_map {
+	LLVMValueRef global;
+	struct sema_map *sm;
+	int pd_index;
+};
+
+struct cg {
+	LLVMContextRef ctx;
+	LLVMModuleRef mod;
+	LLVMBuilderRef b;
+	LLVMDIBuilderRef di;
+	LLVMMetadataRef di_file, di_cu, di_sp;
+	LLVMTypeRef i8, i16, i32, i64, ptr, void_t;
+	struct sema *sema;
+	struct arena *arena;
+	const struct source *src;
+	struct cg_options opts;
+	int backend_errors;
+	char backend_msg[512];
+
+	/* program description under construction */
+	struct progdesc *pd;
+	uint32_t cap_probes, cap_maps, cap_printfs, cap_prints, cap_values, cap_times;
+
+	/* maps */
+	struct cg_map *maps; /* by sema_map index */
+	LLVMValueRef ringbuf, lost, scratch, kstacks, ustacks;
+	int pd_ringbuf, pd_lost, pd_scratch, pd_kstacks, pd_ustacks;
+	uint32_t scratch_size; /* max over programs */
+
+	/* the function being generated */
+	struct sema_probe *probe;
+	LLVMValueRef fn, ctx_arg;
+	LLVMBasicBlockRef entry, setup, body, exit_bb;
+	LLVMValueRef frame;	  /* stack frame alloca for slots */
+	LLVMValueRef scratch_ptr; /* per-CPU scratch value, looked up in setup */
+	LLVMValueRef setup_insts[3];
+	uint32_t stack_top, stack_persist, scratch_top, scratch_persist;
+	LLVMBasicBlockRef break_bb[CG_MAX_LOOPS], cont_bb[CG_MAX_LOOPS];
+	int nloops;
+};
+
+/* codegen.c */
+LLVMValueRef cg_expr(struct cg *g, struct node *n);
+/* An expression converted to the storage form `to` in the slot at dst
+ * (strings padded, tuples re-laid out, integers widened to 8 bytes). */
+void cg_store_as(struct cg *g, struct node *n, LLVMValueRef value, struct type *from,
+		 struct type *to, LLVMValueRef dst);
+LLVMValueRef cg_bool(struct cg *g, LLVMValueRef v); /* i64 -> i1 (v != 0) */
+void cg_set_loc(struct cg *g, struct node *n);
+
+/* bpf_ir.c: BPF idioms */
+LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent);
+void cg_zero(struct cg *g, LLVMValueRef dst, uint32_t size);
+void cg_copy(struct cg *g, LLVMValueRef dst, LLVMValueRef src, uint32_t size);
+LLVMValueRef cg_gep(struct cg *g, LLVMValueRef base, uint64_t off);
+LLVMValueRef cg_const(struct cg *g, uint64_t v);
+LLVMValueRef cg_helper(struct cg *g, int id, LLVMTypeRef ret, LLVMValueRef *args, unsigned n);
+LLVMValueRef cg_load_int(struct cg *g, LLVMValueRef p, uint32_t size, bool is_signed);
+void cg_store_int(struct cg *g, LLVMValueRef p, LLVMValueRef v, uint32_t size);
+/* Reads `size` bytes of kernel or user memory at addr (i64) into dst. */
+void cg_probe_read(struct cg *g, LLVMValueRef dst, uint32_t size, LLVMValueRef addr, bool user);
+void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
+		       bool user);
+/* The key slot of a map use: zero-filled, every key written in its
+ * storage layout. */
+LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m);
+LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key);
+LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
+			   uint64_t flags);
+/* Lookup, inserting the zero value first if missing: the returned pointer
+ * is non-null on the `ok` path; the builder is positioned there. */
+LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef key);
+/* Bytes of one CPU's value of an aggregation map (progdesc.h layouts). */
+uint32_t cg_agg_value_size(const struct sema_map *m);
+/* Sends a record (header included at rec) of `size` bytes through the ring
+ * buffer; counts it as lost if the ring buffer is full. */
+void cg_emit_record(struct cg *g, LLVMValueRef rec, uint32_t size);
+void cg_record_header(struct cg *g, LLVMValueRef rec, enum pd_record_kind kind, uint32_t id);
+/* An if-then without else; returns the continuation block (builder is
+ * positioned in the then-block). */
+LLVMBasicBlockRef cg_if(struct cg *g, LLVMValueRef cond_i1, const char *name);
+
+/* progdesc building (object.c) */
+uint32_t cg_add_printf(struct cg *g, const char *fmt, struct pd_layout *args, uint32_t nargs,
+		       uint32_t size);
+uint32_t cg_add_print(struct cg *g, int map, int64_t top, int64_t div);
+uint32_t cg_add_value(struct cg *g, struct type *t);
+uint32_t cg_add_time_fmt(struct cg *g, const char *fmt);
+/* The stack trace map, created on first use. */
+LLVMValueRef cg_stack_map(struct cg *g, bool user, int *pd_index);
+
+/* object.c: the whole pipeline from a checked program to an object */
+struct cg_result {
+	struct progdesc *pd;
+	LLVMMemoryBufferRef obj;
+	char *ir;      /* -d ir text, if asked */
+	char *bpf_asm; /* -d bpf text, if asked */
+};
+int cg_compile(struct sema *s, const struct source *src, struct arena *a,
+	       const struct cg_options *opts, struct diag *d, struct cg_result *out);
+void cg_result_free(struct cg_result *r);
+
+#endif

@@ -1,0 +1,68 @@
+/* kernel_info.h: facts about the running kernel, behind one interface.
+ *
+ * Tracepoint formats (tracefs), the list of tracepoints, and later BTF and
+ * feature probes all come through `struct kernel_info`, so that the checker
+ * and its unit tests can run with a fake kernel and no root.
+ */
+#ifndef TRACE_KERNEL_INFO_H
+#define TRACE_KERNEL_INFO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compiler/arena.h"
+
+/* One field of a tracepoint's format file, e.g.
+ *   field:const char * filename;	offset:24;	size:8;	signed:0;
+ *   field:char prev_comm[16];	offset:8;	size:16;	signed:0;
+ *   field:__data_loc char[] name;	offset:8;	size:4;	signed:0;
+ */
+struct tp_field {
+	const char *name;  /* "filename" */
+	const char *ctype; /* the C type as written, without the name:
+			      "const char *", "char[16]", "__data_loc char[]" */
+	uint32_t offset, size;
+	bool is_signed;
+	bool is_pointer;   /* ctype ends in '*' */
+	bool is_data_loc;  /* __data_loc: u32 (len << 16 | offset) in the record */
+	int32_t array_len; /* N of "type name[N]", -1 if not an array */
+	bool is_common;	   /* common_* header fields */
+};
+
+struct tp_format {
+	struct tp_field *fields;
+	int nfields;
+	uint32_t size; /* bytes of the record (max offset + size) */
+};
+
+struct kernel_info {
+	/* Fills *out from events/CAT/NAME/format. Returns 0, -ENOENT if there
+	 * is no such tracepoint, or another negative errno. */
+	int (*tracepoint_format)(struct kernel_info *ki, const char *cat, const char *name,
+				 struct arena *a, struct tp_format *out);
+	/* All tracepoints "cat:name" whose category and name match the glob
+	 * patterns (fnmatch: *, ?, [..]), sorted. Returns the count or <0. */
+	int (*tracepoint_list)(struct kernel_info *ki, const char *cat_glob, const char *name_glob,
+			       struct arena *a, const char ***out);
+	void *priv;
+};
+
+/* The real kernel: reads tracefs, mounting it at /sys/kernel/tracing first
+ * when it is missing and we may (root). */
+struct kernel_info *ki_system(void);
+
+/* Makes sure tracefs is available; returns its mount point or NULL with
+ * errno set (EPERM: not privileged to mount it). */
+const char *ki_tracefs_path(void);
+
+/* Parses the text of one format file (exposed for unit tests). */
+int ki_parse_tp_format(const char *text, struct arena *a, struct tp_format *out);
+
+/* "Did you mean": up to max existing "cat:name" tracepoints closest to a
+ * missing one, best first, in *out (NULL-terminated). Names are compared by
+ * edit distance within the category; when nothing there is close (or the
+ * category does not exist), across all categories. Returns the count or <0. */
+int ki_closest_tracepoints(struct kernel_info *ki, const char *cat, const char *name,
+			   struct arena *a, const char ***out, int max);
+
+#endif

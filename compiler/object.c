@@ -1,0 +1,550 @@
+/* object.c: a checked program -> LLVM module -> BPF ELF in memory, plus the
+ * program description the runtime reads beside it.
+ *
+ * Maps are BTF-defined (libbpf >= 1.0 accepts nothing else), so every map
+ * global carries debug info of the struct { type, max_entries, key, value }
+ * that libbpf parses; every program function has a subprogram with a named
+ * parameter, or the kernel rejects the BTF (design.md). The LLVM diagnostic
+ * handler turns backend errors (such as the 512-byte stack limit) into
+ * compile errors instead of exit(1) inside the emit call.
+ */
+#include <linux/bpf.h>
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include <string.h>
+
+#include "compiler/codegen.h"
+
+#define DW_ATE_signed 0x05
+#define DW_ATE_unsigned 0x08
+#define DW_ATE_unsigned_char 0x08
+
+#define MAP_KEYS_MAX 4096     /* bpftrace's default map size */
+#define RINGBUF_SIZE (1 << 20)
+#define STACK_DEPTH 127	      /* perf_event_max_stack's default */
+
+void cg_probe_body(struct cg *g, struct node *probe); /* codegen.c */
+
+static void on_diagnostic(LLVMDiagnosticInfoRef info, void *opaque)
+{
+	struct cg *g = opaque;
+	if (LLVMGetDiagInfoSeverity(info) != LLVMDSError)
+		return;
+	char *msg = LLVMGetDiagInfoDescription(info);
+	if (!g->backend_errors++)
+		snprintf(g->backend_msg, sizeof(g->backend_msg), "%s", msg);
+	LLVMDisposeMessage(msg);
+}
+
+/* ---- debug info for maps (BTF) ---- */
+
+static LLVMMetadataRef di_int(struct cg *g, const char *name, unsigned bits, unsigned enc)
+{
+	return LLVMDIBuilderCreateBasicType(g->di, name, strlen(name), bits, enc, LLVMDIFlagZero);
+}
+
+static LLVMMetadataRef di_ptr(struct cg *g, LLVMMetadataRef to)
+{
+	return LLVMDIBuilderCreatePointerType(g->di, to, 64, 0, 0, "", 0);
+}
+
+static LLVMMetadataRef di_array(struct cg *g, LLVMMetadataRef elem, unsigned elem_bits, int64_t n)
+{
+	LLVMMetadataRef sub = LLVMDIBuilderGetOrCreateSubrange(g->di, 0, n);
+	return LLVMDIBuilderCreateArrayType(g->di, elem_bits * n, elem_bits, elem, &sub, 1);
+}
+
+static LLVMMetadataRef di_bytes(struct cg *g, uint32_t n)
+{
+	return di_array(g, di_int(g, "unsigned char", 8, DW_ATE_unsigned_char), 8, n);
+}
+
+static LLVMMetadataRef di_member(struct cg *g, const char *name, LLVMMetadataRef ty, unsigned i)
+{
+	return LLVMDIBuilderCreateMemberType(g->di, g->di_file, name, strlen(name), g->di_file, 0,
+					     64, 64, i * 64, LLVMDIFlagZero, ty);
+}
+
+/* `name` as a pointer to int[n]: how BTF map definitions encode numbers */
+static LLVMMetadataRef di_number(struct cg *g, const char *name, uint32_t n, unsigned i)
+{
+	LLVMMetadataRef di_i32 = di_int(g, "int", 32, DW_ATE_signed);
+	return di_member(g, name, di_ptr(g, di_array(g, di_i32, 32, n)), i);
+}
+
+struct map_def {
+	uint32_t type, max_entries, key_size, value_size;
+	bool sizes_as_numbers; /* key_size/value_size members (stack maps) */
+};
+
+static void set_map_debug_info(struct cg *g, LLVMValueRef gv, const char *name,
+			       const struct map_def *d)
+{
+	LLVMMetadataRef m[4];
+	unsigned n = 0;
+	m[n] = di_number(g, "type", d->type, n), n++;
+	m[n] = di_number(g, "max_entries", d->max_entries, n), n++;
+	if (d->sizes_as_numbers) {
+		m[n] = di_number(g, "key_size", d->key_size, n), n++;
+		m[n] = di_number(g, "value_size", d->value_size, n), n++;
+	} else if (d->key_size) {
+		m[n] = di_member(g, "key", di_ptr(g, di_bytes(g, d->key_size)), n), n++;
+		m[n] = di_member(g, "value", di_ptr(g, di_bytes(g, d->value_size)), n), n++;
+	}
+	LLVMMetadataRef st = LLVMDIBuilderCreateStructType(g->di, g->di_file, "", 0, g->di_file, 0,
+							   n * 64, 64, LLVMDIFlagZero, NULL, m, n,
+							   0, NULL, "", 0);
+	LLVMMetadataRef expr = LLVMDIBuilderCreateExpression(g->di, NULL, 0);
+	LLVMMetadataRef gve = LLVMDIBuilderCreateGlobalVariableExpression(
+		g->di, g->di_cu, name, strlen(name), "", 0, g->di_file, 1, st, 0, expr, NULL, 64);
+	LLVMGlobalSetMetadata(gv, LLVMGetMDKindIDInContext(g->ctx, "dbg", 3), gve);
+}
+
+static LLVMValueRef map_global(struct cg *g, const char *name, unsigned nfields)
+{
+	LLVMTypeRef fields[4] = { g->ptr, g->ptr, g->ptr, g->ptr };
+	LLVMTypeRef lt = LLVMStructTypeInContext(g->ctx, fields, nfields, 0);
+	LLVMValueRef gv = LLVMAddGlobal(g->mod, lt, name);
+	LLVMSetInitializer(gv, LLVMConstNull(lt));
+	LLVMSetSection(gv, ".maps");
+	LLVMSetAlignment(gv, 8);
+	return gv;
+}
+
+/* ---- the program description ---- */
+
+#define GROW(g, arr, n, cap)                                                       \
+	do {                                                                       \
+		if ((n) == (cap)) {                                                \
+			uint32_t nc = (cap) ? (cap) * 2 : 8;                       \
+			void *na = arena_alloc((g)->arena, nc * sizeof(*(arr)));   \
+			if (n)                                                     \
+				memcpy(na, (arr), (n) * sizeof(*(arr)));           \
+			(arr) = na;                                                \
+			(cap) = nc;                                                \
+		}                                                                  \
+	} while (0)
+
+static int add_pd_map(struct cg *g, const char *name, const char *obj_name,
+		      enum pd_map_role role, const struct map_def *d)
+{
+	struct progdesc *pd = g->pd;
+	GROW(g, pd->maps, pd->nmaps, g->cap_maps);
+	struct pd_map *m = &pd->maps[pd->nmaps];
+	memset(m, 0, sizeof(*m));
+	m->name = name;
+	m->obj_name = obj_name;
+	m->role = role;
+	m->bpf_type = d->type;
+	m->max_entries = d->max_entries;
+	m->key_size = d->key_size;
+	m->value_size = d->value_size;
+	m->key.stack_map = m->value.stack_map = -1;
+	return (int)pd->nmaps++;
+}
+
+uint32_t cg_add_printf(struct cg *g, const char *fmt, struct pd_layout *args, uint32_t nargs,
+		       uint32_t size)
+{
+	struct progdesc *pd = g->pd;
+	GROW(g, pd->printfs, pd->nprintfs, g->cap_printfs);
+	pd->printfs[pd->nprintfs] = (struct pd_printf){ fmt, nargs, args, size };
+	return pd->nprintfs++;
+}
+
+uint32_t cg_add_print(struct cg *g, int map, int64_t top, int64_t div)
+{
+	struct progdesc *pd = g->pd;
+	GROW(g, pd->prints, pd->nprints, g->cap_prints);
+	pd->prints[pd->nprints] = (struct pd_print){ map, top, div };
+	return pd->nprints++;
+}
+
+static void fix_stack_maps(struct cg *g, struct pd_layout *l)
+{
+	if (l->kind == PD_KSTACK)
+		l->stack_map = g->pd_kstacks;
+	else if (l->kind == PD_USTACK)
+		l->stack_map = g->pd_ustacks;
+	for (uint32_t i = 0; i < l->nfields; i++)
+		fix_stack_maps(g, &l->fields[i]);
+}
+
+uint32_t cg_add_value(struct cg *g, struct type *t)
+{
+	struct progdesc *pd = g->pd;
+	GROW(g, pd->values, pd->nvalues, g->cap_values);
+	type_to_layout(g->arena, t, &pd->values[pd->nvalues]);
+	fix_stack_maps(g, &pd->values[pd->nvalues]);
+	return pd->nvalues++;
+}
+
+uint32_t cg_add_time_fmt(struct cg *g, const char *fmt)
+{
+	struct progdesc *pd = g->pd;
+	GROW(g, pd->time_fmts, pd->ntime_fmts, g->cap_times);
+	pd->time_fmts[pd->ntime_fmts] = fmt;
+	return pd->ntime_fmts++;
+}
+
+LLVMValueRef cg_stack_map(struct cg *g, bool user, int *pd_index)
+{
+	LLVMValueRef *gv = user ? &g->ustacks : &g->kstacks;
+	int *idx = user ? &g->pd_ustacks : &g->pd_kstacks;
+	if (!*gv) {
+		const char *name = user ? "ustacks" : "kstacks";
+		struct map_def d = { BPF_MAP_TYPE_STACK_TRACE, MAP_KEYS_MAX, 4, STACK_DEPTH * 8, true };
+		*gv = map_global(g, name, 4);
+		set_map_debug_info(g, *gv, name, &d);
+		*idx = add_pd_map(g, name, name, PD_MAP_STACKS, &d);
+		/* layouts made before this map existed point at it now */
+		for (uint32_t i = 0; i < g->pd->nmaps; i++) {
+			fix_stack_maps(g, &g->pd->maps[i].key);
+			fix_stack_maps(g, &g->pd->maps[i].value);
+		}
+	}
+	*pd_index = *idx;
+	return *gv;
+}
+
+/* ---- module ---- */
+
+static void init_module(struct cg *g, const struct source *src)
+{
+	LLVMInitializeBPFTargetInfo();
+	LLVMInitializeBPFTarget();
+	LLVMInitializeBPFTargetMC();
+	LLVMInitializeBPFAsmPrinter();
+	g->ctx = LLVMContextCreate();
+	LLVMContextSetDiagnosticHandler(g->ctx, on_diagnostic, g);
+	g->mod = LLVMModuleCreateWithNameInContext("trace", g->ctx);
+	g->b = LLVMCreateBuilderInContext(g->ctx);
+	g->i8 = LLVMInt8TypeInContext(g->ctx);
+	g->i16 = LLVMInt16TypeInContext(g->ctx);
+	g->i32 = LLVMInt32TypeInContext(g->ctx);
+	g->i64 = LLVMInt64TypeInContext(g->ctx);
+	g->ptr = LLVMPointerTypeInContext(g->ctx, 0);
+	g->void_t = LLVMVoidTypeInContext(g->ctx);
+	LLVMSetTarget(g->mod, "bpfel");
+	LLVMAddModuleFlag(g->mod, LLVMModuleFlagBehaviorWarning, "Debug Info Version", 18,
+			  LLVMValueAsMetadata(LLVMConstInt(g->i32, LLVMDebugMetadataVersion(), 0)));
+	g->di = LLVMCreateDIBuilder(g->mod);
+	const char *name = src->name;
+	g->di_file = LLVMDIBuilderCreateFile(g->di, name, strlen(name), ".", 1);
+	g->di_cu = LLVMDIBuilderCreateCompileUnit(g->di, LLVMDWARFSourceLanguageC, g->di_file,
+						  "trace", 5, 1, "", 0, 0, "", 0,
+						  LLVMDWARFEmissionFull, 0, 0, 0, "", 0, "", 0);
+	LLVMValueRef lic = LLVMConstStringInContext(g->ctx, "GPL", 3, 0); /* GPL-only helpers */
+	LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(lic), "_license");
+	LLVMSetInitializer(gv, lic);
+	LLVMSetSection(gv, "license");
+}
+
+static void define_user_maps(struct cg *g)
+{
+	struct sema *s = g->sema;
+	g->maps = arena_alloc(g->arena, (s->nmaps + 1) * sizeof(*g->maps));
+	for (struct sema_map *m = s->maps; m; m = m->next) {
+		bool agg = m->value->kind == TY_AGG;
+		struct map_def d = {
+			.type = agg ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH,
+			.max_entries = m->key ? MAP_KEYS_MAX : 1,
+			.key_size = m->key ? m->key->size : 8,
+			.value_size = agg ? cg_agg_value_size(m) : m->value->size,
+		};
+		const char *obj = arena_printf(g->arena, "m%d", m->index);
+		struct cg_map *cm = &g->maps[m->index];
+		cm->sm = m;
+		cm->global = map_global(g, obj, 4);
+		set_map_debug_info(g, cm->global, obj, &d);
+		cm->pd_index = add_pd_map(g, m->name, obj, PD_MAP_USER, &d);
+		struct pd_map *pm = &g->pd->maps[cm->pd_index];
+		pm->agg = agg ? m->value->agg : PD_AGG_NONE;
+		if (m->key)
+			type_to_layout(g->arena, m->key, &pm->key);
+		else
+			pm->key = (struct pd_layout){ .kind = PD_NONE, .size = 8, .stack_map = -1 };
+		if (!agg)
+			type_to_layout(g->arena, m->value, &pm->value);
+		pm->nbuckets = agg && (pm->agg == PD_AGG_HIST || pm->agg == PD_AGG_LHIST)
+				       ? d.value_size / 8 : 0;
+		pm->lhist_min = m->lhist_min;
+		pm->lhist_max = m->lhist_max;
+		pm->lhist_step = m->lhist_step;
+	}
+}
+
+static void define_internal_maps(struct cg *g)
+{
+	struct map_def rb = { BPF_MAP_TYPE_RINGBUF, RINGBUF_SIZE, 0, 0, false };
+	g->ringbuf = map_global(g, "ringbuf", 2);
+	set_map_debug_info(g, g->ringbuf, "ringbuf", &rb);
+	g->pd_ringbuf = add_pd_map(g, "ringbuf", "ringbuf", PD_MAP_RINGBUF, &rb);
+	struct map_def lost = { BPF_MAP_TYPE_PERCPU_ARRAY, 1, 4, 8, false };
+	g->lost = map_global(g, "lost", 4);
+	set_map_debug_info(g, g->lost, "lost", &lost);
+	g->pd_lost = add_pd_map(g, "lost", "lost", PD_MAP_LOST, &lost);
+	g->scratch = map_global(g, "scratch", 4); /* debug info once its size is known */
+	g->pd_kstacks = g->pd_ustacks = -1;
+}
+
+static void finish_scratch(struct cg *g)
+{
+	if (!g->scratch_size) {
+		LLVMDeleteGlobal(g->scratch);
+		g->scratch = NULL;
+		return;
+	}
+	struct map_def d = { BPF_MAP_TYPE_PERCPU_ARRAY, 1, 4, g->scratch_size, false };
+	set_map_debug_info(g, g->scratch, "scratch", &d);
+	g->pd_scratch = add_pd_map(g, "scratch", "scratch", PD_MAP_SCRATCH, &d);
+}
+
+/* ---- program functions ---- */
+
+static const char *section_for(struct cg *g, const struct sema_probe *sp)
+{
+	switch (sp->kind) {
+	case PD_PROBE_BEGIN:
+	case PD_PROBE_END:
+	case PD_PROBE_RAWTP:
+		return "raw_tp"; /* BEGIN/END run through BPF_PROG_TEST_RUN */
+	case PD_PROBE_TRACEPOINT:
+		return "tracepoint";
+	case PD_PROBE_INTERVAL:
+	case PD_PROBE_PROFILE:
+	case PD_PROBE_SOFTWARE:
+	case PD_PROBE_HARDWARE:
+		return "perf_event";
+	case PD_PROBE_KPROBE:
+		return "kprobe";
+	case PD_PROBE_KRETPROBE:
+		return "kretprobe";
+	case PD_PROBE_UPROBE:
+	case PD_PROBE_USDT:
+		return "uprobe";
+	case PD_PROBE_URETPROBE:
+		return "uretprobe";
+	case PD_PROBE_FENTRY:
+		return arena_printf(g->arena, "fentry/%s", sp->func);
+	case PD_PROBE_FEXIT:
+		return arena_printf(g->arena, "fexit/%s", sp->func);
+	}
+	return "raw_tp";
+}
+
+static void begin_function(struct cg *g, struct sema_probe *sp, const char *name)
+{
+	LLVMTypeRef fnty = LLVMFunctionType(g->i32, &g->ptr, 1, 0);
+	g->fn = LLVMAddFunction(g->mod, name, fnty);
+	LLVMSetSection(g->fn, section_for(g, sp));
+	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+	LLVMAddAttributeAtIndex(g->fn, LLVMAttributeFunctionIndex,
+				LLVMCreateEnumAttribute(g->ctx, nounwind, 0)); /* no .eh_frame */
+	g->ctx_arg = LLVMGetParam(g->fn, 0);
+
+	uint32_t line, col;
+	src_line_col(g->src, sp->probe->span.begin, &line, &col);
+	LLVMMetadataRef di_i32 = di_int(g, "int", 32, DW_ATE_signed);
+	LLVMMetadataRef di_vp = di_ptr(g, NULL);
+	LLVMMetadataRef sig[2] = { di_i32, di_vp };
+	LLVMMetadataRef sty = LLVMDIBuilderCreateSubroutineType(g->di, g->di_file, sig, 2, 0);
+	g->di_sp = LLVMDIBuilderCreateFunction(g->di, g->di_file, name, strlen(name), name,
+					       strlen(name), g->di_file, line, sty, 0, 1, line,
+					       LLVMDIFlagPrototyped, 1);
+	LLVMSetSubprogram(g->fn, g->di_sp);
+	LLVMDIBuilderCreateParameterVariable(g->di, g->di_sp, "ctx", 3, 1, g->di_file, line, di_vp,
+					     1, LLVMDIFlagZero);
+}
+
+/* entry: slot frame; setup: the per-CPU scratch lookup (removed again if
+ * no slot spilled to scratch); body; exit: return 0 */
+static void build_prologue(struct cg *g)
+{
+	g->entry = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry");
+	g->setup = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "setup");
+	g->body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "body");
+	g->exit_bb = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "exit");
+	LLVMPositionBuilderAtEnd(g->b, g->exit_bb);
+	LLVMBuildRet(g->b, LLVMConstInt(g->i32, 0, 0));
+
+	LLVMPositionBuilderAtEnd(g->b, g->entry);
+	LLVMSetCurrentDebugLocation2(g->b, LLVMDIBuilderCreateDebugLocation(g->ctx, 1, 1, g->di_sp, NULL));
+	g->frame = LLVMBuildAlloca(g->b, LLVMArrayType2(g->i8, CG_STACK_BUDGET), "frame");
+	LLVMSetAlignment(g->frame, 8);
+	LLVMValueRef zkey = LLVMBuildAlloca(g->b, g->i32, "zero");
+	LLVMBuildBr(g->b, g->setup);
+
+	LLVMPositionBuilderAtEnd(g->b, g->setup);
+	g->setup_insts[0] = LLVMBuildStore(g->b, LLVMConstInt(g->i32, 0, 0), zkey);
+	g->scratch_ptr = cg_map_lookup(g, g->scratch, zkey);
+	g->setup_insts[1] = LLVMBuildIsNull(g->b, g->scratch_ptr, "");
+	g->setup_insts[2] = LLVMBuildCondBr(g->b, g->setup_insts[1], g->exit_bb, g->body);
+	LLVMPositionBuilderAtEnd(g->b, g->body);
+	g->stack_top = g->stack_persist = g->scratch_top = g->scratch_persist = 0;
+	g->nloops = 0;
+}
+
+static void finish_prologue(struct cg *g, bool used_scratch)
+{
+	if (used_scratch)
+		return;
+	LLVMInstructionEraseFromParent(g->setup_insts[2]);
+	LLVMInstructionEraseFromParent(g->setup_insts[1]);
+	LLVMInstructionEraseFromParent(g->scratch_ptr);
+	LLVMInstructionEraseFromParent(g->setup_insts[0]);
+	LLVMPositionBuilderAtEnd(g->b, g->setup);
+	LLVMBuildBr(g->b, g->body);
+}
+
+static void gen_program(struct cg *g, struct sema_probe *sp)
+{
+	const char *name = arena_printf(g->arena, "p%d", sp->group);
+	g->probe = sp;
+	begin_function(g, sp, name);
+	build_prologue(g);
+	sema_type_probe(g->sema, sp); /* node types for this context */
+	uint32_t before = g->scratch_size;
+	g->scratch_size = 0;
+	cg_probe_body(g, sp->probe);
+	LLVMBuildBr(g->b, g->exit_bb);
+	bool used = g->scratch_size > 0;
+	if (before > g->scratch_size)
+		g->scratch_size = before;
+	finish_prologue(g, used);
+	LLVMSetCurrentDebugLocation2(g->b, NULL);
+	g->di_sp = NULL;
+}
+
+static void add_pd_probe(struct cg *g, const struct sema_probe *sp)
+{
+	struct progdesc *pd = g->pd;
+	GROW(g, pd->probes, pd->nprobes, g->cap_probes);
+	struct pd_probe *p = &pd->probes[pd->nprobes++];
+	memset(p, 0, sizeof(*p));
+	p->kind = sp->kind;
+	p->prog_name = arena_printf(g->arena, "p%d", sp->group);
+	p->name = sp->name;
+	p->target = sp->target;
+	p->func = sp->func;
+	p->provider = sp->provider;
+	p->offset = sp->offset;
+	p->period_ns = sp->period_ns;
+	p->freq = sp->freq;
+	p->sample_period = sp->sample_period;
+	p->perf_config = sp->perf_config;
+	src_line_col(g->src, sp->attach->span.begin, &p->line, &p->col);
+}
+
+/* ---- optimize and emit ---- */
+
+static char *module_text(struct cg *g)
+{
+	char *ir = LLVMPrintModuleToString(g->mod);
+	char *copy = arena_strdup(g->arena, ir);
+	LLVMDisposeMessage(ir);
+	return copy;
+}
+
+static int emit(struct cg *g, struct diag *d, struct cg_result *out)
+{
+	char *err = NULL;
+	LLVMTargetRef t;
+	if (LLVMGetTargetFromTriple("bpfel", &t, &err)) {
+		diag_error_nospan(d, "LLVM has no BPF target: %s", err);
+		LLVMDisposeMessage(err);
+		return -1;
+	}
+	LLVMTargetMachineRef tm = LLVMCreateTargetMachine(t, "bpfel", g->opts.cpu ? g->opts.cpu : "v3",
+							  "", LLVMCodeGenLevelDefault,
+							  LLVMRelocDefault, LLVMCodeModelDefault);
+	LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
+	LLVMSetModuleDataLayout(g->mod, dl);
+	int rc = -1;
+	char *verr = NULL;
+	if (LLVMVerifyModule(g->mod, LLVMReturnStatusAction, &verr)) {
+		diag_error_nospan(d, "internal error: invalid LLVM module: %s", verr);
+		goto out;
+	}
+	LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+	LLVMErrorRef e = LLVMRunPasses(g->mod, "default<O2>", tm, po);
+	LLVMDisposePassBuilderOptions(po);
+	if (e) {
+		char *m = LLVMGetErrorMessage(e);
+		diag_error_nospan(d, "internal error: LLVM passes failed: %s", m);
+		LLVMDisposeErrorMessage(m);
+		goto out;
+	}
+	if (g->opts.print_ir)
+		out->ir = module_text(g);
+	if (g->opts.print_bpf) {
+		LLVMMemoryBufferRef asm_buf = NULL;
+		LLVMModuleRef clone = LLVMCloneModule(g->mod);
+		if (!LLVMTargetMachineEmitToMemoryBuffer(tm, clone, LLVMAssemblyFile, &err, &asm_buf)) {
+			out->bpf_asm = arena_strndup(g->arena, LLVMGetBufferStart(asm_buf),
+						     LLVMGetBufferSize(asm_buf));
+			LLVMDisposeMemoryBuffer(asm_buf);
+		} else {
+			LLVMDisposeMessage(err);
+		}
+		LLVMDisposeModule(clone);
+	}
+	if (LLVMTargetMachineEmitToMemoryBuffer(tm, g->mod, LLVMObjectFile, &err, &out->obj)) {
+		diag_error_nospan(d, "internal error: BPF code generation failed: %s", err);
+		LLVMDisposeMessage(err);
+		goto out;
+	}
+	if (g->backend_errors) {
+		diag_error_nospan(d, "BPF code generation failed: %s", g->backend_msg);
+		LLVMDisposeMemoryBuffer(out->obj);
+		out->obj = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	LLVMDisposeMessage(verr);
+	LLVMDisposeTargetData(dl);
+	LLVMDisposeTargetMachine(tm);
+	return rc;
+}
+
+int cg_compile(struct sema *s, const struct source *src, struct arena *a,
+	       const struct cg_options *opts, struct diag *d, struct cg_result *out)
+{
+	struct cg g = { .sema = s, .arena = a, .src = src, .opts = *opts };
+	memset(out, 0, sizeof(*out));
+	g.pd = arena_alloc(a, sizeof(*g.pd));
+	init_module(&g, src);
+	define_internal_maps(&g);
+	define_user_maps(&g);
+	int last_group = -1;
+	for (struct sema_probe *sp = s->probes; sp; sp = sp->next) {
+		if (sp->group != last_group)
+			gen_program(&g, sp);
+		last_group = sp->group;
+		add_pd_probe(&g, sp);
+	}
+	finish_scratch(&g);
+	LLVMDIBuilderFinalize(g.di); /* before optimizing */
+	if (opts->print_ir_raw)
+		out->ir = module_text(&g);
+	int rc = emit(&g, d, out);
+	if (rc == 0) {
+		g.pd->obj = LLVMGetBufferStart(out->obj);
+		g.pd->obj_size = LLVMGetBufferSize(out->obj);
+		out->pd = g.pd;
+	}
+	LLVMDisposeDIBuilder(g.di);
+	LLVMDisposeBuilder(g.b);
+	LLVMDisposeModule(g.mod);
+	LLVMContextDispose(g.ctx);
+	return rc;
+}
+
+void cg_result_free(struct cg_result *r)
+{
+	if (r->obj)
+		LLVMDisposeMemoryBuffer(r->obj);
+	r->obj = NULL;
+}

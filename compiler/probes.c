@@ -1,0 +1,453 @@
+/* probes.c: attach points -> concrete probes.
+ *
+ * In: N_ATTACH nodes as parsed (provider and ':'-separated parts, with
+ * wildcards). Out: sema_probe entries, one per concrete attach point, with
+ * the period/frequency/event numbers the runtime needs and, for
+ * tracepoints, the `args` record type built from the tracefs format file
+ * (read only when the body uses `args`). Wildcards expand through
+ * kernel_info; a name that matches nothing is an error with suggestions.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/perf_event.h>
+
+#include "compiler/probes.h"
+
+static bool has_wildcard(const char *s)
+{
+	return s && strpbrk(s, "*?[") != NULL;
+}
+
+static struct sema_probe *new_probe(struct sema *s, struct node *probe, struct node *at,
+				    enum pd_probe_kind kind)
+{
+	struct sema_probe *sp = arena_alloc(s->arena, sizeof(*sp));
+	sp->probe = probe;
+	sp->attach = at;
+	sp->kind = kind;
+	sp->name = at->attach.raw;
+	sp->group = -1;
+	return sp;
+}
+
+static void add_probe(struct sema *s, struct sema_probe *sp)
+{
+	if (!s->probes_tail)
+		s->probes_tail = &s->probes;
+	sp->index = s->nprobes++;
+	*s->probes_tail = sp;
+	s->probes_tail = &sp->next;
+}
+
+static bool parse_u64(const char *str, uint64_t *out)
+{
+	char *end;
+	if (!str || !*str)
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(str, &end, 0);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Width and signedness of a C integer type as written in a format file.
+ * Syscall tracepoints put every argument in an 8-byte slot marked
+ * signed:0 ("int dfd; size:8; signed:0"), so the C type decides: an int
+ * is read as 4 bytes and sign-extended, as bpftrace prints it. */
+static bool ctype_int(const char *ctype, int *bits, bool *sgn)
+{
+	static const struct { const char *name; int bits; bool sgn; } known[] = {
+		{ "char", 8, true }, { "short", 16, true }, { "int", 32, true },
+		{ "long", 64, true }, { "long long", 64, true }, { "s8", 8, true },
+		{ "s16", 16, true }, { "s32", 32, true }, { "s64", 64, true },
+		{ "__s8", 8, true }, { "__s16", 16, true }, { "__s32", 32, true },
+		{ "__s64", 64, true }, { "pid_t", 32, true }, { "ssize_t", 64, true },
+		{ "loff_t", 64, true }, { "off_t", 64, true }, { "time_t", 64, true },
+		{ "clockid_t", 32, true }, { "key_serial_t", 32, true }, { "timer_t", 32, true },
+		{ "mqd_t", 32, true }, { "bool", 8, false }, { "u8", 8, false },
+		{ "u16", 16, false }, { "u32", 32, false }, { "u64", 64, false },
+		{ "__u8", 8, false }, { "__u16", 16, false }, { "__u32", 32, false },
+		{ "__u64", 64, false }, { "size_t", 64, false }, { "uid_t", 32, false },
+		{ "gid_t", 32, false }, { "umode_t", 16, false }, { "qid_t", 32, false },
+		{ "dev_t", 32, false }, { "__kernel_old_uid_t", 32, false },
+		{ "aio_context_t", 64, false }, { "cap_user_header_t", 64, false },
+	};
+	char buf[64];
+	const char *t = ctype;
+	if (!strncmp(t, "const ", 6))
+		t += 6;
+	bool is_unsigned = false;
+	if (!strncmp(t, "unsigned ", 9)) {
+		is_unsigned = true;
+		t += 9;
+	} else if (!strcmp(t, "unsigned")) {
+		*bits = 32, *sgn = false;
+		return true;
+	} else if (!strncmp(t, "signed ", 7)) {
+		t += 7;
+	}
+	snprintf(buf, sizeof(buf), "%s", t);
+	size_t n = strlen(buf);
+	while (n && buf[n - 1] == ' ')
+		buf[--n] = 0;
+	if (!strcmp(buf, "long int") || !strcmp(buf, "long long int"))
+		snprintf(buf, sizeof(buf), "long");
+	if (!strcmp(buf, "short int"))
+		snprintf(buf, sizeof(buf), "short");
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(known[i].name, buf)) {
+			*bits = known[i].bits;
+			*sgn = known[i].sgn && !is_unsigned;
+			return true;
+		}
+	return false;
+}
+
+/* Field types of a tracepoint record, from the format file's C types. */
+static struct type *field_type(struct sema *s, const struct tp_field *f, bool user)
+{
+	if (f->is_data_loc)
+		return type_str(s->arena, s->opts.strlen);
+	if (f->array_len >= 0) {
+		if (!strncmp(f->ctype, "char", 4) || strstr(f->ctype, " char"))
+			return type_str(s->arena, f->size);
+		uint32_t n = f->array_len ? (uint32_t)f->array_len : 1;
+		uint32_t esz = f->size / n;
+		struct type *elem = type_int(esz >= 8 ? 64 : esz * 8, f->is_signed);
+		return type_array(s->arena, elem, n);
+	}
+	if (f->is_pointer) {
+		struct type *elem = NULL;
+		if (strstr(f->ctype, "char") && !strstr(f->ctype, "* *") && !strstr(f->ctype, "**") &&
+		    !strstr(f->ctype, "*const *"))
+			elem = &type_s8;
+		return type_ptr(s->arena, elem, user);
+	}
+	int bits = 0;
+	bool sgn = f->is_signed;
+	if (ctype_int(f->ctype, &bits, &sgn) && (uint32_t)bits / 8 <= f->size)
+		return type_int(bits, sgn);
+	switch (f->size) {
+	case 1:
+	case 2:
+	case 4:
+	case 8:
+		return type_int(f->size * 8, f->is_signed);
+	default: /* odd-sized scalars: read them as bytes */
+		return type_array(s->arena, &type_u8, f->size);
+	}
+}
+
+static struct type *ctx_type(struct sema *s, const struct tp_format *fmt, bool user)
+{
+	struct type *t = arena_alloc(s->arena, sizeof(*t));
+	t->kind = TY_CTX;
+	t->size = fmt->size;
+	t->align = 8;
+	t->fields = arena_alloc(s->arena, (fmt->nfields + 1) * sizeof(*t->fields));
+	for (int i = 0; i < fmt->nfields; i++) {
+		const struct tp_field *f = &fmt->fields[i];
+		if (f->is_common)
+			continue;
+		struct type_field *tf = &t->fields[t->nfields++];
+		tf->name = f->name;
+		tf->offset = f->offset;
+		tf->is_data_loc = f->is_data_loc;
+		tf->type = field_type(s, f, user);
+	}
+	return t;
+}
+
+static void suggest_tracepoints(struct sema *s, struct node *at, const char *cat, const char *name)
+{
+	const char **near = NULL;
+	int n = ki_closest_tracepoints(s->ki, cat, name, s->arena, &near, 3);
+	for (int i = 0; i < n; i++)
+		if (!s->quiet)
+			diag_hint(s->diag, "did you mean tracepoint:%s?", near[i]);
+	(void)at;
+}
+
+static int load_ctx(struct sema *s, struct sema_probe *sp, const char *cat, const char *name)
+{
+	struct tp_format fmt;
+	int err = s->ki->tracepoint_format(s->ki, cat, name, s->arena, &fmt);
+	if (err)
+		return err;
+	sp->user_ptrs = !strcmp(cat, "syscalls");
+	sp->ctx = ctx_type(s, &fmt, sp->user_ptrs);
+	return 0;
+}
+
+static void resolve_tracepoint(struct sema *s, struct node *probe, struct node *at, bool need_ctx)
+{
+	if (at->attach.nparts != 2 || !*at->attach.parts[0] || !*at->attach.parts[1]) {
+		sema_error(s, at->span, "tracepoint needs a category and a name: tracepoint:CATEGORY:NAME");
+		return;
+	}
+	const char *cat = at->attach.parts[0], *name = at->attach.parts[1];
+	const char **list = NULL;
+	int n;
+	if (has_wildcard(cat) || has_wildcard(name)) {
+		n = s->ki->tracepoint_list(s->ki, cat, name, s->arena, &list);
+	} else {
+		list = arena_alloc(s->arena, sizeof(*list));
+		list[0] = arena_printf(s->arena, "%s:%s", cat, name);
+		n = 1;
+	}
+	if (n == 0) {
+		sema_error(s, at->span, "no tracepoint matches '%s:%s'", cat, name);
+		return;
+	}
+	if (n < 0) {
+		sema_error(s, at->span, "cannot list tracepoints: %s", strerror(-n));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		struct sema_probe *sp = new_probe(s, probe, at, PD_PROBE_TRACEPOINT);
+		const char *colon = strchr(list[i], ':');
+		sp->target = arena_strndup(s->arena, list[i], colon - list[i]);
+		sp->func = colon + 1;
+		sp->name = arena_printf(s->arena, "tracepoint:%s", list[i]);
+		sp->user_ptrs = !strcmp(sp->target, "syscalls");
+		int err = need_ctx || n == 1 ? load_ctx(s, sp, sp->target, sp->func) : 0;
+		if (err == -ENOENT) {
+			sema_error(s, at->span, "tracepoint '%s:%s' does not exist on this kernel",
+				   sp->target, sp->func);
+			suggest_tracepoints(s, at, sp->target, sp->func);
+			return;
+		} else if (err == -EACCES || err == -EPERM) {
+			sema_error(s, at->span,
+				   "cannot read tracepoint formats: tracefs needs root (CAP_SYS_ADMIN)");
+			return;
+		} else if (err) {
+			sema_error(s, at->span, "cannot read the format of tracepoint '%s:%s': %s",
+				   sp->target, sp->func, strerror(-err));
+			return;
+		}
+		add_probe(s, sp);
+	}
+}
+
+/* interval:s:1, interval:ms:100, interval:us:N, interval:hz:N;
+ * profile:hz:99, profile:s|ms|us:N. A single part means the default unit. */
+static void resolve_timer(struct sema *s, struct node *probe, struct node *at, bool is_profile)
+{
+	const char *unit = at->attach.nparts == 2 ? at->attach.parts[0] : (is_profile ? "hz" : "s");
+	const char *num = at->attach.parts[at->attach.nparts == 2 ? 1 : 0];
+	uint64_t v = 0;
+	if (at->attach.nparts < 1 || at->attach.nparts > 2 || !parse_u64(num, &v) || v == 0) {
+		sema_error(s, at->span, "%s needs a positive rate: %s:UNIT:N (UNIT is hz, s, ms or us)",
+			   is_profile ? "profile" : "interval", is_profile ? "profile" : "interval");
+		return;
+	}
+	struct sema_probe *sp = new_probe(s, probe, at, is_profile ? PD_PROBE_PROFILE : PD_PROBE_INTERVAL);
+	if (!strcmp(unit, "hz"))
+		sp->freq = v, sp->period_ns = 1000000000ull / v;
+	else if (!strcmp(unit, "s"))
+		sp->period_ns = v * 1000000000ull;
+	else if (!strcmp(unit, "ms"))
+		sp->period_ns = v * 1000000ull;
+	else if (!strcmp(unit, "us"))
+		sp->period_ns = v * 1000ull;
+	else {
+		sema_error(s, at->span, "unknown time unit '%s': expected hz, s, ms or us", unit);
+		return;
+	}
+	if (!is_profile)
+		sp->freq = 0;
+	sp->name = arena_printf(s->arena, "%s:%s:%s", is_profile ? "profile" : "interval", unit, num);
+	add_probe(s, sp);
+}
+
+struct perf_event_name {
+	const char *name, *alias;
+	uint32_t config;
+	uint64_t default_period;
+};
+
+static const struct perf_event_name sw_events[] = {
+	{ "cpu-clock", "cpu", PERF_COUNT_SW_CPU_CLOCK, 1000000 },
+	{ "task-clock", NULL, PERF_COUNT_SW_TASK_CLOCK, 1000000 },
+	{ "page-faults", "faults", PERF_COUNT_SW_PAGE_FAULTS, 100 },
+	{ "context-switches", "cs", PERF_COUNT_SW_CONTEXT_SWITCHES, 1000 },
+	{ "cpu-migrations", NULL, PERF_COUNT_SW_CPU_MIGRATIONS, 1 },
+	{ "minor-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MIN, 100 },
+	{ "major-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1 },
+	{ "alignment-faults", NULL, PERF_COUNT_SW_ALIGNMENT_FAULTS, 1 },
+	{ "emulation-faults", NULL, PERF_COUNT_SW_EMULATION_FAULTS, 1 },
+	{ "dummy", NULL, PERF_COUNT_SW_DUMMY, 1 },
+	{ "bpf-output", NULL, PERF_COUNT_SW_BPF_OUTPUT, 1 },
+	{ NULL, NULL, 0, 0 },
+};
+
+static const struct perf_event_name hw_events[] = {
+	{ "cpu-cycles", "cycles", PERF_COUNT_HW_CPU_CYCLES, 1000000 },
+	{ "instructions", NULL, PERF_COUNT_HW_INSTRUCTIONS, 1000000 },
+	{ "cache-references", NULL, PERF_COUNT_HW_CACHE_REFERENCES, 1000000 },
+	{ "cache-misses", NULL, PERF_COUNT_HW_CACHE_MISSES, 1000000 },
+	{ "branch-instructions", "branches", PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 100000 },
+	{ "branch-misses", NULL, PERF_COUNT_HW_BRANCH_MISSES, 100000 },
+	{ "bus-cycles", NULL, PERF_COUNT_HW_BUS_CYCLES, 100000 },
+	{ "frontend-stalls", NULL, PERF_COUNT_HW_STALLED_CYCLES_FRONTEND, 1000000 },
+	{ "backend-stalls", NULL, PERF_COUNT_HW_STALLED_CYCLES_BACKEND, 1000000 },
+	{ "ref-cycles", NULL, PERF_COUNT_HW_REF_CPU_CYCLES, 1000000 },
+	{ NULL, NULL, 0, 0 },
+};
+
+static void resolve_perf(struct sema *s, struct node *probe, struct node *at, bool hw)
+{
+	const struct perf_event_name *e = hw ? hw_events : sw_events;
+	const char *ev = at->attach.nparts >= 1 ? at->attach.parts[0] : "";
+	for (; e->name; e++)
+		if (!strcmp(ev, e->name) || (e->alias && !strcmp(ev, e->alias)))
+			break;
+	if (!e->name) {
+		sema_error(s, at->span, "unknown %s event '%s'", hw ? "hardware" : "software", ev);
+		return;
+	}
+	struct sema_probe *sp = new_probe(s, probe, at, hw ? PD_PROBE_HARDWARE : PD_PROBE_SOFTWARE);
+	sp->perf_config = e->config;
+	sp->sample_period = e->default_period;
+	if (at->attach.nparts == 2 && (!parse_u64(at->attach.parts[1], &sp->sample_period) ||
+				       !sp->sample_period)) {
+		sema_error(s, at->span, "the sample count must be a positive number");
+		return;
+	}
+	add_probe(s, sp);
+}
+
+/* kprobe:FUNC[+OFF], uprobe:PATH:FUNC[+OFF], rawtracepoint:NAME, ... */
+static void resolve_function(struct sema *s, struct node *probe, struct node *at,
+			     enum pd_probe_kind kind, int want_parts)
+{
+	int n = at->attach.nparts;
+	if (n < want_parts || n > want_parts + 1 || !*at->attach.parts[n - 1]) {
+		sema_error(s, at->span, "malformed attach point '%s'", at->attach.raw);
+		return;
+	}
+	struct sema_probe *sp = new_probe(s, probe, at, kind);
+	sp->func = at->attach.parts[n - 1];
+	sp->target = n >= 2 ? at->attach.parts[n - 2] : NULL;
+	if (kind == PD_PROBE_USDT && n == 3) {
+		sp->target = at->attach.parts[0];
+		sp->provider = at->attach.parts[1];
+	}
+	sp->offset = at->attach.offset;
+	add_probe(s, sp);
+}
+
+static bool uses_ident(const struct node *n, const char *name);
+
+static bool list_uses(const struct node *n, const char *name)
+{
+	for (; n; n = n->next)
+		if (uses_ident(n, name))
+			return true;
+	return false;
+}
+
+static bool body_uses_ctx(const struct node *n)
+{
+	return uses_ident(n, "args");
+}
+
+/* Does a subtree mention the builtin `name`? Format files are read only
+ * for bodies that use `args`. */
+static bool uses_ident(const struct node *n, const char *name)
+{
+	if (!n)
+		return false;
+	switch (n->kind) {
+	case N_IDENT:
+		return !strcmp(n->ident.name, name);
+	case N_INT: case N_STR: case N_VAR: case N_POSPARAM: case N_POSCOUNT:
+	case N_BREAK: case N_CONTINUE: case N_TYPENAME:
+		return false;
+	case N_BLOCK: return list_uses(n->block.stmts, name);
+	case N_EXPR_STMT: case N_RETURN: return uses_ident(n->stmt.expr, name);
+	case N_ASSIGN: return uses_ident(n->assign.target, name) || uses_ident(n->assign.value, name);
+	case N_IF:
+		return uses_ident(n->if_.cond, name) || uses_ident(n->if_.then, name) ||
+		       uses_ident(n->if_.els, name);
+	case N_UNROLL: case N_WHILE:
+		return uses_ident(n->loop.cond, name) || uses_ident(n->loop.body, name);
+	case N_FOR:
+		return uses_ident(n->for_.map, name) || uses_ident(n->for_.lo, name) ||
+		       uses_ident(n->for_.hi, name) || uses_ident(n->for_.body, name);
+	case N_MAP: return list_uses(n->map.keys, name);
+	case N_BINOP: return uses_ident(n->binop.lhs, name) || uses_ident(n->binop.rhs, name);
+	case N_UNOP: return uses_ident(n->unop.operand, name);
+	case N_INCDEC: return uses_ident(n->incdec.operand, name);
+	case N_TERNARY:
+		return uses_ident(n->ternary.cond, name) || uses_ident(n->ternary.then, name) ||
+		       uses_ident(n->ternary.els, name);
+	case N_CALL: return list_uses(n->call.args, name);
+	case N_FIELD: return uses_ident(n->field.base, name);
+	case N_INDEX: return uses_ident(n->index.base, name) || uses_ident(n->index.index, name);
+	case N_TUPLE: return list_uses(n->tuple.elems, name);
+	case N_CAST: return uses_ident(n->cast.expr, name);
+	case N_SIZEOF: return uses_ident(n->size_of.expr, name);
+	default:
+		return false;
+	}
+}
+
+static void resolve_attach(struct sema *s, struct node *probe, struct node *at, bool uses_ctx)
+{
+	const char *p = at->attach.provider;
+	if (!p) {
+		sema_error(s, at->span, "unknown probe type in '%s'", at->attach.raw);
+	} else if (!strcmp(p, "BEGIN") || !strcmp(p, "END")) {
+		struct sema_probe *sp =
+			new_probe(s, probe, at, p[0] == 'B' ? PD_PROBE_BEGIN : PD_PROBE_END);
+		sp->name = p;
+		add_probe(s, sp);
+	} else if (!strcmp(p, "tracepoint")) {
+		resolve_tracepoint(s, probe, at, uses_ctx);
+	} else if (!strcmp(p, "interval") || !strcmp(p, "profile")) {
+		resolve_timer(s, probe, at, p[0] == 'p');
+	} else if (!strcmp(p, "software") || !strcmp(p, "hardware")) {
+		resolve_perf(s, probe, at, p[0] == 'h');
+	} else if (!strcmp(p, "kprobe") || !strcmp(p, "kretprobe")) {
+		resolve_function(s, probe, at, p[4] == 'r' ? PD_PROBE_KRETPROBE : PD_PROBE_KPROBE, 1);
+	} else if (!strcmp(p, "uprobe") || !strcmp(p, "uretprobe")) {
+		resolve_function(s, probe, at, p[1] == 'r' ? PD_PROBE_URETPROBE : PD_PROBE_UPROBE, 2);
+	} else if (!strcmp(p, "rawtracepoint")) {
+		resolve_function(s, probe, at, PD_PROBE_RAWTP, 1);
+	} else if (!strcmp(p, "fentry") || !strcmp(p, "fexit")) {
+		resolve_function(s, probe, at, p[1] == 'e' ? PD_PROBE_FENTRY : PD_PROBE_FEXIT, 1);
+	} else if (!strcmp(p, "usdt")) {
+		resolve_function(s, probe, at, PD_PROBE_USDT, 2);
+	} else {
+		sema_error(s, at->span, "%s probes are not supported yet", p);
+	}
+}
+
+void probes_resolve(struct sema *s)
+{
+	for (struct node *p = s->program->program.probes; p; p = p->next) {
+		bool uses_ctx = body_uses_ctx(p->probe.body) || body_uses_ctx(p->probe.pred);
+		struct sema_probe **first = s->probes_tail ? s->probes_tail : &s->probes;
+		for (struct node *at = p->probe.attach; at; at = at->next)
+			resolve_attach(s, p, at, uses_ctx);
+		/* Tracepoint expansions of one block share one program (attached
+		 * many times) unless each needs its own `args` layout or name. */
+		bool shareable = !uses_ctx && !uses_ident(p->probe.body, "probe") &&
+				 !uses_ident(p->probe.pred, "probe");
+		int shared = -1;
+		for (struct sema_probe *sp = *first; sp; sp = sp->next) {
+			if (shareable && sp->kind == PD_PROBE_TRACEPOINT) {
+				if (shared < 0)
+					shared = s->ngroups++;
+				sp->group = shared;
+			} else {
+				sp->group = s->ngroups++;
+			}
+		}
+	}
+}

@@ -1,0 +1,873 @@
+/* sema.c: scopes, types and map signatures.
+ *
+ * In: the parsed program and kernel facts. Out: n->type on every
+ * expression, n->sym on variables, maps and calls, the map table and the
+ * expanded probe list (probes.c). Nothing is lowered here.
+ *
+ * The program is walked twice: a quiet pass that learns every map's
+ * signature (a map may be read in one probe before the probe that assigns
+ * it), then a reporting pass. Builtins and functions are checked by their
+ * stdlib/ entries.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/probes.h"
+#include "compiler/sema.h"
+#include "stdlib/stdlib.h"
+
+void sema_error(struct sema *s, struct span sp, const char *fmt, ...)
+{
+	if (s->quiet)
+		return;
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	diag_error(s->diag, sp, "%s", buf);
+}
+
+static void sema_note(struct sema *s, struct span sp, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void sema_note(struct sema *s, struct span sp, const char *fmt, ...)
+{
+	if (s->quiet)
+		return;
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	diag_note(s->diag, sp, "%s", buf);
+}
+
+static const char *tname(const struct type *t)
+{
+	static char bufs[4][160];
+	static int i;
+	i = (i + 1) % 4;
+	return type_name_str(t, bufs[i], sizeof(bufs[i]));
+}
+
+/* ---- variables ---- */
+
+static struct sema_var *find_var(struct sema *s, const char *name)
+{
+	for (struct sema_var *v = s->vars; v; v = v->next)
+		if (!strcmp(v->name, name))
+			return v;
+	return NULL;
+}
+
+static void scope_push(struct sema *s)
+{
+	s->depth++;
+}
+
+static void scope_pop(struct sema *s)
+{
+	s->depth--;
+	while (s->vars && s->vars->depth > s->depth)
+		s->vars = s->vars->next;
+}
+
+/* ---- maps ---- */
+
+struct sema_map *sema_find_map(struct sema *s, const char *name)
+{
+	for (struct sema_map *m = s->maps; m; m = m->next)
+		if (!strcmp(m->name, name))
+			return m;
+	return NULL;
+}
+
+static struct sema_map *get_map(struct sema *s, struct node *n)
+{
+	struct sema_map *m = sema_find_map(s, n->map.name);
+	if (m)
+		return m;
+	m = arena_alloc(s->arena, sizeof(*m));
+	m->name = n->map.name;
+	m->first_use = n;
+	m->index = s->nmaps++;
+	struct sema_map **pp = &s->maps;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = m;
+	return m;
+}
+
+static struct type *key_type(struct sema *s, struct node *n)
+{
+	struct type *elems[64];
+	int i = 0;
+	bool bad = false;
+	for (struct node *k = n->map.keys; k; k = k->next) {
+		struct type *t = sema_expr(s, k);
+		if (t->kind == TY_NONE) {
+			bad = true;
+		} else if (t->kind == TY_VOID || t->kind == TY_AGG || t->kind == TY_CTX ||
+			   t->kind == TY_RECORD) {
+			sema_error(s, k->span, "a %s cannot be a map key", tname(t));
+			bad = true;
+		} else if (t->kind == TY_PTR) {
+			t = &type_u64;
+		}
+		if (i < 64)
+			elems[i++] = t;
+	}
+	if (bad)
+		return &type_none;
+	if (i > 32) {
+		sema_error(s, n->span, "too many map keys (at most 32)");
+		return &type_none;
+	}
+	if (i == 1)
+		return type_storage(s->arena, elems[0]);
+	return type_tuple(s->arena, elems, i);
+}
+
+/* Every use of a map must agree on the key; the error points at the use
+ * that disagrees and a note at the first one. */
+static void map_check_key(struct sema *s, struct node *n, struct sema_map *m)
+{
+	struct type *k = n->map.nkeys ? key_type(s, n) : NULL;
+	if (k && k->kind == TY_NONE)
+		return;
+	bool was_keyed = m->has_key_use, was_scalar = m->has_scalar_use;
+	if (k)
+		m->has_key_use = true;
+	else
+		m->has_scalar_use = true;
+	if ((k && was_scalar) || (!k && was_keyed)) {
+		sema_error(s, n->span, "map %s is used %s a key here but %s one elsewhere", m->name,
+			   k ? "with" : "without", k ? "without" : "with");
+		sema_note(s, m->first_use->span, "%s first used here", m->name);
+		return;
+	}
+	if (!k)
+		return;
+	if (!m->key) {
+		m->key = k;
+		return;
+	}
+	struct type *u = type_unify(s->arena, m->key, k);
+	if (!u) {
+		sema_error(s, n->span, "map %s key has type %s here but %s elsewhere", m->name,
+			   tname(k), tname(m->key));
+		sema_note(s, m->first_use->span, "%s first used here", m->name);
+		return;
+	}
+	m->key = u;
+}
+
+static void map_set_value(struct sema *s, struct node *at, struct sema_map *m, struct type *v)
+{
+	if (v->kind == TY_NONE)
+		return;
+	if (!m->value) {
+		m->value = v;
+		m->first_value = at;
+		return;
+	}
+	struct type *u = type_unify(s->arena, m->value, v);
+	if (!u) {
+		sema_error(s, at->span, "map %s holds %s here but %s elsewhere", m->name, tname(v),
+			   tname(m->value));
+		sema_note(s, m->first_value->span, "%s first assigned here", m->name);
+		return;
+	}
+	m->value = u;
+}
+
+/* @m[keys] read as a value */
+static struct type *map_read(struct sema *s, struct node *n)
+{
+	struct sema_map *m = get_map(s, n);
+	n->sym = m;
+	map_check_key(s, n, m);
+	if (!m->value) {
+		if (!s->quiet)
+			sema_error(s, n->span, "map %s is read but never assigned", m->name);
+		return &type_none;
+	}
+	if (m->value->kind == TY_AGG) {
+		sema_error(s, n->span, "%s holds %s(); its value cannot be read in a probe", m->name,
+			   tname(m->value));
+		return &type_none;
+	}
+	return m->value;
+}
+
+/* ---- expressions ---- */
+
+bool sema_const_int(struct sema *s, struct node *n, int64_t *out)
+{
+	switch (n->kind) {
+	case N_INT:
+		*out = (int64_t)n->num.value;
+		return true;
+	case N_UNOP:
+		if (n->unop.op == UOP_NEG && sema_const_int(s, n->unop.operand, out)) {
+			*out = -*out;
+			return true;
+		}
+		return false;
+	case N_POSPARAM: {
+		int i = n->posparam.index;
+		char *end;
+		if (i > s->opts.nparams) {
+			*out = 0;
+			return true;
+		}
+		long long v = strtoll(s->opts.params[i - 1], &end, 0);
+		if (*end)
+			return false;
+		*out = v;
+		return true;
+	}
+	case N_POSCOUNT:
+		*out = s->opts.nparams;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static struct type *int_result(struct type *a, struct type *b)
+{
+	return type_int(64, a->is_signed || b->is_signed);
+}
+
+static bool is_int_like(const struct type *t)
+{
+	return t->kind == TY_INT || t->kind == TY_PTR;
+}
+
+static struct type *check_binop(struct sema *s, struct node *n)
+{
+	struct type *l = sema_expr(s, n->binop.lhs);
+	struct type *r = sema_expr(s, n->binop.rhs);
+	if (l->kind == TY_NONE || r->kind == TY_NONE)
+		return &type_none;
+	enum binop op = n->binop.op;
+	if ((op == OP_EQ || op == OP_NE) && l->kind == TY_STR && r->kind == TY_STR)
+		return &type_s64;
+	if (is_int_like(l) && is_int_like(r)) {
+		if (op >= OP_LAND)
+			return &type_s64; /* && || and comparisons give 0 or 1 */
+		return int_result(l, r);
+	}
+	sema_error(s, n->span, "invalid operands to '%s': %s and %s", ast_binop_str(op), tname(l),
+		   tname(r));
+	return &type_none;
+}
+
+static struct type *check_unop(struct sema *s, struct node *n)
+{
+	struct type *t = sema_expr(s, n->unop.operand);
+	if (t->kind == TY_NONE)
+		return t;
+	switch (n->unop.op) {
+	case UOP_NEG:
+	case UOP_PLUS:
+	case UOP_BNOT:
+		if (t->kind == TY_INT)
+			return n->unop.op == UOP_NEG ? type_int(64, true) : t;
+		break;
+	case UOP_LNOT:
+		if (is_int_like(t))
+			return &type_s64;
+		break;
+	case UOP_DEREF:
+		if (t->kind == TY_PTR && t->elem && t->elem->kind == TY_INT)
+			return t->elem;
+		if (t->kind == TY_PTR) {
+			sema_error(s, n->span, "cannot dereference %s: its target type is unknown",
+				   tname(t));
+			return &type_none;
+		}
+		break;
+	case UOP_ADDR:
+		sema_error(s, n->span, "taking an address ('&') is not supported yet");
+		return &type_none;
+	}
+	sema_error(s, n->span, "invalid operand to '%s': %s", ast_unop_str(n->unop.op), tname(t));
+	return &type_none;
+}
+
+static bool is_lvalue(struct node *n)
+{
+	return n->kind == N_VAR || n->kind == N_MAP;
+}
+
+static struct type *check_incdec(struct sema *s, struct node *n)
+{
+	struct node *o = n->incdec.operand;
+	if (!is_lvalue(o)) {
+		sema_error(s, o->span, "'%s' needs a variable or a map element",
+			   n->incdec.is_inc ? "++" : "--");
+		return &type_none;
+	}
+	if (o->kind == N_MAP) {
+		struct sema_map *m = get_map(s, o);
+		o->sym = m;
+		map_check_key(s, o, m);
+		if (!m->value)
+			map_set_value(s, o, m, &type_s64);
+		o->type = m->value;
+	} else {
+		sema_expr(s, o);
+	}
+	struct type *t = o->type ? o->type : &type_none;
+	if (t->kind != TY_INT && t->kind != TY_NONE) {
+		sema_error(s, o->span, "'%s' needs an integer, not %s", n->incdec.is_inc ? "++" : "--",
+			   tname(t));
+		return &type_none;
+	}
+	return t;
+}
+
+static struct type *check_ternary(struct sema *s, struct node *n)
+{
+	struct type *c = sema_expr(s, n->ternary.cond);
+	struct type *a = sema_expr(s, n->ternary.then);
+	struct type *b = sema_expr(s, n->ternary.els);
+	if (c->kind != TY_NONE && !is_int_like(c))
+		sema_error(s, n->ternary.cond->span, "condition must be an integer, not %s", tname(c));
+	if (a->kind == TY_NONE || b->kind == TY_NONE)
+		return &type_none;
+	if (a->kind == TY_VOID && b->kind == TY_VOID)
+		return &type_void;
+	struct type *u = is_int_like(a) && is_int_like(b) ? int_result(a, b)
+							  : type_unify(s->arena, a, b);
+	if (!u) {
+		sema_error(s, n->span, "the branches of '?:' have different types: %s and %s",
+			   tname(a), tname(b));
+		return &type_none;
+	}
+	return u;
+}
+
+static struct type *check_call(struct sema *s, struct node *n)
+{
+	const struct stdlib_fn *fn = stdlib_find_fn(n->call.name);
+	if (!fn) {
+		sema_error(s, n->span, "unknown function '%s'", n->call.name);
+		for (struct node *a = n->call.args; a; a = a->next)
+			sema_expr(s, a);
+		return &type_none;
+	}
+	n->sym = (void *)fn;
+	if (n->call.nargs < fn->min_args || n->call.nargs > fn->max_args) {
+		if (fn->min_args == fn->max_args)
+			sema_error(s, n->span, "%s() takes %d argument%s, not %d", fn->name,
+				   fn->min_args, fn->min_args == 1 ? "" : "s", n->call.nargs);
+		else
+			sema_error(s, n->span, "%s() takes %d to %d arguments, not %d", fn->name,
+				   fn->min_args, fn->max_args, n->call.nargs);
+		return &type_none;
+	}
+	if ((fn->flags & FN_MAP_ARG) && n->call.args->kind != N_MAP) {
+		sema_error(s, n->call.args->span, "%s() expects a map as its first argument",
+			   fn->name);
+		return &type_none;
+	}
+	return fn->check(s, n);
+}
+
+static struct type *check_field(struct sema *s, struct node *n)
+{
+	struct type *b = sema_expr(s, n->field.base);
+	if (b->kind == TY_NONE)
+		return b;
+	if (b->kind == TY_TUPLE) {
+		char *end;
+		unsigned long i = strtoul(n->field.name, &end, 10);
+		if (*end || n->field.is_arrow || i >= b->nfields) {
+			sema_error(s, n->span, "tuple index '%s' out of range: the tuple has %u fields",
+				   n->field.name, b->nfields);
+			return &type_none;
+		}
+		return b->fields[i].type;
+	}
+	if (b->kind == TY_CTX || b->kind == TY_RECORD) {
+		for (uint32_t i = 0; i < b->nfields; i++)
+			if (!strcmp(b->fields[i].name, n->field.name)) {
+				n->sym = &b->fields[i];
+				return b->fields[i].type;
+			}
+		const char *where = s->cur && s->cur->name ? s->cur->name : "this probe";
+		sema_error(s, n->span, "%s has no field '%s'",
+			   b->kind == TY_CTX ? where : tname(b), n->field.name);
+		return &type_none;
+	}
+	sema_error(s, n->span, "cannot access field '%s' of %s", n->field.name, tname(b));
+	return &type_none;
+}
+
+static struct type *check_index(struct sema *s, struct node *n)
+{
+	struct type *b = sema_expr(s, n->index.base);
+	struct type *i = sema_expr(s, n->index.index);
+	if (b->kind == TY_NONE || i->kind == TY_NONE)
+		return &type_none;
+	if (i->kind != TY_INT) {
+		sema_error(s, n->index.index->span, "an index must be an integer, not %s", tname(i));
+		return &type_none;
+	}
+	int64_t k;
+	if (b->kind == TY_ARRAY) {
+		if (sema_const_int(s, n->index.index, &k) && (k < 0 || (uint64_t)k >= b->len)) {
+			sema_error(s, n->index.index->span, "index %lld is out of bounds of %s",
+				   (long long)k, tname(b));
+			return &type_none;
+		}
+		return b->elem;
+	}
+	if (b->kind == TY_PTR && b->elem && b->elem->kind == TY_INT)
+		return b->elem;
+	sema_error(s, n->span, "cannot index %s", tname(b));
+	return &type_none;
+}
+
+static struct type *check_tuple(struct sema *s, struct node *n)
+{
+	struct type *elems[64];
+	int i = 0;
+	for (struct node *e = n->tuple.elems; e; e = e->next) {
+		struct type *t = sema_expr(s, e);
+		if (t->kind == TY_NONE)
+			return t;
+		if (t->kind == TY_VOID || t->kind == TY_AGG || t->kind == TY_CTX) {
+			sema_error(s, e->span, "a tuple cannot hold a %s", tname(t));
+			return &type_none;
+		}
+		if (t->kind == TY_PTR)
+			t = &type_u64;
+		if (i == 64) {
+			sema_error(s, n->span, "a tuple has at most 64 fields");
+			return &type_none;
+		}
+		elems[i++] = t;
+	}
+	return type_tuple(s->arena, elems, i);
+}
+
+static struct type *typename_type(struct sema *s, struct node *tn)
+{
+	static const struct { const char *name; int bits; bool sgn; } ints[] = {
+		{ "int8", 8, true }, { "uint8", 8, false }, { "int16", 16, true },
+		{ "uint16", 16, false }, { "int32", 32, true }, { "uint32", 32, false },
+		{ "int64", 64, true }, { "uint64", 64, false }, { "char", 8, true },
+		{ "short", 16, true }, { "int", 32, true }, { "long", 64, true },
+		{ "unsigned", 32, false }, { "u8", 8, false }, { "u16", 16, false },
+		{ "u32", 32, false }, { "u64", 64, false }, { "s8", 8, true },
+		{ "s16", 16, true }, { "s32", 32, true }, { "s64", 64, true },
+		{ "bool", 8, false },
+	};
+	struct type *t = NULL;
+	if (!tn->type_name.is_struct)
+		for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+			if (!strcmp(ints[i].name, tn->type_name.name))
+				t = type_int(ints[i].bits, ints[i].sgn);
+	if (!t && !strcmp(tn->type_name.name, "void") && tn->type_name.ptr_depth)
+		t = NULL;
+	else if (!t) {
+		if (tn->type_name.ptr_depth) {
+			/* struct pointers: an address until BTF types land */
+			return type_ptr(s->arena, NULL, false);
+		}
+		sema_error(s, tn->span, "unknown type '%s%s'", tn->type_name.is_struct ? "struct " : "",
+			   tn->type_name.name);
+		return &type_none;
+	}
+	for (int i = 0; i < tn->type_name.ptr_depth; i++)
+		t = type_ptr(s->arena, t, false);
+	if (tn->type_name.array_len >= 0) {
+		if (tn->type_name.array_len == 0 || tn->type_name.array_len > 4096) {
+			sema_error(s, tn->span, "array length must be 1 to 4096");
+			return &type_none;
+		}
+		t = type_array(s->arena, t, (uint32_t)tn->type_name.array_len);
+	}
+	return t;
+}
+
+static struct type *check_cast(struct sema *s, struct node *n)
+{
+	struct type *to = typename_type(s, n->cast.type_name);
+	struct type *from = sema_expr(s, n->cast.expr);
+	if (to->kind == TY_NONE || from->kind == TY_NONE)
+		return &type_none;
+	if ((to->kind == TY_INT || to->kind == TY_PTR) && is_int_like(from))
+		return to;
+	sema_error(s, n->span, "cannot cast %s to %s", tname(from), tname(to));
+	return &type_none;
+}
+
+static struct type *check_ident(struct sema *s, struct node *n)
+{
+	const struct stdlib_builtin *b = stdlib_find_builtin(n->ident.name);
+	if (!b) {
+		if (stdlib_find_fn(n->ident.name))
+			sema_error(s, n->span, "%s is a function: call it as %s()", n->ident.name,
+				   n->ident.name);
+		else
+			sema_error(s, n->span, "unknown identifier '%s'", n->ident.name);
+		return &type_none;
+	}
+	n->sym = (void *)b;
+	return b->check(s, n);
+}
+
+static struct type *check_var(struct sema *s, struct node *n)
+{
+	struct sema_var *v = find_var(s, n->ident.name);
+	if (!v) {
+		sema_error(s, n->span, "variable '%s' is used before it is assigned", n->ident.name);
+		return &type_none;
+	}
+	n->sym = v;
+	return v->type;
+}
+
+static struct type *check_posparam(struct sema *s, struct node *n)
+{
+	int64_t v;
+	if (sema_const_int(s, n, &v))
+		return &type_s64;
+	const char *p = s->opts.params[n->posparam.index - 1];
+	return type_str(s->arena, strlen(p) + 1);
+}
+
+static struct type *expr_type(struct sema *s, struct node *n)
+{
+	switch (n->kind) {
+	case N_INT:
+		return n->num.value > INT64_MAX ? &type_u64 : &type_s64;
+	case N_STR:
+		return type_str(s->arena, n->str.len + 1);
+	case N_IDENT:
+		return check_ident(s, n);
+	case N_VAR:
+		return check_var(s, n);
+	case N_POSPARAM:
+		return check_posparam(s, n);
+	case N_POSCOUNT:
+		return &type_s64;
+	case N_MAP:
+		return map_read(s, n);
+	case N_BINOP:
+		return check_binop(s, n);
+	case N_UNOP:
+		return check_unop(s, n);
+	case N_INCDEC:
+		return check_incdec(s, n);
+	case N_TERNARY:
+		return check_ternary(s, n);
+	case N_CALL:
+		return check_call(s, n);
+	case N_FIELD:
+		return check_field(s, n);
+	case N_INDEX:
+		return check_index(s, n);
+	case N_TUPLE:
+		return check_tuple(s, n);
+	case N_CAST:
+		return check_cast(s, n);
+	case N_SIZEOF: {
+		struct type *t = n->size_of.type_name ? typename_type(s, n->size_of.type_name)
+						      : sema_expr(s, n->size_of.expr);
+		return t->kind == TY_NONE ? t : &type_u64;
+	}
+	case N_OFFSETOF:
+		sema_error(s, n->span, "offsetof() needs struct types from BTF: not supported yet");
+		return &type_none;
+	default:
+		sema_error(s, n->span, "%s is not an expression", ast_kind_name(n->kind));
+		return &type_none;
+	}
+}
+
+struct type *sema_expr(struct sema *s, struct node *n)
+{
+	struct type *t = expr_type(s, n);
+	n->type = t ? t : &type_none;
+	return n->type;
+}
+
+/* ---- statements ---- */
+
+static void check_stmt(struct sema *s, struct node *n);
+
+static void check_block(struct sema *s, struct node *b)
+{
+	scope_push(s);
+	for (struct node *st = b->block.stmts; st; st = st->next)
+		check_stmt(s, st);
+	scope_pop(s);
+}
+
+static void assign_var(struct sema *s, struct node *n, struct type *t)
+{
+	struct node *target = n->assign.target;
+	struct sema_var *v = find_var(s, target->ident.name);
+	if (t->kind == TY_VOID || t->kind == TY_CTX || t->kind == TY_AGG) {
+		sema_error(s, n->assign.value->span, "cannot assign %s to a variable", tname(t));
+		return;
+	}
+	if (!v) {
+		if (n->assign.compound) {
+			sema_error(s, target->span, "variable '%s' is used before it is assigned",
+				   target->ident.name);
+			return;
+		}
+		v = arena_alloc(s->arena, sizeof(*v));
+		v->name = target->ident.name;
+		v->type = t->kind == TY_INT ? type_int(64, t->is_signed) : t;
+		v->decl = target;
+		v->depth = s->depth;
+		v->next = s->vars;
+		s->vars = v;
+	} else if (t->kind != TY_NONE) {
+		struct type *u = is_int_like(v->type) && is_int_like(t) ? v->type
+									 : type_unify(s->arena, v->type, t);
+		if (!u) {
+			sema_error(s, n->span, "variable '%s' holds %s; cannot assign %s to it",
+				   v->name, tname(v->type), tname(t));
+			sema_note(s, v->decl->span, "'%s' first assigned here", v->name);
+			return;
+		}
+		v->type = u;
+	}
+	target->sym = v;
+	target->type = v->type;
+}
+
+/* lhist's bounds belong to the map: every use must give the same ones */
+static bool lhist_params(struct sema *s, struct sema_map *m, struct node *call)
+{
+	int64_t v[3];
+	struct node *a = call->call.args->next;
+	for (int i = 0; i < 3; i++, a = a->next)
+		sema_const_int(s, a, &v[i]);
+	if (m->lhist_step && (m->lhist_min != v[0] || m->lhist_max != v[1] || m->lhist_step != v[2])) {
+		sema_error(s, call->span, "lhist() bounds differ from those of another use of %s",
+			   m->name);
+		sema_note(s, m->first_value->span, "%s first assigned here", m->name);
+		return false;
+	}
+	m->lhist_min = v[0];
+	m->lhist_max = v[1];
+	m->lhist_step = v[2];
+	return true;
+}
+
+static void assign_map(struct sema *s, struct node *n)
+{
+	struct node *target = n->assign.target, *value = n->assign.value;
+	struct sema_map *m = get_map(s, target);
+	target->sym = m;
+	map_check_key(s, target, m);
+	const struct stdlib_fn *fn = value->kind == N_CALL ? stdlib_find_fn(value->call.name) : NULL;
+	if (fn && (fn->flags & FN_AGG)) {
+		if (n->assign.compound) {
+			sema_error(s, n->span, "use '=' to assign %s()", fn->name);
+			return;
+		}
+		value->sym = (void *)fn;
+		sema_expr(s, value); /* the check hook validates the arguments */
+		if (value->type->kind == TY_NONE)
+			return;
+		if (m->value && m->value->kind == TY_AGG && m->value->agg != fn->agg) {
+			sema_error(s, value->span, "map %s holds %s() elsewhere; cannot assign %s() here",
+				   m->name, tname(m->value), fn->name);
+			sema_note(s, m->first_value->span, "%s first assigned here", m->name);
+			return;
+		}
+		if (fn->agg == PD_AGG_LHIST && !lhist_params(s, m, value))
+			return;
+		map_set_value(s, value, m, value->type);
+		target->type = m->value;
+		return;
+	}
+	struct type *t = sema_expr(s, value);
+	if (t->kind == TY_VOID || t->kind == TY_CTX || t->kind == TY_AGG) {
+		sema_error(s, value->span, "cannot assign %s to a map", tname(t));
+		return;
+	}
+	if (m->value && m->value->kind == TY_AGG && t->kind != TY_NONE) {
+		sema_error(s, value->span, "map %s holds %s(); cannot assign %s to it", m->name,
+			   tname(m->value), tname(t));
+		sema_note(s, m->first_value->span, "%s first assigned here", m->name);
+		return;
+	}
+	if (n->assign.compound && t->kind != TY_NONE && t->kind != TY_INT) {
+		sema_error(s, value->span, "'%s=' needs an integer, not %s", ast_binop_str(n->assign.op),
+			   tname(t));
+		return;
+	}
+	if (t->kind == TY_PTR)
+		t = &type_u64;
+	map_set_value(s, value, m, type_storage(s->arena, t));
+	target->type = m->value;
+}
+
+static void check_assign(struct sema *s, struct node *n)
+{
+	struct node *target = n->assign.target;
+	if (target->kind == N_MAP) {
+		assign_map(s, n);
+		return;
+	}
+	if (target->kind != N_VAR) {
+		sema_error(s, target->span, "cannot assign to this expression");
+		sema_expr(s, n->assign.value);
+		return;
+	}
+	struct type *t = sema_expr(s, n->assign.value);
+	if (n->assign.compound && t->kind != TY_NONE && t->kind != TY_INT) {
+		sema_error(s, n->assign.value->span, "'%s=' needs an integer, not %s",
+			   ast_binop_str(n->assign.op), tname(t));
+		return;
+	}
+	assign_var(s, n, t);
+}
+
+static void check_cond(struct sema *s, struct node *c)
+{
+	struct type *t = sema_expr(s, c);
+	if (t->kind != TY_NONE && !is_int_like(t))
+		sema_error(s, c->span, "condition must be an integer, not %s", tname(t));
+}
+
+static void check_expr_stmt(struct sema *s, struct node *n)
+{
+	struct node *e = n->stmt.expr;
+	if (e->kind == N_CALL) {
+		const struct stdlib_fn *fn = stdlib_find_fn(e->call.name);
+		if (fn && (fn->flags & FN_AGG)) {
+			sema_error(s, e->span, "%s() must be assigned to a map, e.g. @ = %s(...)",
+				   fn->name, fn->name);
+			return;
+		}
+	}
+	sema_expr(s, e);
+}
+
+static void check_unroll(struct sema *s, struct node *n)
+{
+	int64_t k;
+	sema_expr(s, n->loop.cond);
+	if (!sema_const_int(s, n->loop.cond, &k) || k < 1 || k > SEMA_MAX_UNROLL)
+		sema_error(s, n->loop.cond->span, "unroll needs a constant count from 1 to %d",
+			   SEMA_MAX_UNROLL);
+	check_block(s, n->loop.body);
+}
+
+static void check_stmt(struct sema *s, struct node *n)
+{
+	switch (n->kind) {
+	case N_EXPR_STMT:
+		check_expr_stmt(s, n);
+		break;
+	case N_ASSIGN:
+		check_assign(s, n);
+		break;
+	case N_BLOCK:
+		check_block(s, n);
+		break;
+	case N_IF:
+		check_cond(s, n->if_.cond);
+		check_block(s, n->if_.then);
+		if (n->if_.els)
+			n->if_.els->kind == N_IF ? check_stmt(s, n->if_.els) : check_block(s, n->if_.els);
+		break;
+	case N_UNROLL:
+		check_unroll(s, n);
+		break;
+	case N_WHILE:
+		check_cond(s, n->loop.cond);
+		s->loop_depth++;
+		check_block(s, n->loop.body);
+		s->loop_depth--;
+		break;
+	case N_FOR:
+		sema_error(s, n->span, "for loops are not supported yet");
+		break;
+	case N_RETURN:
+		if (n->stmt.expr)
+			sema_error(s, n->stmt.expr->span, "return in a probe takes no value");
+		break;
+	case N_BREAK:
+	case N_CONTINUE:
+		if (!s->loop_depth)
+			sema_error(s, n->span, "'%s' outside of a while loop",
+				   n->kind == N_BREAK ? "break" : "continue");
+		break;
+	default:
+		sema_error(s, n->span, "%s is not a statement", ast_kind_name(n->kind));
+	}
+}
+
+void sema_type_probe(struct sema *s, struct sema_probe *sp)
+{
+	struct node *p = sp->probe;
+	s->cur = sp;
+	s->vars = NULL;
+	s->depth = 0;
+	s->loop_depth = 0;
+	if (p->probe.pred)
+		check_cond(s, p->probe.pred);
+	check_block(s, p->probe.body);
+	s->cur = NULL;
+}
+
+/* Types each probe body once per distinct context: once per program group
+ * (expansions in one group have the same `args` or none). */
+static void walk_program(struct sema *s)
+{
+	int last_group = -1;
+	for (struct sema_probe *sp = s->probes; sp; sp = sp->next) {
+		if (sp->group == last_group)
+			continue;
+		last_group = sp->group;
+		sema_type_probe(s, sp);
+	}
+}
+
+static void check_structs(struct sema *s)
+{
+	for (struct node *st = s->program->program.structs; st; st = st->next)
+		sema_error(s, st->span, "struct declarations are not supported yet");
+}
+
+int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, struct diag *d,
+	       struct arena *a, const struct sema_opts *opts)
+{
+	memset(s, 0, sizeof(*s));
+	s->arena = a;
+	s->diag = d;
+	s->ki = ki;
+	s->opts = *opts;
+	if (!s->opts.strlen)
+		s->opts.strlen = SEMA_DEFAULT_STRLEN;
+	s->program = program;
+	check_structs(s);
+	probes_resolve(s);
+	if (diag_has_errors(d))
+		return -1;
+	if (!s->probes) {
+		diag_error_nospan(d, "the program has no probes");
+		return -1;
+	}
+	s->quiet = true;
+	walk_program(s);
+	s->quiet = false;
+	walk_program(s);
+	return diag_has_errors(d) ? -1 : 0;
+}

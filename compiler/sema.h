@@ -1,0 +1,103 @@
+/* sema.h: resolve probes, check types, collect map signatures.
+ *
+ * In: the AST of a whole script, kernel facts (tracepoint formats), the
+ * positional parameters. Out: a type on every expression node, every map's
+ * key and value signature, every attach point expanded (wildcards) into
+ * concrete probes. Errors go to the diag; codegen runs only on a program
+ * sema accepted, and must then never fail.
+ *
+ * A probe body is typed once per distinct context: a tracepoint body that
+ * uses `args` is typed for each expanded tracepoint (field types differ),
+ * so codegen re-types it (sema_type_probe) right before lowering each one.
+ */
+#ifndef TRACE_SEMA_H
+#define TRACE_SEMA_H
+
+#include "compiler/ast.h"
+#include "compiler/diag.h"
+#include "compiler/kernel_info.h"
+#include "compiler/types.h"
+#include "runtime/progdesc.h"
+
+#define SEMA_DEFAULT_STRLEN 64 /* bpftrace's BPFTRACE_STRLEN default */
+#define SEMA_MAX_UNROLL 100
+
+struct sema_map {
+	const char *name;	 /* "@x" */
+	struct node *first_use;	 /* where the signature was fixed */
+	struct type *key;	 /* storage type; NULL for a scalar map */
+	struct type *value;	 /* storage type, or TY_AGG */
+	struct node *first_value; /* where the value type was fixed */
+	int64_t lhist_min, lhist_max, lhist_step;
+	uint32_t hist_k;
+	int index;
+	bool has_key_use, has_scalar_use;
+	struct sema_map *next;
+};
+
+struct sema_var {
+	const char *name; /* "$x" */
+	struct type *type;
+	struct node *decl;
+	int depth; /* block depth of the declaring scope */
+	void *cg;  /* codegen's slot for the current program */
+	struct sema_var *next;
+};
+
+/* One concrete attach point: an N_ATTACH after wildcard expansion. */
+struct sema_probe {
+	struct node *probe;  /* N_PROBE */
+	struct node *attach; /* N_ATTACH */
+	enum pd_probe_kind kind;
+	const char *name; /* "tracepoint:syscalls:sys_enter_openat" */
+	const char *target, *func, *provider;
+	uint64_t offset, period_ns, freq, sample_period;
+	uint32_t perf_config;
+	struct type *ctx;  /* TY_CTX of `args`, when the probe has one */
+	bool user_ptrs;	   /* pointer args point into user memory */
+	int index;	   /* position in sema.probes */
+	int group;	   /* expansions sharing one program have one group */
+	struct sema_probe *next;
+};
+
+struct sema_opts {
+	const char **params; /* positional parameters $1.. */
+	int nparams;
+	uint32_t strlen;     /* string size (default 64) */
+};
+
+struct sema {
+	struct arena *arena;
+	struct diag *diag;
+	struct kernel_info *ki;
+	struct sema_opts opts;
+	struct node *program;
+	struct sema_map *maps;	/* in order of first use */
+	int nmaps;
+	struct sema_probe *probes; /* every expansion, in program order */
+	struct sema_probe **probes_tail;
+	int nprobes;
+	int ngroups;
+	/* while walking */
+	bool quiet;		 /* first pass: no diagnostics */
+	struct sema_probe *cur;	 /* probe being typed */
+	struct sema_var *vars;	 /* visible variables, innermost first */
+	int depth;
+	int loop_depth;
+	bool uses_ctx;
+};
+
+/* Checks the whole program. Returns 0, or -1 when errors were reported. */
+int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, struct diag *d,
+	       struct arena *a, const struct sema_opts *opts);
+/* Re-types the body of sp's probe for its context (codegen). */
+void sema_type_probe(struct sema *s, struct sema_probe *sp);
+struct sema_map *sema_find_map(struct sema *s, const char *name);
+
+/* For stdlib check hooks. */
+void sema_error(struct sema *s, struct span sp, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct type *sema_expr(struct sema *s, struct node *n);
+bool sema_const_int(struct sema *s, struct node *n, int64_t *out);
+
+#endif

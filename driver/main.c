@@ -1,0 +1,246 @@
+/* main.c: the trace command line.
+ *
+ * The only file that includes both compiler/ and runtime/: it reads the
+ * script, runs the compiler passes (parse, sema, codegen), stopping between
+ * passes on errors (exit 2), then hands the program description to the
+ * runtime (load, attach, run; exit 1 on a runtime error).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compiler/ast.h"
+#include "compiler/codegen.h"
+#include "compiler/diag.h"
+#include "compiler/parse.h"
+#include "compiler/sema.h"
+#include "runtime/loader.h"
+
+#ifndef TRACE_VERSION
+#define TRACE_VERSION "0.1.0"
+#endif
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+struct cli {
+	const char *program;	  /* -e text */
+	const char *file;	  /* script path, or "-" */
+	const char **params;
+	int nparams;
+	bool dump_ast, dump_types, dump_ir, dump_ir_raw, dump_bpf;
+	bool dry_run;
+	int verbose;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fputs("USAGE:\n"
+	      "    trace [options] FILE [ARGS...]\n"
+	      "    trace [options] -e 'PROGRAM' [ARGS...]\n"
+	      "    trace [options] 'PROGRAM' [ARGS...]\n"
+	      "    trace [options] - [ARGS...]        (program on stdin)\n"
+	      "\n"
+	      "OPTIONS:\n"
+	      "    -e PROGRAM      trace this program\n"
+	      "    -d STAGE        print a stage and exit: ast, types, ir, ir-raw, bpf\n"
+	      "    --dry-run       compile and load through the verifier, do not attach\n"
+	      "    -v              verbose: verifier log on errors, load statistics\n"
+	      "    -h, --help      show this help\n"
+	      "    --version       show the version\n"
+	      "\n"
+	      "ARGS are the positional parameters $1, $2, ... ($# is their count).\n"
+	      "\n"
+	      "EXAMPLES:\n"
+	      "    trace -e 'tracepoint:syscalls:sys_enter_openat { printf(\"%s %s\\n\", comm, "
+	      "str(args->filename)); }'\n"
+	      "    trace 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'\n",
+	      f);
+}
+
+static bool looks_like_program(const char *s)
+{
+	return strpbrk(s, "{}") != NULL || !strcmp(s, "BEGIN") || !strcmp(s, "END");
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+static int parse_debug(struct cli *c, const char *what)
+{
+	if (!strcmp(what, "ast"))
+		c->dump_ast = true;
+	else if (!strcmp(what, "types"))
+		c->dump_types = true;
+	else if (!strcmp(what, "ir"))
+		c->dump_ir = true;
+	else if (!strcmp(what, "ir-raw"))
+		c->dump_ir_raw = true;
+	else if (!strcmp(what, "bpf"))
+		c->dump_bpf = true;
+	else {
+		fprintf(stderr, "trace: unknown debug stage '%s' (ast, types, ir, ir-raw, bpf)\n", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* Returns 0 to go on, 1 when done (help, version), -1 on a usage error. */
+static int parse_args(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+	opterr = 0;
+	/* '+': stop at the first positional, the rest are parameters */
+	while ((ch = getopt_long(argc, argv, "+he:d:v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h': usage(stdout); return 1;
+		case 'V': printf("trace %s\n", TRACE_VERSION); return 1;
+		case 'e': c->program = optarg; break;
+		case 'd': if (parse_debug(c, optarg)) return -1; break;
+		case 'v': c->verbose++; break;
+		case 'n': c->dry_run = true; break;
+		default:
+			if (optopt && optopt != '?')
+				fprintf(stderr, "trace: option -%c needs an argument or is unknown\n\n", optopt);
+			else
+				fprintf(stderr, "trace: unknown option '%s'\n\n", argv[optind - 1]);
+			usage(stderr);
+			return -1;
+		}
+	}
+	int i = optind;
+	if (!c->program) {
+		if (i >= argc) {
+			fprintf(stderr, "trace: no program given\n\n");
+			usage(stderr);
+			return -1;
+		}
+		const char *a = argv[i++];
+		if (!strcmp(a, "-") || is_file(a) || !looks_like_program(a))
+			c->file = a;
+		else
+			c->program = a;
+	}
+	c->params = (const char **)&argv[i];
+	c->nparams = argc - i;
+	return 0;
+}
+
+static struct source *read_source(const struct cli *c)
+{
+	if (c->program) {
+		struct source *s = src_new("stdin", c->program, strlen(c->program));
+		if (!s)
+			fprintf(stderr, "trace: out of memory\n");
+		return s;
+	}
+	const char *display = !strcmp(c->file, "-") ? "stdin" : c->file;
+	struct source *s = src_read_file(c->file, display);
+	if (!s)
+		fprintf(stderr, "trace: cannot read %s: %s\n", display, strerror(errno));
+	return s;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int run(const struct cli *c, const struct progdesc *pd)
+{
+	struct rt_options ro = { .verbose = c->verbose, .out = stdout };
+	struct rt_session s;
+	int err = rt_load(&s, pd, &ro);
+	if (!err && c->dry_run) {
+		rt_close(&s);
+		return 0;
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!err)
+		err = rt_attach(&s);
+	if (!err)
+		err = rt_run(&s, &stop_requested);
+	rt_close(&s);
+	return err ? EXIT_RUNTIME : 0;
+}
+
+static int compile_and_run(const struct cli *c, struct source *src)
+{
+	struct arena arena = { 0 };
+	struct diag diag;
+	int rc = EXIT_USAGE;
+	diag_init(&diag, src, stderr);
+	struct node *prog = parse_program(src, &arena, &diag);
+	if (!prog || diag_has_errors(&diag))
+		goto out;
+	if (c->dump_ast) {
+		ast_dump(stdout, prog, src, false);
+		rc = 0;
+		goto out;
+	}
+	struct sema sema;
+	struct sema_opts so = { .params = c->params, .nparams = c->nparams };
+	if (sema_check(&sema, prog, ki_system(), &diag, &arena, &so))
+		goto out;
+	if (c->dump_types) {
+		ast_dump(stdout, prog, src, true);
+		rc = 0;
+		goto out;
+	}
+	struct cg_options co = { .print_ir = c->dump_ir, .print_ir_raw = c->dump_ir_raw,
+				 .print_bpf = c->dump_bpf, .start_ns = monotonic_ns() };
+	struct cg_result res;
+	if (cg_compile(&sema, src, &arena, &co, &diag, &res))
+		goto out;
+	if (c->dump_ir || c->dump_ir_raw || c->dump_bpf) {
+		fputs(c->dump_bpf ? res.bpf_asm : res.ir, stdout);
+		rc = 0;
+	} else {
+		rc = run(c, res.pd);
+	}
+	cg_result_free(&res);
+out:
+	diag_finish(&diag);
+	arena_free(&arena);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	int r = parse_args(&c, argc, argv);
+	if (r)
+		return r > 0 ? 0 : EXIT_USAGE;
+	struct source *src = read_source(&c);
+	if (!src)
+		return EXIT_USAGE;
+	int rc = compile_and_run(&c, src);
+	src_free(src);
+	return rc;
+}

@@ -1,0 +1,353 @@
+/* loader.c: libbpf open/load/attach, BEGIN/END, the ring-buffer loop.
+ *
+ * In: the program description. Out: probes running, records formatted by
+ * output.c, maps printed at exit by maps.c. BEGIN and END programs are
+ * raw_tp programs run once with BPF_PROG_TEST_RUN, in this process's
+ * context (so `comm` is "trace" and `pid` ours, as with bpftrace).
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runtime/loader.h"
+#include "runtime/maps.h"
+
+#define LOG_SIZE (4u << 20)
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
+static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int find_fds(struct rt_session *s)
+{
+	const struct progdesc *pd = s->pd;
+	s->map_fds = calloc(pd->nmaps ? pd->nmaps : 1, sizeof(int));
+	s->prog_fds = calloc(pd->nprobes ? pd->nprobes : 1, sizeof(int));
+	if (!s->map_fds || !s->prog_fds)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < pd->nmaps; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(s->obj, pd->maps[i].obj_name);
+		s->map_fds[i] = m ? bpf_map__fd(m) : -1;
+	}
+	for (uint32_t i = 0; i < pd->nprobes; i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(s->obj, pd->probes[i].prog_name);
+		s->prog_fds[i] = p ? bpf_program__fd(p) : -1;
+	}
+	return 0;
+}
+
+/* The verifier names the failing program in its log only indirectly;
+ * libbpf loads programs in order, so the first without an fd failed. */
+static void note_failed_probe(struct rt_session *s)
+{
+	s->failed_probe = -1;
+	for (uint32_t i = 0; i < s->pd->nprobes; i++) {
+		struct bpf_program *p =
+			bpf_object__find_program_by_name(s->obj, s->pd->probes[i].prog_name);
+		if (p && bpf_program__fd(p) < 0) {
+			s->failed_probe = (int)i;
+			return;
+		}
+	}
+}
+
+static void print_verifier_failure(struct rt_session *s, int err)
+{
+	const struct pd_probe *p = s->failed_probe >= 0 ? &s->pd->probes[s->failed_probe] : NULL;
+	if (p)
+		fprintf(stderr, "ERROR: the kernel verifier rejected probe %s (line %u): %s\n",
+			p->name, p->line, strerror(-err));
+	else
+		fprintf(stderr, "ERROR: loading the BPF object failed: %s\n", strerror(-err));
+	if (s->log && s->log[0]) {
+		/* the last lines say why */
+		size_t len = strlen(s->log);
+		const char *start = s->log + len;
+		int lines = 0;
+		while (start > s->log && lines < (s->verbose ? 40 : 6))
+			if (*--start == '\n')
+				lines++;
+		fprintf(stderr, "%s%s", start == s->log ? "" : "...\n", start);
+	}
+}
+
+int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_options *opts)
+{
+	memset(s, 0, sizeof(*s));
+	s->pd = pd;
+	s->verbose = opts->verbose;
+	s->failed_probe = -1;
+	libbpf_set_print(opts->verbose ? libbpf_verbose : libbpf_quiet);
+	s->log_size = LOG_SIZE;
+	s->log = calloc(1, s->log_size);
+	if (!s->log)
+		return -ENOMEM;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "trace", .kernel_log_buf = s->log,
+		    .kernel_log_size = s->log_size, .kernel_log_level = opts->verbose > 1 ? 2 : 1);
+	s->obj = bpf_object__open_mem(pd->obj, pd->obj_size, &oo);
+	if (!s->obj) {
+		int err = -errno;
+		fprintf(stderr, "ERROR: cannot open the BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	/* BEGIN/END are run by hand, tracepoints attached by hand: no autoload
+	 * surprises, every program is loaded */
+	int err = bpf_object__load(s->obj);
+	if (err) {
+		note_failed_probe(s);
+		if (err == -EPERM || err == -EACCES)
+			fprintf(stderr, "ERROR: loading BPF programs needs root (CAP_BPF and "
+					"CAP_PERFMON or CAP_SYS_ADMIN)\n");
+		else
+			print_verifier_failure(s, err);
+		return err;
+	}
+	err = find_fds(s);
+	if (err)
+		return err;
+	err = rt_output_init(&s->out, opts->out ? opts->out : stdout, pd, s->map_fds);
+	if (err) {
+		fprintf(stderr, "ERROR: cannot set up output: %s\n", strerror(-err));
+		return err;
+	}
+	s->output_ready = true;
+	return 0;
+}
+
+static int add_link(struct rt_session *s, struct bpf_link *l)
+{
+	if (s->nlinks == s->cap_links) {
+		int nc = s->cap_links ? s->cap_links * 2 : 16;
+		struct bpf_link **nl = realloc(s->links, nc * sizeof(*nl));
+		if (!nl) {
+			bpf_link__destroy(l);
+			return -ENOMEM;
+		}
+		s->links = nl;
+		s->cap_links = nc;
+	}
+	s->links[s->nlinks++] = l;
+	return 0;
+}
+
+static struct bpf_program *prog_of(struct rt_session *s, const struct pd_probe *p)
+{
+	return bpf_object__find_program_by_name(s->obj, p->prog_name);
+}
+
+/* interval: one timer on CPU 0; profile: one per CPU */
+static int attach_perf(struct rt_session *s, const struct pd_probe *p)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr) };
+	bool per_cpu = p->kind != PD_PROBE_INTERVAL;
+	if (p->kind == PD_PROBE_INTERVAL || p->kind == PD_PROBE_PROFILE) {
+		attr.type = PERF_TYPE_SOFTWARE;
+		attr.config = PERF_COUNT_SW_CPU_CLOCK;
+		if (p->freq) {
+			attr.freq = 1;
+			attr.sample_freq = p->freq;
+		} else {
+			attr.sample_period = p->period_ns;
+		}
+	} else {
+		attr.type = p->kind == PD_PROBE_HARDWARE ? PERF_TYPE_HARDWARE : PERF_TYPE_SOFTWARE;
+		attr.config = p->perf_config;
+		attr.sample_period = p->sample_period;
+	}
+	int ncpu = per_cpu ? libbpf_num_possible_cpus() : 1;
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		int fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENODEV || errno == ENOENT)
+				continue; /* CPU offline */
+			int err = -errno;
+			fprintf(stderr, "ERROR: cannot open a perf event for %s: %s%s\n", p->name,
+				strerror(errno),
+				p->kind == PD_PROBE_HARDWARE ? " (no hardware perf events here?)" : "");
+			return err;
+		}
+		struct bpf_link *l = bpf_program__attach_perf_event(prog_of(s, p), fd);
+		if (!l) {
+			int err = -errno;
+			close(fd);
+			fprintf(stderr, "ERROR: cannot attach %s: %s\n", p->name, strerror(-err));
+			return err;
+		}
+		int err = add_link(s, l);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int attach_one(struct rt_session *s, const struct pd_probe *p)
+{
+	struct bpf_program *prog = prog_of(s, p);
+	struct bpf_link *l = NULL;
+	switch (p->kind) {
+	case PD_PROBE_BEGIN:
+	case PD_PROBE_END:
+		return 0;
+	case PD_PROBE_TRACEPOINT:
+		l = bpf_program__attach_tracepoint(prog, p->target, p->func);
+		break;
+	case PD_PROBE_RAWTP:
+		l = bpf_program__attach_raw_tracepoint(prog, p->func);
+		break;
+	case PD_PROBE_INTERVAL:
+	case PD_PROBE_PROFILE:
+	case PD_PROBE_SOFTWARE:
+	case PD_PROBE_HARDWARE:
+		return attach_perf(s, p);
+	case PD_PROBE_KPROBE:
+	case PD_PROBE_KRETPROBE:
+		l = bpf_program__attach_kprobe(prog, p->kind == PD_PROBE_KRETPROBE, p->func);
+		break;
+	case PD_PROBE_UPROBE:
+	case PD_PROBE_URETPROBE:
+	case PD_PROBE_USDT: {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = p->func,
+			    .retprobe = p->kind == PD_PROBE_URETPROBE);
+		l = bpf_program__attach_uprobe_opts(prog, -1, p->target, p->offset, &uo);
+		break;
+	}
+	case PD_PROBE_FENTRY:
+	case PD_PROBE_FEXIT:
+		l = bpf_program__attach_trace(prog);
+		break;
+	}
+	if (!l) {
+		int err = -errno;
+		fprintf(stderr, "ERROR: cannot attach probe %s: %s\n", p->name, strerror(-err));
+		if (err == -ENOENT && (p->kind == PD_PROBE_KPROBE || p->kind == PD_PROBE_KRETPROBE))
+			fprintf(stderr, "HINT: this kernel may lack kprobes (CONFIG_KPROBES)\n");
+		return err;
+	}
+	return add_link(s, l);
+}
+
+int rt_attach(struct rt_session *s)
+{
+	int n = 0;
+	for (uint32_t i = 0; i < s->pd->nprobes; i++) {
+		int err = attach_one(s, &s->pd->probes[i]);
+		if (err)
+			return err;
+		n++;
+	}
+	fprintf(s->out.out, "Attaching %d probe%s...\n", n, n == 1 ? "" : "s");
+	fflush(s->out.out);
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct rt_session *s = ctx;
+	if (s->exiting)
+		return 0; /* after exit(), bpftrace prints nothing more */
+	int rc = rt_output_record(&s->out, data, size);
+	if (rc == 1)
+		s->exiting = true;
+	return 0;
+}
+
+static int run_special(struct rt_session *s, enum pd_probe_kind kind)
+{
+	for (uint32_t i = 0; i < s->pd->nprobes; i++) {
+		if (s->pd->probes[i].kind != kind)
+			continue;
+		LIBBPF_OPTS(bpf_test_run_opts, to);
+		int err = bpf_prog_test_run_opts(s->prog_fds[i], &to);
+		if (err) {
+			fprintf(stderr, "ERROR: running %s failed: %s\n", s->pd->probes[i].name,
+				strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static int drain(struct rt_session *s)
+{
+	int n = ring_buffer__consume(s->rb);
+	fflush(s->out.out);
+	return n < 0 ? n : 0;
+}
+
+static void detach_all(struct rt_session *s)
+{
+	for (int i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	s->nlinks = 0;
+}
+
+int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
+{
+	int rb_idx = -1;
+	for (uint32_t i = 0; i < s->pd->nmaps; i++)
+		if (s->pd->maps[i].role == PD_MAP_RINGBUF)
+			rb_idx = (int)i;
+	if (rb_idx < 0 || s->map_fds[rb_idx] < 0)
+		return -EINVAL;
+	s->rb = ring_buffer__new(s->map_fds[rb_idx], on_record, s, NULL);
+	if (!s->rb)
+		return -errno;
+	int err = run_special(s, PD_PROBE_BEGIN);
+	if (!err)
+		err = drain(s);
+	while (!err && !s->exiting && !*stop) {
+		int n = ring_buffer__poll(s->rb, 100);
+		if (n < 0 && n != -EINTR)
+			err = n;
+		fflush(s->out.out);
+	}
+	/* Detach first, so END and the map printout see no new events. Records
+	 * already sent are printed on Ctrl-C; after exit() they are dropped,
+	 * as bpftrace drops them. */
+	detach_all(s);
+	drain(s);
+	s->exiting = false;
+	int end_err = run_special(s, PD_PROBE_END);
+	drain(s);
+	rt_output_report_lost(&s->out);
+	rt_maps_print_all(&s->out);
+	fflush(s->out.out);
+	return err ? err : end_err;
+}
+
+void rt_close(struct rt_session *s)
+{
+	detach_all(s);
+	free(s->links);
+	s->links = NULL;
+	s->nlinks = 0;
+	if (s->rb)
+		ring_buffer__free(s->rb);
+	s->rb = NULL;
+	if (s->output_ready)
+		rt_output_fini(&s->out);
+	s->output_ready = false;
+	if (s->obj)
+		bpf_object__close(s->obj);
+	s->obj = NULL;
+	free(s->map_fds);
+	free(s->prog_fds);
+	free(s->log);
+	s->map_fds = s->prog_fds = NULL;
+	s->log = NULL;
+}

@@ -1,0 +1,58 @@
+/* loader.h: a program description -> loaded, attached, running probes.
+ *
+ * In: a struct progdesc (the BPF object bytes and the tables). Out: the
+ * object loaded through the kernel verifier, programs attached, BEGIN run,
+ * ring-buffer records formatted until exit() or a signal, then END, the
+ * maps printed and everything detached and closed.
+ * Does not: know anything about the script's syntax or types.
+ */
+#ifndef TRACE_RUNTIME_LOADER_H
+#define TRACE_RUNTIME_LOADER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "runtime/output.h"
+#include "runtime/progdesc.h"
+
+struct bpf_object;
+struct bpf_link;
+struct ring_buffer;
+
+struct rt_session {
+	const struct progdesc *pd;
+	struct bpf_object *obj;
+	int *map_fds; /* per pd->maps[i] */
+	int *prog_fds; /* per pd->probes[i] */
+	struct bpf_link **links;
+	int nlinks, cap_links;
+	struct ring_buffer *rb;
+	struct rt_output out;
+	bool output_ready;
+	bool exiting;
+	int verbose;
+	char *log; /* verifier log of the last load */
+	size_t log_size;
+	/* the probe whose program the verifier rejected, or -1 */
+	int failed_probe;
+};
+
+struct rt_options {
+	int verbose;
+	FILE *out;
+};
+
+/* Opens and loads the object (the kernel verifier runs here). On failure
+ * returns -errno with the reason printed to stderr (and the verifier log
+ * kept in s->log). */
+int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_options *opts);
+/* Attaches every probe but BEGIN/END; prints "Attaching N probes...". */
+int rt_attach(struct rt_session *s);
+/* Runs BEGIN, then polls the ring buffer until exit() or *stop; then runs
+ * END and prints the maps. Returns 0 or -errno. */
+int rt_run(struct rt_session *s, volatile sig_atomic_t *stop);
+/* Detaches and frees everything; safe on a partly set-up session. */
+void rt_close(struct rt_session *s);
+
+#endif

@@ -1,0 +1,630 @@
+/* maps.c: script maps read with libbpf, merged, sorted and printed.
+ *
+ * In: a map fd and its pd_map. Out: bpftrace 0.17's text for the map, or
+ * the map cleared/zeroed.
+ *
+ * Reading walks the keys with bpf_map_get_next_key and looks each up; a
+ * key deleted between the two calls is skipped, as bpftrace does. Per-CPU
+ * values come back as ncpus (possible CPUs) copies, each padded to 8 bytes;
+ * rt_agg_merge folds them into one value of the per-CPU layout, so the
+ * printing code sees the same bytes whatever the CPU count.
+ *
+ * Sorting (docs/output-format.md has the scripts): count/sum/min/max and
+ * plain integer maps by value; avg/stats by average; hist/lhist by the sum
+ * of their buckets; any other map (strings, tuples, stacks) by key. Ties
+ * among value-sorted maps came out in hash order in bpftrace 0.17; we break
+ * them by key, the way later bpftrace does. Ties among avg/stats/hist/lhist
+ * are in key-byte order (memcmp), which is what 0.17 printed.
+ *
+ * Does not: batch lookups (TODO(#batch): bpf_map_lookup_batch for large
+ * maps), or JSON.
+ */
+#include "runtime/maps.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+
+#define BAR_WIDTH 52
+
+static const char bar_chars[] = "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@";
+
+static int64_t get_i64(const void *p)
+{
+	int64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void put_i64(void *p, int64_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* ---- merging per-CPU values ------------------------------------------- */
+
+size_t rt_percpu_stride(const struct pd_map *m)
+{
+	return ((size_t)m->value_size + 7) & ~(size_t)7;
+}
+
+static size_t agg_min_size(const struct pd_map *m)
+{
+	switch (m->agg) {
+	case PD_AGG_NONE:
+		return 0;
+	case PD_AGG_COUNT:
+	case PD_AGG_SUM:
+		return 8;
+	case PD_AGG_HIST:
+	case PD_AGG_LHIST:
+		return (size_t)m->nbuckets * 8;
+	default:
+		return 16;
+	}
+}
+
+/* min/max: the extreme over the CPUs that have a value (is_set). */
+static void merge_minmax(const struct pd_map *m, const uint8_t *v, uint32_t ncpus, void *merged)
+{
+	size_t stride = rt_percpu_stride(m);
+	int64_t best = 0;
+	uint64_t set = 0;
+
+	for (uint32_t c = 0; c < ncpus; c++, v += stride) {
+		int64_t x = get_i64(v);
+
+		if (!get_i64(v + 8))
+			continue;
+		if (!set || (m->agg == PD_AGG_MIN ? x < best : x > best))
+			best = x;
+		set = 1;
+	}
+	put_i64(merged, best);
+	put_i64((uint8_t *)merged + 8, (int64_t)set);
+}
+
+int rt_agg_merge(const struct pd_map *m, const void *percpu, uint32_t ncpus, void *merged)
+{
+	size_t stride = rt_percpu_stride(m), nwords;
+	const uint8_t *v = percpu;
+
+	if (m->value_size < agg_min_size(m))
+		return -EINVAL;
+	if (m->agg == PD_AGG_NONE) {
+		memcpy(merged, percpu, m->value_size);
+		return 0;
+	}
+	if (m->agg == PD_AGG_MIN || m->agg == PD_AGG_MAX) {
+		merge_minmax(m, v, ncpus, merged);
+		return 0;
+	}
+	/* count, sum, avg/stats {total, count}, buckets: word-wise sums */
+	nwords = agg_min_size(m) / 8;
+	memset(merged, 0, m->value_size);
+	for (uint32_t c = 0; c < ncpus; c++, v += stride)
+		for (size_t w = 0; w < nwords; w++) {
+			uint8_t *dst = (uint8_t *)merged + w * 8;
+
+			put_i64(dst, (int64_t)((uint64_t)get_i64(dst) + (uint64_t)get_i64(v + w * 8)));
+		}
+	return 0;
+}
+
+/* ---- sorting ---------------------------------------------------------- */
+
+enum sort_by {
+	SORT_SIGNED,   /* by e->sort as int64, ties by key */
+	SORT_UNSIGNED, /* by e->sort as uint64, ties by key */
+	SORT_TOTAL,    /* hist/lhist (uint64) and avg/stats (int64): ties by memcmp */
+	SORT_KEY,
+};
+
+struct sort_ctx {
+	const struct pd_map *m;
+	enum sort_by by;
+	bool total_signed;
+};
+
+static int cmp_key_field(const struct pd_layout *l, const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x = 0, y = 0;
+
+	switch (l->kind) {
+	case PD_INT: /* unsigned at any width, as bpftrace 0.17 */
+		if (l->size > 8)
+			return 0;
+		memcpy(&x, a + l->offset, l->size);
+		memcpy(&y, b + l->offset, l->size);
+		return x < y ? -1 : x > y;
+	case PD_STR:
+		return strncmp((const char *)a + l->offset, (const char *)b + l->offset, l->size);
+	default: /* bpftrace does not sort by stacks, symbols, ... */
+		return 0;
+	}
+}
+
+static int cmp_keys(const struct pd_map *m, const void *a, const void *b)
+{
+	const struct pd_layout *k = &m->key;
+	int c = 0;
+
+	if (k->kind == PD_TUPLE)
+		for (uint32_t i = 0; i < k->nfields && !c; i++)
+			c = cmp_key_field(&k->fields[i], (const uint8_t *)a + k->offset,
+					  (const uint8_t *)b + k->offset);
+	else
+		c = cmp_key_field(k, a, b);
+	return c ?: memcmp(a, b, m->key_size);
+}
+
+static int cmp_entries(const void *pa, const void *pb, void *arg)
+{
+	const struct rt_map_entry *a = pa, *b = pb;
+	const struct sort_ctx *ctx = arg;
+	bool is_signed = ctx->by == SORT_SIGNED || (ctx->by == SORT_TOTAL && ctx->total_signed);
+
+	if (ctx->by != SORT_KEY && a->sort != b->sort) {
+		if (is_signed)
+			return a->sort < b->sort ? -1 : 1;
+		return (uint64_t)a->sort < (uint64_t)b->sort ? -1 : 1;
+	}
+	if (ctx->by == SORT_TOTAL)
+		return memcmp(a->key, b->key, ctx->m->key_size);
+	return cmp_keys(ctx->m, a->key, b->key);
+}
+
+static int64_t avg_of(const void *v)
+{
+	int64_t total = get_i64(v), count = get_i64((const uint8_t *)v + 8);
+
+	return count ? total / count : 0;
+}
+
+/* The number an entry sorts by; also picks how to compare it. */
+static void sort_values(struct sort_ctx *ctx, struct rt_map_entry *e, size_t n)
+{
+	const struct pd_map *m = ctx->m;
+
+	ctx->by = SORT_SIGNED;
+	ctx->total_signed = m->agg == PD_AGG_AVG || m->agg == PD_AGG_STATS;
+	if (m->agg == PD_AGG_COUNT)
+		ctx->by = SORT_UNSIGNED;
+	else if (m->agg == PD_AGG_HIST || m->agg == PD_AGG_LHIST || ctx->total_signed)
+		ctx->by = SORT_TOTAL;
+	else if (m->agg == PD_AGG_NONE && m->value.kind != PD_INT)
+		ctx->by = SORT_KEY;
+	else if (m->agg == PD_AGG_NONE && !m->value.is_signed)
+		ctx->by = SORT_UNSIGNED;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *v = e[i].value;
+		uint64_t sum = 0;
+
+		if (ctx->total_signed)
+			e[i].sort = avg_of(v);
+		else if (m->agg == PD_AGG_HIST || m->agg == PD_AGG_LHIST) {
+			for (uint32_t j = 0; j < m->nbuckets; j++)
+				sum += (uint64_t)get_i64(v + j * 8);
+			e[i].sort = (int64_t)sum;
+		} else if (m->agg == PD_AGG_NONE && m->value.kind == PD_INT) {
+			uint64_t x = 0;
+
+			memcpy(&x, v + m->value.offset, m->value.size <= 8 ? m->value.size : 8);
+			if (m->value.is_signed && m->value.size < 8 &&
+			    (x >> (m->value.size * 8 - 1)) & 1)
+				x |= ~0ULL << (m->value.size * 8);
+			e[i].sort = (int64_t)x;
+		} else if (m->agg != PD_AGG_NONE) {
+			e[i].sort = get_i64(v); /* count, sum, min, max */
+		}
+	}
+}
+
+/* ---- hist and lhist tables -------------------------------------------- */
+
+static void hist_row(struct rt_sbuf *b, const char *label, uint64_t shown, uint64_t v, uint64_t max)
+{
+	/* bpftrace: int bar_width = values.at(i)/(float)max_value*max_width */
+	int bar = (int)((float)v / (float)max * BAR_WIDTH);
+
+	rt_sbuf_printf(b, "%-16s%8" PRIu64 " |%-*.*s|\n", label, shown, BAR_WIDTH, bar, bar_chars);
+}
+
+/* 2^power with bpftrace's suffixes: 512, 1K, 2M, 4G, 8T, ... */
+static void hist_label(char *buf, size_t len, uint32_t power)
+{
+	static const char suffix[] = " KMGTPE";
+	uint32_t s = power / 10 < 6 ? power / 10 : 6;
+
+	if (s)
+		snprintf(buf, len, "%" PRIu64 "%c", (uint64_t)1 << (power - s * 10), suffix[s]);
+	else
+		snprintf(buf, len, "%" PRIu64, (uint64_t)1 << power);
+}
+
+void rt_hist_format(struct rt_sbuf *b, const uint64_t *v, uint32_t nb, uint64_t div)
+{
+	int64_t lo = -1, hi = -1;
+	uint64_t max = 0;
+
+	for (uint32_t i = 0; i < nb; i++) {
+		if (v[i] > 0) {
+			lo = lo < 0 ? i : lo;
+			hi = i;
+		}
+		max = v[i] > max ? v[i] : max;
+	}
+	for (int64_t i = lo; hi >= 0 && i <= hi && i < 66; i++) {
+		char label[64], a[24], c[24];
+
+		if (i <= 2) {
+			snprintf(label, sizeof(label), "%s", i == 0 ? "(..., 0)" : i == 1 ? "[0]" : "[1]");
+		} else {
+			hist_label(a, sizeof(a), (uint32_t)i - 2);
+			hist_label(c, sizeof(c), (uint32_t)i - 1);
+			snprintf(label, sizeof(label), "[%s, %s)", a, c);
+		}
+		hist_row(b, label, v[i] / (div ? div : 1), v[i], max);
+	}
+}
+
+/* lhist bounds: 0, else whole M or K, else the number (bpftrace's
+ * lhist_index_label). */
+static void lhist_label(char *buf, size_t len, int64_t n)
+{
+	if (n != 0 && n % 1048576 == 0)
+		snprintf(buf, len, "%" PRId64 "M", n / 1048576);
+	else if (n != 0 && n % 1024 == 0)
+		snprintf(buf, len, "%" PRId64 "K", n / 1024);
+	else
+		snprintf(buf, len, "%" PRId64, n);
+}
+
+void rt_lhist_format(struct rt_sbuf *b, const uint64_t *v, uint32_t nb, int64_t min, int64_t max,
+		     int64_t step)
+{
+	int64_t lo = -1, hi = -1;
+	uint64_t top = 0;
+
+	for (uint32_t i = 0; i < nb; i++) {
+		if (v[i] > 0) {
+			lo = lo < 0 ? i : lo;
+			hi = i;
+		}
+		top = v[i] > top ? v[i] : top;
+	}
+	for (int64_t i = lo; hi >= 0 && i <= hi; i++) {
+		char label[64], a[24], c[24];
+
+		if (i == 0) {
+			lhist_label(a, sizeof(a), min);
+			snprintf(label, sizeof(label), "(..., %s)", a);
+		} else if (i == (int64_t)nb - 1) {
+			lhist_label(a, sizeof(a), max);
+			snprintf(label, sizeof(label), "[%s, ...)", a);
+		} else {
+			lhist_label(a, sizeof(a), (i - 1) * step + min);
+			lhist_label(c, sizeof(c), i * step + min);
+			snprintf(label, sizeof(label), "[%s, %s)", a, c);
+		}
+		hist_row(b, label, v[i], v[i], top);
+	}
+}
+
+/* ---- one map's text --------------------------------------------------- */
+
+/* "[k]" or "[k1, k2]"; nothing for a scalar map. Stacks indent 4. */
+static int format_key(struct rt_output *o, struct rt_sbuf *b, const struct pd_map *m,
+		      const void *key)
+{
+	const struct pd_layout *k = &m->key;
+	int err = 0;
+
+	if (k->kind == PD_NONE)
+		return 0;
+	rt_sbuf_puts(b, "[");
+	if (k->kind != PD_TUPLE)
+		err = rt_format_value(o, b, k, key, m->key_size, true);
+	for (uint32_t i = 0; k->kind == PD_TUPLE && i < k->nfields && !err; i++) {
+		if (i)
+			rt_sbuf_puts(b, ", ");
+		err = rt_format_value(o, b, &k->fields[i], (const uint8_t *)key + k->offset,
+				      k->size, true);
+	}
+	rt_sbuf_puts(b, "]");
+	return err;
+}
+
+static int format_entry_value(struct rt_output *o, struct rt_sbuf *b, const struct pd_map *m,
+			      const struct rt_map_entry *e, int64_t div)
+{
+	const uint8_t *v = e->value;
+
+	switch (m->agg) {
+	case PD_AGG_COUNT:
+		rt_sbuf_printf(b, "%" PRIu64, (uint64_t)get_i64(v) / (uint64_t)div);
+		return 0;
+	case PD_AGG_SUM:
+	case PD_AGG_MIN:
+	case PD_AGG_MAX:
+		rt_sbuf_printf(b, "%" PRId64, get_i64(v) / div);
+		return 0;
+	case PD_AGG_AVG:
+		rt_sbuf_printf(b, "%" PRId64, avg_of(v) / div);
+		return 0;
+	case PD_AGG_STATS:
+		rt_sbuf_printf(b, "count %" PRId64 ", average %" PRId64 ", total %" PRId64,
+			       get_i64(v + 8), avg_of(v), get_i64(v));
+		return 0;
+	case PD_AGG_HIST:
+		rt_sbuf_puts(b, "\n");
+		rt_hist_format(b, (const uint64_t *)e->value, m->nbuckets, (uint64_t)div);
+		return 0;
+	case PD_AGG_LHIST: /* print()'s div does not apply to lhist in 0.17 */
+		rt_sbuf_puts(b, "\n");
+		rt_lhist_format(b, (const uint64_t *)e->value, m->nbuckets, m->lhist_min,
+				m->lhist_max, m->lhist_step);
+		return 0;
+	default:
+		break;
+	}
+	if (m->value.kind == PD_INT && div != 1) {
+		uint64_t x = 0;
+
+		memcpy(&x, v + m->value.offset, m->value.size <= 8 ? m->value.size : 8);
+		if (m->value.is_signed)
+			rt_sbuf_printf(b, "%" PRId64, (int64_t)e->sort / div);
+		else
+			rt_sbuf_printf(b, "%" PRIu64, x / (uint64_t)div);
+		return 0;
+	}
+	return rt_format_value(o, b, &m->value, v, m->value_size, false);
+}
+
+/* bpftrace 0.17 joins entries with "\n", except that maps whose values are
+ * stacks, symbols or addresses are joined with nothing at all (so two
+ * ksym() values print on one line: "@v[1]: vfs_read@v[2]: vfs_write"). */
+static const char *entry_separator(const struct pd_map *m)
+{
+	if (m->agg != PD_AGG_NONE)
+		return "\n";
+	switch (m->value.kind) {
+	case PD_KSTACK:
+	case PD_USTACK:
+	case PD_KSYM:
+	case PD_USYM:
+	case PD_INET:
+		return "";
+	default:
+		return "\n";
+	}
+}
+
+int rt_map_format(struct rt_output *o, struct rt_sbuf *b, const struct pd_map *m,
+		  struct rt_map_entry *e, size_t n, int64_t top, int64_t div)
+{
+	struct sort_ctx ctx = { .m = m };
+	size_t first = 0;
+	int err = 0;
+
+	if (m->value_size < agg_min_size(m))
+		return -EINVAL;
+	if (m->agg == PD_AGG_STATS) /* print()'s top and div are ignored for stats */
+		top = 0, div = 1;
+	if (m->agg == PD_AGG_LHIST || div <= 0)
+		div = 1;
+	sort_values(&ctx, e, n);
+	qsort_r(e, n, sizeof(*e), cmp_entries, &ctx);
+	if (top > 0 && n > (uint64_t)top)
+		first = n - (size_t)top;
+	for (size_t i = first; i < n && !err; i++) {
+		if (i > first)
+			rt_sbuf_puts(b, entry_separator(m));
+		rt_sbuf_puts(b, m->name ?: "@");
+		err = format_key(o, b, m, e[i].key);
+		rt_sbuf_puts(b, ": ");
+		err = err ?: format_entry_value(o, b, m, &e[i], div);
+	}
+	rt_sbuf_puts(b, "\n");
+	if (m->agg == PD_AGG_AVG || m->agg == PD_AGG_STATS)
+		rt_sbuf_puts(b, "\n");
+	return err ?: b->err;
+}
+
+/* ---- reading maps ----------------------------------------------------- */
+
+struct snapshot {
+	uint8_t *keys, *values; /* n keys of key_size, n merged values */
+	size_t n, cap;
+};
+
+static int snapshot_add(struct snapshot *s, const struct pd_map *m, const void *key,
+			const void *raw, uint32_t ncpus)
+{
+	size_t ks = m->key_size, vs = m->value_size;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		uint8_t *k = realloc(s->keys, cap * (ks ?: 1));
+		uint8_t *v;
+
+		if (!k)
+			return -ENOMEM;
+		s->keys = k;
+		v = realloc(s->values, cap * (vs ?: 1));
+		if (!v)
+			return -ENOMEM;
+		s->values = v;
+		s->cap = cap;
+	}
+	memcpy(s->keys + s->n * ks, key, ks);
+	s->n++;
+	return rt_agg_merge(m, raw, ncpus, s->values + (s->n - 1) * vs);
+}
+
+static size_t raw_value_size(struct rt_output *o, const struct pd_map *m)
+{
+	return m->agg == PD_AGG_NONE ? m->value_size : rt_percpu_stride(m) * o->ncpus;
+}
+
+/* Every key, or only keys (values NULL) when the caller just clears. */
+static int read_map(struct rt_output *o, int map, struct snapshot *s, bool keys_only)
+{
+	const struct pd_map *m = &o->pd->maps[map];
+	int fd = o->map_fds ? o->map_fds[map] : -1;
+	uint8_t *key = NULL, *next = NULL, *raw = NULL;
+	bool first = true;
+	int err = 0;
+
+	if (fd < 0)
+		return 0;
+	key = calloc(1, m->key_size ?: 1);
+	next = calloc(1, m->key_size ?: 1);
+	raw = calloc(1, raw_value_size(o, m) ?: 1);
+	if (!key || !next || !raw) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!bpf_map_get_next_key(fd, first ? NULL : key, next)) {
+		first = false;
+		memcpy(key, next, m->key_size);
+		if (!keys_only && bpf_map_lookup_elem(fd, key, raw))
+			continue; /* deleted by a probe meanwhile */
+		err = snapshot_add(s, m, key, raw, o->ncpus);
+		if (err)
+			goto out;
+	}
+	if (errno != ENOENT)
+		err = -errno;
+out:
+	free(key);
+	free(next);
+	free(raw);
+	return err;
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+	free(s->keys);
+	free(s->values);
+}
+
+int rt_map_print(struct rt_output *o, int map, int64_t top, int64_t div)
+{
+	struct snapshot s = { 0 };
+	struct rt_map_entry *e = NULL;
+	const struct pd_map *m;
+	int err;
+
+	if (map < 0 || (uint32_t)map >= o->pd->nmaps)
+		return -EINVAL;
+	m = &o->pd->maps[map];
+	err = read_map(o, map, &s, false);
+	if (err)
+		goto out;
+	e = calloc(s.n ?: 1, sizeof(*e));
+	if (!e) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < s.n; i++) {
+		e[i].key = s.keys + i * m->key_size;
+		e[i].value = s.values + i * m->value_size;
+	}
+	o->line.len = 0;
+	err = rt_map_format(o, &o->line, m, e, s.n, top, div);
+	if (!err && o->line.len)
+		fwrite(o->line.s, 1, o->line.len, o->out);
+out:
+	free(e);
+	snapshot_free(&s);
+	return err;
+}
+
+static int cmp_map_names(const void *a, const void *b, void *arg)
+{
+	const struct pd_map *maps = arg;
+	const char *x = maps[*(const uint32_t *)a].name ?: "@";
+	const char *y = maps[*(const uint32_t *)b].name ?: "@";
+
+	return strcmp(x, y);
+}
+
+int rt_maps_print_all(struct rt_output *o)
+{
+	uint32_t *order, n = 0;
+	int err = 0;
+
+	order = calloc(o->pd->nmaps + 1, sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < o->pd->nmaps; i++)
+		if (o->pd->maps[i].role == PD_MAP_USER)
+			order[n++] = i;
+	qsort_r(order, n, sizeof(*order), cmp_map_names, o->pd->maps);
+	fputs("\n\n", o->out);
+	for (uint32_t i = 0; i < n && !err; i++)
+		err = rt_map_print(o, (int)order[i], 0, 0);
+	free(order);
+	return err;
+}
+
+static bool is_array(const struct pd_map *m)
+{
+	return m->bpf_type == BPF_MAP_TYPE_ARRAY || m->bpf_type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+/* zero: every key stays, with all-zero values on every CPU */
+int rt_map_zero(struct rt_output *o, int map)
+{
+	struct snapshot s = { 0 };
+	const struct pd_map *m;
+	void *zero = NULL;
+	int err;
+
+	if (map < 0 || (uint32_t)map >= o->pd->nmaps)
+		return -EINVAL;
+	m = &o->pd->maps[map];
+	err = read_map(o, map, &s, true);
+	if (err || !s.n)
+		goto out;
+	zero = calloc(1, raw_value_size(o, m) ?: 1);
+	if (!zero) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < s.n && !err; i++)
+		if (bpf_map_update_elem(o->map_fds[map], s.keys + i * m->key_size, zero, BPF_EXIST) &&
+		    errno != ENOENT)
+			err = -errno;
+out:
+	free(zero);
+	snapshot_free(&s);
+	return err;
+}
+
+/* clear: every key deleted (arrays cannot delete: they are zeroed) */
+int rt_map_clear(struct rt_output *o, int map)
+{
+	struct snapshot s = { 0 };
+	const struct pd_map *m;
+	int err;
+
+	if (map < 0 || (uint32_t)map >= o->pd->nmaps)
+		return -EINVAL;
+	m = &o->pd->maps[map];
+	if (is_array(m))
+		return rt_map_zero(o, map);
+	err = read_map(o, map, &s, true);
+	for (size_t i = 0; i < s.n && !err; i++)
+		if (bpf_map_delete_elem(o->map_fds[map], s.keys + i * m->key_size) &&
+		    errno != ENOENT)
+			err = -errno;
+	snapshot_free(&s);
+	return err;
+}

@@ -1,0 +1,184 @@
+/* progdesc.h: the program description, codegen's table for the runtime.
+ *
+ * Everything the runtime needs to know about a compiled script, as plain
+ * data: the BPF object bytes, which program attaches where, every map's key
+ * and value layout and aggregation kind, and the formats of the records the
+ * programs send through the ring buffer. The runtime never sees the AST;
+ * the compiler fills this in and never reads it back.
+ *
+ * All memory is owned by whoever built the description (the compiler's
+ * arena); the runtime treats it as read-only for the whole run.
+ */
+#ifndef TRACE_PROGDESC_H
+#define TRACE_PROGDESC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* How a value stored in a key, a map value or a record is shown. */
+enum pd_kind {
+	PD_NONE,     /* no value (key of a scalar map: 8 zero bytes) */
+	PD_INT,	     /* integer of `size` bytes (1, 2, 4, 8), is_signed */
+	PD_STR,	     /* NUL-padded char[size] */
+	PD_TUPLE,    /* fields[] at their offsets; printed "(a, b)" */
+	PD_KSTACK,   /* u64 stack id into the stack map `stack_map` */
+	PD_USTACK,   /* u64 stack id (user) into `stack_map`, then u64 pid */
+	PD_KSYM,     /* u64 kernel address, printed symbolized */
+	PD_USYM,     /* u64 user address, then u64 pid */
+	PD_PROBE,    /* u64 index into progdesc.probes, printed as its name */
+	PD_BUF,	     /* u8 len, then bytes: buf() */
+	PD_USERNAME, /* u64 uid printed as user name */
+	PD_INET,     /* ntop(): u64 family, then 16 address bytes */
+	PD_TIMESTAMP /* strftime(): u64 ns since boot, fmt in `fmt` */
+};
+
+/* kstack(mode): how each frame is printed (bpftrace 0.17 has two modes). */
+enum pd_stack_mode {
+	PD_STACK_BPFTRACE, /* "        sym+off" (default, 0) */
+	PD_STACK_PERF,	   /* "\tffffffff81234567 sym+off" */
+};
+
+struct pd_layout {
+	enum pd_kind kind;
+	uint32_t size;	 /* bytes occupied */
+	uint32_t offset; /* from the start of the enclosing key/value/record */
+	bool is_signed;	 /* PD_INT */
+	uint32_t nfields;
+	struct pd_layout *fields; /* PD_TUPLE */
+	int stack_map;		  /* PD_KSTACK/PD_USTACK: index in progdesc.maps */
+	uint32_t stack_depth;	  /* frames kept in the stack map */
+	const char *fmt;	  /* PD_TIMESTAMP: strftime format */
+	enum pd_stack_mode stack_mode; /* PD_KSTACK/PD_USTACK: kstack(perf) */
+};
+
+/* Aggregation kinds; each is a per-CPU map merged in user space.
+ * Per-CPU value layouts (all little-endian, 8-byte aligned):
+ *   COUNT, SUM: int64 (sum is signed; count is never negative)
+ *   MIN, MAX:   { int64 value; uint64 is_set; }
+ *   AVG, STATS: { int64 total; uint64 count; }
+ *   HIST:       uint64 buckets[nbuckets]  (see rt_hist_bucket in stdlib)
+ *   LHIST:      uint64 buckets[nbuckets]  (below min, min.., >= max)
+ */
+enum pd_agg {
+	PD_AGG_NONE, /* plain value of `value` layout, not per-CPU */
+	PD_AGG_COUNT,
+	PD_AGG_SUM,
+	PD_AGG_MIN,
+	PD_AGG_MAX,
+	PD_AGG_AVG,
+	PD_AGG_STATS,
+	PD_AGG_HIST,
+	PD_AGG_LHIST,
+};
+
+enum pd_map_role {
+	PD_MAP_USER,	/* a script map: printed at exit */
+	PD_MAP_RINGBUF, /* the event ring buffer */
+	PD_MAP_STACKS,	/* BPF_MAP_TYPE_STACK_TRACE */
+	PD_MAP_SCRATCH, /* per-CPU scratch space; nothing to read */
+	PD_MAP_LOST,	/* per-CPU array[1] of u64: records the ring buffer refused */
+};
+
+struct pd_map {
+	const char *name;     /* as in the script: "@faults", "@" */
+	const char *obj_name; /* the map's name in the BPF object */
+	enum pd_map_role role;
+	enum pd_agg agg;
+	uint32_t bpf_type;    /* BPF_MAP_TYPE_* */
+	uint32_t max_entries;
+	uint32_t key_size, value_size; /* value_size per CPU for aggregations */
+	struct pd_layout key;	       /* PD_NONE for a scalar map */
+	struct pd_layout value;	       /* PD_AGG_NONE: what is stored */
+	/* histograms */
+	uint32_t nbuckets;
+	int64_t lhist_min, lhist_max, lhist_step;
+	uint32_t hist_k; /* hist(x, k): 2^k sub-buckets per power of 2 (0: plain) */
+};
+
+/* Ring buffer records start with this header. */
+struct pd_record_hdr {
+	uint32_t kind; /* enum pd_record_kind */
+	uint32_t id;   /* index into the table the kind names */
+};
+
+enum pd_record_kind {
+	PD_REC_PRINTF,	    /* id: printfs[]; payload: args at their offsets */
+	PD_REC_PRINT_MAP,   /* id: prints[] */
+	PD_REC_PRINT_VALUE, /* id: values[]; payload: the value */
+	PD_REC_CLEAR,	    /* id: maps[] */
+	PD_REC_ZERO,	    /* id: maps[] */
+	PD_REC_TIME,	    /* id: time_fmts[] (user space reads the clock) */
+	PD_REC_EXIT,	    /* id unused */
+	PD_REC_CAT,	    /* id: printfs[] (file name format) */
+	PD_REC_SYSTEM,	    /* id: printfs[] (command format) */
+};
+
+/* printf("fmt", args): args[i] describes the i-th argument's bytes in the
+ * payload that follows the record header. */
+struct pd_printf {
+	const char *fmt; /* as written, escapes decoded */
+	uint32_t nargs;
+	struct pd_layout *args;
+	uint32_t size; /* payload bytes */
+};
+
+/* print(@map [, top [, div]]) */
+struct pd_print {
+	int map; /* index into maps */
+	int64_t top, div; /* 0 when not given */
+};
+
+enum pd_probe_kind {
+	PD_PROBE_BEGIN,
+	PD_PROBE_END,
+	PD_PROBE_TRACEPOINT, /* target: category, func: name */
+	PD_PROBE_RAWTP,	     /* func: tracepoint name */
+	PD_PROBE_INTERVAL,   /* period_ns */
+	PD_PROBE_PROFILE,    /* period_ns or freq (one perf event per CPU) */
+	PD_PROBE_SOFTWARE,   /* perf_config, period (sample count) */
+	PD_PROBE_HARDWARE,
+	PD_PROBE_KPROBE,   /* func, offset */
+	PD_PROBE_KRETPROBE,
+	PD_PROBE_UPROBE,   /* target: binary path, func, offset */
+	PD_PROBE_URETPROBE,
+	PD_PROBE_USDT,	   /* target: path, func: probe, provider */
+	PD_PROBE_FENTRY,   /* func */
+	PD_PROBE_FEXIT,
+};
+
+struct pd_probe {
+	enum pd_probe_kind kind;
+	const char *prog_name; /* the program's function name in the object */
+	const char *name;      /* full expanded probe name, e.g.
+				  "tracepoint:syscalls:sys_enter_openat" */
+	const char *target;
+	const char *func;
+	const char *provider; /* usdt */
+	uint64_t offset;
+	uint64_t period_ns; /* interval, profile:{s,ms,us} */
+	uint64_t freq;	    /* profile:hz */
+	uint64_t sample_period; /* software/hardware */
+	uint32_t perf_config;	/* software/hardware event config */
+	uint32_t line, col;	/* of the attach point, for errors */
+};
+
+struct progdesc {
+	const void *obj; /* the BPF ELF object */
+	size_t obj_size;
+
+	struct pd_probe *probes;
+	uint32_t nprobes;
+	struct pd_map *maps;
+	uint32_t nmaps;
+	struct pd_printf *printfs;
+	uint32_t nprintfs;
+	struct pd_print *prints;
+	uint32_t nprints;
+	struct pd_layout *values; /* print(value) */
+	uint32_t nvalues;
+	const char **time_fmts;
+	uint32_t ntime_fmts;
+};
+
+#endif

@@ -1,0 +1,279 @@
+/* builtins.c: pid, tid, uid, gid, comm, nsecs, elapsed, cpu, numaid, rand,
+ * cgroup, curtask, probe, func, retval, arg0..argN, args, kstack, ustack,
+ * username, jiffies.
+ *
+ * Each builtin has a check hook (its type, and in which probes it exists)
+ * and a lower hook (the helper call or context load).
+ */
+#include <linux/bpf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/codegen.h"
+#include "stdlib/stdlib.h"
+
+/* struct pt_regs on x86_64: offsets of the argument and return registers */
+static const uint32_t regs_arg_off[] = { 112, 104, 96, 88, 72, 64 }; /* di si dx cx r8 r9 */
+#define REGS_AX 80
+#define REGS_IP 128
+
+static bool is_kind(struct sema *s, enum pd_probe_kind k)
+{
+	return s->cur && s->cur->kind == k;
+}
+
+static bool has_regs(struct sema *s)
+{
+	return is_kind(s, PD_PROBE_KPROBE) || is_kind(s, PD_PROBE_KRETPROBE) ||
+	       is_kind(s, PD_PROBE_UPROBE) || is_kind(s, PD_PROBE_URETPROBE);
+}
+
+static struct type *t_u64(struct sema *s, struct node *n)
+{
+	(void)s, (void)n;
+	return &type_u64;
+}
+
+static struct type *t_u32(struct sema *s, struct node *n)
+{
+	(void)s, (void)n;
+	return &type_u32;
+}
+
+static LLVMValueRef pid_tgid(struct cg *g)
+{
+	return cg_helper(g, BPF_FUNC_get_current_pid_tgid, g->i64, NULL, 0);
+}
+
+static LLVMValueRef l_pid(struct cg *g, struct node *n)
+{
+	(void)n;
+	return LLVMBuildLShr(g->b, pid_tgid(g), cg_const(g, 32), "pid");
+}
+
+static LLVMValueRef l_tid(struct cg *g, struct node *n)
+{
+	(void)n;
+	return LLVMBuildAnd(g->b, pid_tgid(g), cg_const(g, 0xffffffff), "tid");
+}
+
+static LLVMValueRef l_uid(struct cg *g, struct node *n)
+{
+	(void)n;
+	LLVMValueRef v = cg_helper(g, BPF_FUNC_get_current_uid_gid, g->i64, NULL, 0);
+	return LLVMBuildAnd(g->b, v, cg_const(g, 0xffffffff), "uid");
+}
+
+static LLVMValueRef l_gid(struct cg *g, struct node *n)
+{
+	(void)n;
+	LLVMValueRef v = cg_helper(g, BPF_FUNC_get_current_uid_gid, g->i64, NULL, 0);
+	return LLVMBuildLShr(g->b, v, cg_const(g, 32), "gid");
+}
+
+static struct type *t_comm(struct sema *s, struct node *n)
+{
+	(void)n;
+	return type_str(s->arena, 16);
+}
+
+static LLVMValueRef l_comm(struct cg *g, struct node *n)
+{
+	(void)n;
+	LLVMValueRef slot = cg_slot(g, 16, false);
+	cg_zero(g, slot, 16);
+	LLVMValueRef args[2] = { slot, LLVMConstInt(g->i32, 16, 0) };
+	cg_helper(g, BPF_FUNC_get_current_comm, g->i64, args, 2);
+	return slot;
+}
+
+static LLVMValueRef l_nsecs(struct cg *g, struct node *n)
+{
+	(void)n;
+	return cg_helper(g, BPF_FUNC_ktime_get_ns, g->i64, NULL, 0);
+}
+
+/* elapsed: ns since trace started; the start time is a constant of the
+ * program, since we compile right before loading */
+static LLVMValueRef l_elapsed(struct cg *g, struct node *n)
+{
+	return LLVMBuildSub(g->b, l_nsecs(g, n), cg_const(g, g->opts.start_ns), "elapsed");
+}
+
+static LLVMValueRef helper_u32(struct cg *g, int id)
+{
+	LLVMValueRef v = cg_helper(g, id, g->i64, NULL, 0);
+	return LLVMBuildAnd(g->b, v, cg_const(g, 0xffffffff), "");
+}
+
+static LLVMValueRef l_cpu(struct cg *g, struct node *n)
+{
+	(void)n;
+	return helper_u32(g, BPF_FUNC_get_smp_processor_id);
+}
+
+static LLVMValueRef l_numaid(struct cg *g, struct node *n)
+{
+	(void)n;
+	return helper_u32(g, BPF_FUNC_get_numa_node_id);
+}
+
+static LLVMValueRef l_rand(struct cg *g, struct node *n)
+{
+	(void)n;
+	return helper_u32(g, BPF_FUNC_get_prandom_u32);
+}
+
+static LLVMValueRef l_cgroup(struct cg *g, struct node *n)
+{
+	(void)n;
+	return cg_helper(g, BPF_FUNC_get_current_cgroup_id, g->i64, NULL, 0);
+}
+
+static LLVMValueRef l_curtask(struct cg *g, struct node *n)
+{
+	(void)n;
+	return cg_helper(g, BPF_FUNC_get_current_task, g->i64, NULL, 0);
+}
+
+static LLVMValueRef l_jiffies(struct cg *g, struct node *n)
+{
+	(void)n;
+	return cg_helper(g, BPF_FUNC_jiffies64, g->i64, NULL, 0);
+}
+
+static struct type *t_probe(struct sema *s, struct node *n)
+{
+	(void)s, (void)n;
+	return &type_probe;
+}
+
+static LLVMValueRef l_probe(struct cg *g, struct node *n)
+{
+	(void)n;
+	return cg_const(g, (uint64_t)g->probe->index);
+}
+
+static struct type *t_ctx(struct sema *s, struct node *n)
+{
+	if (s->cur && s->cur->ctx)
+		return s->cur->ctx;
+	if (s->cur && s->cur->kind == PD_PROBE_TRACEPOINT)
+		return &type_none; /* format could not be read: reported already */
+	sema_error(s, n->span, "'args' is not available in %s probes",
+		   s->cur ? s->cur->attach->attach.provider : "these");
+	return &type_none;
+}
+
+static LLVMValueRef l_ctx(struct cg *g, struct node *n)
+{
+	(void)n;
+	return LLVMBuildPtrToInt(g->b, g->ctx_arg, g->i64, "");
+}
+
+static struct type *t_retval(struct sema *s, struct node *n)
+{
+	if (is_kind(s, PD_PROBE_KRETPROBE) || is_kind(s, PD_PROBE_URETPROBE) ||
+	    is_kind(s, PD_PROBE_FEXIT))
+		return &type_s64;
+	sema_error(s, n->span, "'retval' is only available in return probes "
+			       "(kretprobe, uretprobe, fexit)");
+	return &type_none;
+}
+
+static LLVMValueRef l_retval(struct cg *g, struct node *n)
+{
+	(void)n;
+	return cg_load_int(g, cg_gep(g, g->ctx_arg, REGS_AX), 8, true);
+}
+
+static int arg_index(const char *name)
+{
+	return atoi(name + 3);
+}
+
+static struct type *t_arg(struct sema *s, struct node *n)
+{
+	int i = arg_index(n->ident.name);
+	if (!has_regs(s) || is_kind(s, PD_PROBE_KRETPROBE) || is_kind(s, PD_PROBE_URETPROBE)) {
+		sema_error(s, n->span, "'%s' is only available in kprobe and uprobe probes%s",
+			   n->ident.name,
+			   s->cur && s->cur->kind == PD_PROBE_TRACEPOINT ? "; use args->NAME" : "");
+		return &type_none;
+	}
+	if (i > 5) {
+		sema_error(s, n->span, "only arg0 to arg5 are passed in registers");
+		return &type_none;
+	}
+	return &type_u64;
+}
+
+static LLVMValueRef l_arg(struct cg *g, struct node *n)
+{
+	int i = arg_index(n->ident.name);
+	return cg_load_int(g, cg_gep(g, g->ctx_arg, regs_arg_off[i]), 8, false);
+}
+
+static struct type *t_func(struct sema *s, struct node *n)
+{
+	if (is_kind(s, PD_PROBE_KPROBE) || is_kind(s, PD_PROBE_KRETPROBE))
+		return &type_ksym;
+	sema_error(s, n->span, "'func' is only available in kprobe probes");
+	return &type_none;
+}
+
+static LLVMValueRef l_func(struct cg *g, struct node *n)
+{
+	(void)n;
+	return cg_load_int(g, cg_gep(g, g->ctx_arg, REGS_IP), 8, false);
+}
+
+static struct type *t_kstack(struct sema *s, struct node *n)
+{
+	(void)s, (void)n;
+	return &type_kstack;
+}
+
+static LLVMValueRef l_kstack(struct cg *g, struct node *n)
+{
+	(void)n;
+	int idx;
+	LLVMValueRef map = cg_stack_map(g, false, &idx);
+	LLVMValueRef args[3] = { g->ctx_arg, map, cg_const(g, 0) };
+	return cg_helper(g, BPF_FUNC_get_stackid, g->i64, args, 3);
+}
+
+static struct type *t_username(struct sema *s, struct node *n)
+{
+	(void)s, (void)n;
+	return &type_username;
+}
+
+
+const struct stdlib_builtin stdlib_builtins[] = {
+	{ "pid", t_u32, l_pid },
+	{ "tid", t_u32, l_tid },
+	{ "uid", t_u32, l_uid },
+	{ "gid", t_u32, l_gid },
+	{ "comm", t_comm, l_comm },
+	{ "nsecs", t_u64, l_nsecs },
+	{ "elapsed", t_u64, l_elapsed },
+	{ "cpu", t_u32, l_cpu },
+	{ "numaid", t_u32, l_numaid },
+	{ "rand", t_u32, l_rand },
+	{ "cgroup", t_u64, l_cgroup },
+	{ "curtask", t_u64, l_curtask },
+	{ "jiffies", t_u64, l_jiffies },
+	{ "probe", t_probe, l_probe },
+	{ "args", t_ctx, l_ctx },
+	{ "retval", t_retval, l_retval },
+	{ "func", t_func, l_func },
+	{ "kstack", t_kstack, l_kstack },
+	{ "username", t_username, l_uid },
+	{ "arg0", t_arg, l_arg }, { "arg1", t_arg, l_arg }, { "arg2", t_arg, l_arg },
+	{ "arg3", t_arg, l_arg }, { "arg4", t_arg, l_arg }, { "arg5", t_arg, l_arg },
+	{ "arg6", t_arg, l_arg }, { "arg7", t_arg, l_arg }, { "arg8", t_arg, l_arg },
+	{ "arg9", t_arg, l_arg },
+	{ NULL, NULL, NULL },
+};
+

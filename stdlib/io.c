@@ -1,0 +1,303 @@
+/* io.c: printf, print, time, exit, clear, zero, delete.
+ *
+ * These send records through the ring buffer (bpf_ringbuf_output); user
+ * space formats them from the program description (runtime/output.c), so
+ * the probe copies raw values only: no formatting in the kernel, no
+ * bpf_trace_printk, and printf can take any number of arguments (helpers
+ * take at most five, rule 7).
+ */
+#include <linux/bpf.h>
+#include <string.h>
+
+#include "compiler/codegen.h"
+#include "stdlib/stdlib.h"
+
+static const char *tname(const struct type *t)
+{
+	static char buf[160];
+	return type_name_str(t, buf, sizeof(buf));
+}
+
+/* Walks a printf format: returns the number of conversions and stores
+ * each conversion character in convs[] (up to max). -1 on a bad format. */
+static int parse_format(const char *fmt, char *convs, int max, const char **bad)
+{
+	int n = 0;
+	for (const char *p = fmt; *p; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] == '%') {
+			p++;
+			continue;
+		}
+		const char *start = p++;
+		while (*p && strchr("-+ #0", *p))
+			p++;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (*p == '.')
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				;
+		while (*p && strchr("hlzjt", *p))
+			p++;
+		if (!*p || !strchr("diuxXoscpr", *p)) {
+			*bad = start;
+			return -1;
+		}
+		if (n < max)
+			convs[n] = *p;
+		n++;
+	}
+	return n;
+}
+
+static bool conv_accepts(char conv, const struct type *t)
+{
+	if (conv == 's' || conv == 'r')
+		return true; /* any value prints as text */
+	return t->kind == TY_INT || t->kind == TY_PTR || t->kind == TY_KSYM ||
+	       t->kind == TY_USERNAME || t->kind == TY_PROBE;
+}
+
+static struct type *check_format_args(struct sema *s, struct node *call, const char *what)
+{
+	struct node *f = call->call.args;
+	if (f->kind != N_STR) {
+		sema_error(s, f->span, "%s() needs a string literal as its format", what);
+		return &type_none;
+	}
+	char convs[64];
+	const char *bad = NULL;
+	int n = parse_format(f->str.value, convs, 64, &bad);
+	f->type = type_str(s->arena, f->str.len + 1);
+	if (n < 0) {
+		sema_error(s, f->span, "invalid conversion '%.*s' in format string",
+			   (int)strcspn(bad + 1, "diuxXoscp \n") + 2, bad);
+		return &type_none;
+	}
+	int nargs = call->call.nargs - 1;
+	if (n != nargs) {
+		sema_error(s, call->span, "%s(): the format has %d conversion%s but %d argument%s given",
+			   what, n, n == 1 ? "" : "s", nargs, nargs == 1 ? " is" : "s are");
+		return &type_none;
+	}
+	int i = 0;
+	bool ok = true;
+	for (struct node *a = f->next; a; a = a->next, i++) {
+		struct type *t = sema_expr(s, a);
+		if (t->kind == TY_NONE) {
+			ok = false;
+		} else if (t->kind == TY_VOID || t->kind == TY_AGG || t->kind == TY_CTX) {
+			sema_error(s, a->span, "%s cannot be printed", tname(t));
+			ok = false;
+		} else if (i < 64 && !conv_accepts(convs[i], t)) {
+			sema_error(s, a->span, "%%%c expects an integer, not %s", convs[i], tname(t));
+			ok = false;
+		}
+	}
+	return ok ? &type_void : &type_none;
+}
+
+static struct type *check_printf(struct sema *s, struct node *call)
+{
+	return check_format_args(s, call, "printf");
+}
+
+/* record = header | arg0 | arg1 ... with C alignment; offsets in the
+ * description are relative to the end of the header */
+static void lower_record_args(struct cg *g, struct node *first, uint32_t nargs,
+			      enum pd_record_kind kind, const char *fmt)
+{
+	struct type *types[64];
+	uint32_t n = 0;
+	for (struct node *a = first; a && n < 64; a = a->next)
+		types[n++] = a->type->kind == TY_PTR ? &type_u64 : a->type;
+	struct type *tuple = type_tuple(g->arena, types, n);
+	struct pd_layout *lay = arena_alloc(g->arena, (nargs ? nargs : 1) * sizeof(*lay));
+	for (uint32_t i = 0; i < n; i++) {
+		type_to_layout(g->arena, tuple->fields[i].type, &lay[i]);
+		lay[i].offset = tuple->fields[i].offset;
+		if (lay[i].kind == PD_KSTACK || lay[i].kind == PD_USTACK)
+			lay[i].stack_map = lay[i].kind == PD_KSTACK ? g->pd_kstacks : g->pd_ustacks;
+	}
+	/* evaluate first: arguments may use slots themselves */
+	LLVMValueRef vals[64];
+	uint32_t i = 0;
+	for (struct node *a = first; a && i < 64; a = a->next, i++)
+		vals[i] = cg_expr(g, a);
+	uint32_t id = cg_add_printf(g, fmt, lay, n, tuple->size);
+	LLVMValueRef rec = cg_slot(g, 8 + tuple->size, false);
+	cg_zero(g, rec, 8 + tuple->size);
+	cg_record_header(g, rec, kind, id);
+	i = 0;
+	for (struct node *a = first; a && i < 64; a = a->next, i++)
+		cg_store_as(g, a, vals[i], a->type, tuple->fields[i].type,
+			    cg_gep(g, rec, 8 + tuple->fields[i].offset));
+	cg_emit_record(g, rec, 8 + tuple->size);
+}
+
+static LLVMValueRef lower_printf(struct cg *g, struct node *call)
+{
+	struct node *f = call->call.args;
+	lower_record_args(g, f->next, call->call.nargs - 1, PD_REC_PRINTF, f->str.value);
+	return NULL;
+}
+
+static void emit_simple(struct cg *g, enum pd_record_kind kind, uint32_t id)
+{
+	LLVMValueRef rec = cg_slot(g, 8, false);
+	cg_record_header(g, rec, kind, id);
+	cg_emit_record(g, rec, 8);
+}
+
+static struct type *check_exit(struct sema *s, struct node *call)
+{
+	(void)s, (void)call;
+	return &type_void;
+}
+
+/* exit(): tell user space, and stop this probe here as bpftrace does */
+static LLVMValueRef lower_exit(struct cg *g, struct node *call)
+{
+	(void)call;
+	emit_simple(g, PD_REC_EXIT, 0);
+	LLVMBuildBr(g->b, g->exit_bb);
+	LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "after.exit"));
+	return NULL;
+}
+
+static struct type *check_time(struct sema *s, struct node *call)
+{
+	if (call->call.nargs && call->call.args->kind != N_STR) {
+		sema_error(s, call->call.args->span, "time() needs a string literal format");
+		return &type_none;
+	}
+	return &type_void;
+}
+
+static LLVMValueRef lower_time(struct cg *g, struct node *call)
+{
+	const char *fmt = call->call.nargs ? call->call.args->str.value : "%H:%M:%S\n";
+	emit_simple(g, PD_REC_TIME, cg_add_time_fmt(g, fmt));
+	return NULL;
+}
+
+static struct sema_map *map_arg(struct sema *s, struct node *call, bool keyed_ok)
+{
+	struct node *m = call->call.args;
+	struct sema_map *sm = sema_find_map(s, m->map.name);
+	if (!sm || !sm->value) {
+		if (!s->quiet)
+			sema_error(s, m->span, "map %s is never assigned", m->map.name);
+		return NULL;
+	}
+	if (!keyed_ok && m->map.nkeys) {
+		sema_error(s, m->span, "%s() takes a whole map: write %s, without a key",
+			   call->call.name, m->map.name);
+		return NULL;
+	}
+	m->sym = sm;
+	m->type = sm->value;
+	return sm;
+}
+
+/* print(@map [, top [, div]]) or print(value) */
+static struct type *check_print(struct sema *s, struct node *call)
+{
+	struct node *a = call->call.args;
+	if (a->kind == N_MAP && !a->map.nkeys) {
+		if (!map_arg(s, call, false))
+			return &type_none;
+		int64_t v;
+		for (struct node *o = a->next; o; o = o->next)
+			if (!sema_const_int(s, o, &v) || v < 0) {
+				sema_error(s, o->span, "print()'s top and div must be non-negative constants");
+				return &type_none;
+			}
+		return &type_void;
+	}
+	if (call->call.nargs > 1) {
+		sema_error(s, a->next->span, "print(value) takes one argument");
+		return &type_none;
+	}
+	struct type *t = sema_expr(s, a);
+	if (t->kind == TY_VOID || t->kind == TY_CTX || t->kind == TY_AGG) {
+		sema_error(s, a->span, "%s cannot be printed", tname(t));
+		return &type_none;
+	}
+	return t->kind == TY_NONE ? t : &type_void;
+}
+
+static LLVMValueRef lower_print(struct cg *g, struct node *call)
+{
+	struct node *a = call->call.args;
+	if (a->kind == N_MAP && !a->map.nkeys) {
+		int64_t top = 0, div = 0;
+		if (a->next)
+			sema_const_int(g->sema, a->next, &top);
+		if (a->next && a->next->next)
+			sema_const_int(g->sema, a->next->next, &div);
+		struct sema_map *m = a->sym;
+		emit_simple(g, PD_REC_PRINT_MAP, cg_add_print(g, g->maps[m->index].pd_index, top, div));
+		return NULL;
+	}
+	LLVMValueRef v = cg_expr(g, a);
+	struct type *st = type_storage(g->arena, a->type->kind == TY_PTR ? &type_u64 : a->type);
+	uint32_t id = cg_add_value(g, st);
+	LLVMValueRef rec = cg_slot(g, 8 + st->size, false);
+	cg_zero(g, rec, 8 + st->size);
+	cg_record_header(g, rec, PD_REC_PRINT_VALUE, id);
+	cg_store_as(g, a, v, a->type, st, cg_gep(g, rec, 8));
+	cg_emit_record(g, rec, 8 + st->size);
+	return NULL;
+}
+
+static struct type *check_clear(struct sema *s, struct node *call)
+{
+	return map_arg(s, call, false) ? &type_void : &type_none;
+}
+
+static LLVMValueRef lower_clear(struct cg *g, struct node *call)
+{
+	struct sema_map *m = call->call.args->sym;
+	bool zero = !strcmp(call->call.name, "zero");
+	emit_simple(g, zero ? PD_REC_ZERO : PD_REC_CLEAR, (uint32_t)g->maps[m->index].pd_index);
+	return NULL;
+}
+
+/* delete(@m[key]) */
+static struct type *check_delete(struct sema *s, struct node *call)
+{
+	struct node *m = call->call.args;
+	struct sema_map *sm = map_arg(s, call, true);
+	if (!sm)
+		return &type_none;
+	if (!m->map.nkeys && sm->key) {
+		sema_error(s, m->span, "delete() needs a key: delete(%s[key])", m->map.name);
+		return &type_none;
+	}
+	for (struct node *k = m->map.keys; k; k = k->next)
+		sema_expr(s, k);
+	return &type_void;
+}
+
+static LLVMValueRef lower_delete(struct cg *g, struct node *call)
+{
+	struct node *m = call->call.args;
+	struct sema_map *sm = m->sym;
+	LLVMValueRef key = cg_map_key(g, m, sm);
+	LLVMValueRef args[2] = { g->maps[sm->index].global, key };
+	cg_helper(g, BPF_FUNC_map_delete_elem, g->i64, args, 2);
+	return NULL;
+}
+
+const struct stdlib_fn stdlib_io_fns[] = {
+	{ "printf", 1, 65, FN_STMT, 0, check_printf, lower_printf, NULL },
+	{ "exit", 0, 0, FN_STMT, 0, check_exit, lower_exit, NULL },
+	{ "time", 0, 1, FN_STMT, 0, check_time, lower_time, NULL },
+	{ "print", 1, 3, FN_STMT, 0, check_print, lower_print, NULL },
+	{ "clear", 1, 1, FN_STMT | FN_MAP_ARG, 0, check_clear, lower_clear, NULL },
+	{ "zero", 1, 1, FN_STMT | FN_MAP_ARG, 0, check_clear, lower_clear, NULL },
+	{ "delete", 1, 1, FN_STMT | FN_MAP_ARG, 0, check_delete, lower_delete, NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
+};
