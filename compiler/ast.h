@@ -191,6 +191,7 @@ struct node {
 			const char *name;
 			struct node *args;
 			int nargs;
+			uint64_t value; /* folded by sema (kaddr) */
 		} call;
 		struct { /* N_FIELD */
 			struct node *base;

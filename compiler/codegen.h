@@ -58,8 +58,15 @@ struct cg {
 
 	/* maps */
 	struct cg_map *maps; /* by sema_map index */
-	LLVMValueRef ringbuf, lost, scratch, kstacks, ustacks;
-	int pd_ringbuf, pd_lost, pd_scratch, pd_kstacks, pd_ustacks;
+	LLVMValueRef ringbuf, lost, scratch;
+	int pd_ringbuf, pd_lost, pd_scratch;
+	struct cg_stack_map {
+		bool user;
+		uint32_t depth;
+		LLVMValueRef global;
+		int pd_index;
+	} stacks[16];
+	int nstacks;
 	uint32_t scratch_size; /* max over programs */
 
 	/* the function being generated */
@@ -121,8 +128,11 @@ uint32_t cg_add_printf(struct cg *g, const char *fmt, struct pd_layout *args, ui
 uint32_t cg_add_print(struct cg *g, int map, int64_t top, int64_t div);
 uint32_t cg_add_value(struct cg *g, struct type *t);
 uint32_t cg_add_time_fmt(struct cg *g, const char *fmt);
-/* The stack trace map, created on first use. */
-LLVMValueRef cg_stack_map(struct cg *g, bool user, int *pd_index);
+/* The stack trace map for stacks of this depth, created on first use
+ * (bpf_get_stackid keeps value_size / 8 frames). */
+LLVMValueRef cg_stack_map(struct cg *g, bool user, uint32_t depth);
+/* Points the stack layouts inside l at their stack maps. */
+void cg_fix_layout(struct cg *g, struct pd_layout *l);
 
 /* object.c: the whole pipeline from a checked program to an object */
 struct cg_result {

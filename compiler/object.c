@@ -161,14 +161,15 @@ uint32_t cg_add_print(struct cg *g, int map, int64_t top, int64_t div)
 	return pd->nprints++;
 }
 
-static void fix_stack_maps(struct cg *g, struct pd_layout *l)
+void cg_fix_layout(struct cg *g, struct pd_layout *l)
 {
-	if (l->kind == PD_KSTACK)
-		l->stack_map = g->pd_kstacks;
-	else if (l->kind == PD_USTACK)
-		l->stack_map = g->pd_ustacks;
+	if (l->kind == PD_KSTACK || l->kind == PD_USTACK)
+		for (int i = 0; i < g->nstacks; i++)
+			if (g->stacks[i].user == (l->kind == PD_USTACK) &&
+			    g->stacks[i].depth == l->stack_depth)
+				l->stack_map = g->stacks[i].pd_index;
 	for (uint32_t i = 0; i < l->nfields; i++)
-		fix_stack_maps(g, &l->fields[i]);
+		cg_fix_layout(g, &l->fields[i]);
 }
 
 uint32_t cg_add_value(struct cg *g, struct type *t)
@@ -176,7 +177,7 @@ uint32_t cg_add_value(struct cg *g, struct type *t)
 	struct progdesc *pd = g->pd;
 	GROW(g, pd->values, pd->nvalues, g->cap_values);
 	type_to_layout(g->arena, t, &pd->values[pd->nvalues]);
-	fix_stack_maps(g, &pd->values[pd->nvalues]);
+	cg_fix_layout(g, &pd->values[pd->nvalues]);
 	return pd->nvalues++;
 }
 
@@ -188,24 +189,32 @@ uint32_t cg_add_time_fmt(struct cg *g, const char *fmt)
 	return pd->ntime_fmts++;
 }
 
-LLVMValueRef cg_stack_map(struct cg *g, bool user, int *pd_index)
+LLVMValueRef cg_stack_map(struct cg *g, bool user, uint32_t depth)
 {
-	LLVMValueRef *gv = user ? &g->ustacks : &g->kstacks;
-	int *idx = user ? &g->pd_ustacks : &g->pd_kstacks;
-	if (!*gv) {
-		const char *name = user ? "ustacks" : "kstacks";
-		struct map_def d = { BPF_MAP_TYPE_STACK_TRACE, MAP_KEYS_MAX, 4, STACK_DEPTH * 8, true };
-		*gv = map_global(g, name, 4);
-		set_map_debug_info(g, *gv, name, &d);
-		*idx = add_pd_map(g, name, name, PD_MAP_STACKS, &d);
-		/* layouts made before this map existed point at it now */
-		for (uint32_t i = 0; i < g->pd->nmaps; i++) {
-			fix_stack_maps(g, &g->pd->maps[i].key);
-			fix_stack_maps(g, &g->pd->maps[i].value);
-		}
+	for (int i = 0; i < g->nstacks; i++)
+		if (g->stacks[i].user == user && g->stacks[i].depth == depth)
+			return g->stacks[i].global;
+	if (g->nstacks == (int)(sizeof(g->stacks) / sizeof(g->stacks[0])))
+		return g->stacks[0].global; /* sema limits the distinct depths */
+	struct cg_stack_map *sm = &g->stacks[g->nstacks++];
+	const char *name = arena_printf(g->arena, "%cstack%u", user ? 'u' : 'k', depth);
+	struct map_def d = { BPF_MAP_TYPE_STACK_TRACE, MAP_KEYS_MAX, 4, depth * 8, true };
+	sm->user = user;
+	sm->depth = depth;
+	sm->global = map_global(g, name, 4);
+	set_map_debug_info(g, sm->global, name, &d);
+	sm->pd_index = add_pd_map(g, name, name, PD_MAP_STACKS, &d);
+	/* layouts made before this map existed point at it now */
+	for (uint32_t i = 0; i < g->pd->nmaps; i++) {
+		cg_fix_layout(g, &g->pd->maps[i].key);
+		cg_fix_layout(g, &g->pd->maps[i].value);
 	}
-	*pd_index = *idx;
-	return *gv;
+	for (uint32_t i = 0; i < g->pd->nprintfs; i++)
+		for (uint32_t j = 0; j < g->pd->printfs[i].nargs; j++)
+			cg_fix_layout(g, &g->pd->printfs[i].args[j]);
+	for (uint32_t i = 0; i < g->pd->nvalues; i++)
+		cg_fix_layout(g, &g->pd->values[i]);
+	return sm->global;
 }
 
 /* ---- module ---- */
@@ -286,7 +295,6 @@ static void define_internal_maps(struct cg *g)
 	set_map_debug_info(g, g->lost, "lost", &lost);
 	g->pd_lost = add_pd_map(g, "lost", "lost", PD_MAP_LOST, &lost);
 	g->scratch = map_global(g, "scratch", 4); /* debug info once its size is known */
-	g->pd_kstacks = g->pd_ustacks = -1;
 }
 
 static void finish_scratch(struct cg *g)

@@ -64,6 +64,7 @@ struct sema_opts {
 	const char **params; /* positional parameters $1.. */
 	int nparams;
 	uint32_t strlen;     /* string size (default 64) */
+	bool unsafe;	     /* --unsafe: system() and friends allowed */
 };
 
 struct sema {

@@ -16,8 +16,8 @@ struct type type_u64 = SCALAR(TY_INT, 8, false), type_s64 = SCALAR(TY_INT, 8, tr
 struct type type_u32 = SCALAR(TY_INT, 4, false), type_s32 = SCALAR(TY_INT, 4, true);
 struct type type_u16 = SCALAR(TY_INT, 2, false), type_s16 = SCALAR(TY_INT, 2, true);
 struct type type_u8 = SCALAR(TY_INT, 1, false), type_s8 = SCALAR(TY_INT, 1, true);
-struct type type_kstack = SCALAR(TY_KSTACK, 8, false);
-struct type type_ustack = SCALAR(TY_USTACK, 16, false);
+struct type type_kstack = { .kind = TY_KSTACK, .size = 8, .align = 8, .stack_depth = 127 };
+struct type type_ustack = { .kind = TY_USTACK, .size = 16, .align = 8, .stack_depth = 127 };
 struct type type_ksym = SCALAR(TY_KSYM, 8, false);
 struct type type_usym = SCALAR(TY_USYM, 16, false);
 struct type type_probe = SCALAR(TY_PROBE, 8, false);
@@ -74,6 +74,14 @@ struct type *type_agg(struct arena *a, enum pd_agg agg)
 	return t;
 }
 
+struct type *type_stack(struct arena *a, bool user, uint32_t depth, enum pd_stack_mode mode)
+{
+	struct type *t = type_new(a, user ? TY_USTACK : TY_KSTACK, user ? 16 : 8, 8);
+	t->stack_depth = depth;
+	t->stack_mode = mode;
+	return t;
+}
+
 static uint32_t align_up(uint32_t v, uint32_t a)
 {
 	return (v + a - 1) & ~(a - 1);
@@ -126,6 +134,8 @@ bool type_is_aggregate(const struct type *t)
 	case TY_ARRAY:
 	case TY_USTACK:
 	case TY_USYM:
+	case TY_INET:
+	case TY_BUF:
 		return true;
 	default:
 		return false;
@@ -157,7 +167,10 @@ bool type_equal(const struct type *a, const struct type *b)
 		return (!a->elem && !b->elem) ||
 		       (a->elem && b->elem && type_equal(a->elem, b->elem));
 	case TY_TIMESTAMP:
-		return true;
+		return a->fmt && b->fmt && !strcmp(a->fmt, b->fmt);
+	case TY_KSTACK:
+	case TY_USTACK:
+		return a->stack_depth == b->stack_depth && a->stack_mode == b->stack_mode;
 	default:
 		return true;
 	}
@@ -235,6 +248,10 @@ static enum pd_kind layout_kind(const struct type *t)
 		return PD_USERNAME;
 	case TY_TIMESTAMP:
 		return PD_TIMESTAMP;
+	case TY_INET:
+		return PD_INET;
+	case TY_BUF:
+		return PD_BUF;
 	default:
 		return PD_NONE;
 	}
@@ -248,6 +265,8 @@ void type_to_layout(struct arena *a, const struct type *t, struct pd_layout *out
 	out->is_signed = t->kind == TY_INT && t->is_signed;
 	out->fmt = t->fmt;
 	out->stack_map = -1;
+	out->stack_depth = t->stack_depth;
+	out->stack_mode = t->stack_mode;
 	if (t->kind != TY_TUPLE)
 		return;
 	out->nfields = t->nfields;
@@ -309,6 +328,8 @@ const char *type_name_str(const struct type *t, char *buf, size_t len)
 	case TY_PROBE: snprintf(buf, len, "probe"); break;
 	case TY_USERNAME: snprintf(buf, len, "username"); break;
 	case TY_TIMESTAMP: snprintf(buf, len, "timestamp"); break;
+	case TY_INET: snprintf(buf, len, "inet"); break;
+	case TY_BUF: snprintf(buf, len, "buffer[%u]", t->size - 1); break;
 	case TY_AGG: snprintf(buf, len, "%s", agg_name(t->agg)); break;
 	}
 	return buf;

@@ -34,6 +34,8 @@ enum type_kind {
 	TY_PROBE,     /* u64 probe index, printed as the probe's name */
 	TY_USERNAME,  /* u64 uid printed as a user name */
 	TY_TIMESTAMP, /* strftime(): u64 ns, printed with a format */
+	TY_INET,      /* ntop(): u64 family, 16 address bytes */
+	TY_BUF,	      /* buf(): u8 length, then the bytes */
 	TY_AGG,	      /* the value of count(), hist(), ...: only a map value */
 };
 
@@ -58,6 +60,8 @@ struct type {
 	const char *name;	    /* TY_RECORD */
 	enum pd_agg agg;	    /* TY_AGG */
 	const char *fmt;	    /* TY_TIMESTAMP */
+	uint32_t stack_depth;	    /* TY_KSTACK, TY_USTACK: frames kept */
+	enum pd_stack_mode stack_mode; /* TY_KSTACK, TY_USTACK: how printed */
 };
 
 extern struct type type_none, type_void, type_u64, type_s64, type_u32, type_s32, type_u16,
@@ -69,6 +73,7 @@ struct type *type_str(struct arena *a, uint32_t size);
 struct type *type_ptr(struct arena *a, struct type *elem, bool is_user);
 struct type *type_array(struct arena *a, struct type *elem, uint32_t len);
 struct type *type_agg(struct arena *a, enum pd_agg agg);
+struct type *type_stack(struct arena *a, bool user, uint32_t depth, enum pd_stack_mode mode);
 /* A tuple of n fields laid out with C alignment; the types are copied. */
 struct type *type_tuple(struct arena *a, struct type **elems, uint32_t n);
 

@@ -35,6 +35,7 @@ struct cli {
 	int nparams;
 	bool dump_ast, dump_types, dump_ir, dump_ir_raw, dump_bpf;
 	bool dry_run;
+	bool unsafe;
 	int verbose;
 };
 
@@ -59,6 +60,7 @@ static void usage(FILE *f)
 	      "    -d STAGE        print a stage and exit: ast, types, ir, ir-raw, bpf\n"
 	      "    --dry-run       compile and load through the verifier, do not attach\n"
 	      "    -v              verbose: verifier log on errors, load statistics\n"
+	      "    --unsafe        allow functions with side effects: system()\n"
 	      "    -h, --help      show this help\n"
 	      "    --version       show the version\n"
 	      "\n"
@@ -108,6 +110,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "unsafe", no_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -121,6 +124,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case 'd': if (parse_debug(c, optarg)) return -1; break;
 		case 'v': c->verbose++; break;
 		case 'n': c->dry_run = true; break;
+		case 'u': c->unsafe = true; break;
 		default:
 			if (optopt && optopt != '?')
 				fprintf(stderr, "trace: option -%c needs an argument or is unknown\n\n", optopt);
@@ -205,7 +209,7 @@ static int compile_and_run(const struct cli *c, struct source *src)
 		goto out;
 	}
 	struct sema sema;
-	struct sema_opts so = { .params = c->params, .nparams = c->nparams };
+	struct sema_opts so = { .params = c->params, .nparams = c->nparams, .unsafe = c->unsafe };
 	if (sema_check(&sema, prog, ki_system(), &diag, &arena, &so))
 		goto out;
 	if (c->dump_types) {

@@ -25,7 +25,9 @@ uint32_t cg_agg_value_size(const struct sema_map *m)
 		return HIST_NBUCKETS * 8;
 	case PD_AGG_LHIST: {
 		int64_t span = m->lhist_max - m->lhist_min;
-		return (uint32_t)((span + m->lhist_step - 1) / m->lhist_step + 2) * 8;
+		/* as bpftrace 0.17: (max - min) / step buckets, rounded down, plus
+		 * below-min and at-or-above the last bucket's end */
+		return (uint32_t)(span / m->lhist_step + 2) * 8;
 	}
 	default:
 		return 8;
@@ -223,7 +225,9 @@ static void lower_hist(struct cg *g, struct node *call, LLVMValueRef key, struct
 	bump_bucket(g, value_ptr(g, call, key, m), idx, HIST_NBUCKETS);
 }
 
-/* index 0: v < min; 1 + (v - min) / step for min <= v < max; last: v >= max */
+/* index 0: v < min; 1 + (v - min) / step, clamped to the last bucket (which
+ * collects v >= min + nbuckets * step, so values just below max can land
+ * there when step does not divide max - min, as in bpftrace) */
 static void lower_lhist(struct cg *g, struct node *call, LLVMValueRef key, struct sema_map *m)
 {
 	uint32_t nb = cg_agg_value_size(m) / 8;

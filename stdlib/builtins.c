@@ -236,11 +236,13 @@ static struct type *t_kstack(struct sema *s, struct node *n)
 
 static LLVMValueRef l_kstack(struct cg *g, struct node *n)
 {
-	(void)n;
-	int idx;
-	LLVMValueRef map = cg_stack_map(g, false, &idx);
-	LLVMValueRef args[3] = { g->ctx_arg, map, cg_const(g, 0) };
-	return cg_helper(g, BPF_FUNC_get_stackid, g->i64, args, 3);
+	return stdlib_lower_stack(g, n->type);
+}
+
+static struct type *t_ustack(struct sema *s, struct node *n)
+{
+	(void)s, (void)n;
+	return &type_ustack;
 }
 
 static struct type *t_username(struct sema *s, struct node *n)
@@ -269,6 +271,7 @@ const struct stdlib_builtin stdlib_builtins[] = {
 	{ "retval", t_retval, l_retval },
 	{ "func", t_func, l_func },
 	{ "kstack", t_kstack, l_kstack },
+	{ "ustack", t_ustack, l_kstack },
 	{ "username", t_username, l_uid },
 	{ "arg0", t_arg, l_arg }, { "arg1", t_arg, l_arg }, { "arg2", t_arg, l_arg },
 	{ "arg3", t_arg, l_arg }, { "arg4", t_arg, l_arg }, { "arg5", t_arg, l_arg },

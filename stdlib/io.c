@@ -19,8 +19,8 @@ static const char *tname(const struct type *t)
 }
 
 /* Walks a printf format: returns the number of conversions and stores
- * each conversion character in convs[] (up to max). -1 on a bad format. */
-static int parse_format(const char *fmt, char *convs, int max, const char **bad)
+ * each conversion character in convs[] (up to max). */
+static int parse_format(const char *fmt, char *convs, int max)
 {
 	int n = 0;
 	for (const char *p = fmt; *p; p++) {
@@ -40,9 +40,10 @@ static int parse_format(const char *fmt, char *convs, int max, const char **bad)
 				;
 		while (*p && strchr("hlzjt", *p))
 			p++;
+		/* a '%' that starts no conversion prints as itself (bpftrace 0.17) */
 		if (!*p || !strchr("diuxXoscpr", *p)) {
-			*bad = start;
-			return -1;
+			p = start;
+			continue;
 		}
 		if (n < max)
 			convs[n] = *p;
@@ -67,14 +68,8 @@ static struct type *check_format_args(struct sema *s, struct node *call, const c
 		return &type_none;
 	}
 	char convs[64];
-	const char *bad = NULL;
-	int n = parse_format(f->str.value, convs, 64, &bad);
+	int n = parse_format(f->str.value, convs, 64);
 	f->type = type_str(s->arena, f->str.len + 1);
-	if (n < 0) {
-		sema_error(s, f->span, "invalid conversion '%.*s' in format string",
-			   (int)strcspn(bad + 1, "diuxXoscp \n") + 2, bad);
-		return &type_none;
-	}
 	int nargs = call->call.nargs - 1;
 	if (n != nargs) {
 		sema_error(s, call->span, "%s(): the format has %d conversion%s but %d argument%s given",
@@ -117,14 +112,14 @@ static void lower_record_args(struct cg *g, struct node *first, uint32_t nargs,
 	for (uint32_t i = 0; i < n; i++) {
 		type_to_layout(g->arena, tuple->fields[i].type, &lay[i]);
 		lay[i].offset = tuple->fields[i].offset;
-		if (lay[i].kind == PD_KSTACK || lay[i].kind == PD_USTACK)
-			lay[i].stack_map = lay[i].kind == PD_KSTACK ? g->pd_kstacks : g->pd_ustacks;
 	}
-	/* evaluate first: arguments may use slots themselves */
+	/* evaluate first: arguments may use slots (and create stack maps) */
 	LLVMValueRef vals[64];
 	uint32_t i = 0;
 	for (struct node *a = first; a && i < 64; a = a->next, i++)
 		vals[i] = cg_expr(g, a);
+	for (i = 0; i < n; i++)
+		cg_fix_layout(g, &lay[i]);
 	uint32_t id = cg_add_printf(g, fmt, lay, n, tuple->size);
 	LLVMValueRef rec = cg_slot(g, 8 + tuple->size, false);
 	cg_zero(g, rec, 8 + tuple->size);
@@ -140,6 +135,36 @@ static LLVMValueRef lower_printf(struct cg *g, struct node *call)
 {
 	struct node *f = call->call.args;
 	lower_record_args(g, f->next, call->call.nargs - 1, PD_REC_PRINTF, f->str.value);
+	return NULL;
+}
+
+/* cat("fmt", args): user space prints the named file's contents */
+static struct type *check_cat(struct sema *s, struct node *call)
+{
+	return check_format_args(s, call, "cat");
+}
+
+static LLVMValueRef lower_cat(struct cg *g, struct node *call)
+{
+	struct node *f = call->call.args;
+	lower_record_args(g, f->next, call->call.nargs - 1, PD_REC_CAT, f->str.value);
+	return NULL;
+}
+
+/* system("fmt", args): runs a shell command in user space; --unsafe */
+static struct type *check_system(struct sema *s, struct node *call)
+{
+	if (!s->opts.unsafe) {
+		sema_error(s, call->span, "system() runs commands as root: it needs --unsafe");
+		return &type_none;
+	}
+	return check_format_args(s, call, "system");
+}
+
+static LLVMValueRef lower_system(struct cg *g, struct node *call)
+{
+	struct node *f = call->call.args;
+	lower_record_args(g, f->next, call->call.nargs - 1, PD_REC_SYSTEM, f->str.value);
 	return NULL;
 }
 
@@ -299,5 +324,7 @@ const struct stdlib_fn stdlib_io_fns[] = {
 	{ "clear", 1, 1, FN_STMT | FN_MAP_ARG, 0, check_clear, lower_clear, NULL },
 	{ "zero", 1, 1, FN_STMT | FN_MAP_ARG, 0, check_clear, lower_clear, NULL },
 	{ "delete", 1, 1, FN_STMT | FN_MAP_ARG, 0, check_delete, lower_delete, NULL },
+	{ "cat", 1, 65, FN_STMT, 0, check_cat, lower_cat, NULL },
+	{ "system", 1, 65, FN_STMT, 0, check_system, lower_system, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };

@@ -148,18 +148,225 @@ static LLVMValueRef lower_strncmp(struct cg *g, struct node *call)
 	return LLVMBuildZExt(g->b, differ, g->i64, "");
 }
 
-static struct type *check_unsafe(struct sema *s, struct node *call)
+/* ---- stacks: kstack, kstack(N), kstack(perf), kstack(perf, N) ---- */
+
+LLVMValueRef stdlib_lower_stack(struct cg *g, struct type *t)
 {
-	sema_error(s, call->span, "%s() is not supported yet", call->call.name);
-	return &type_none;
+	bool user = t->kind == TY_USTACK;
+	LLVMValueRef map = cg_stack_map(g, user, t->stack_depth);
+	LLVMValueRef args[3] = { g->ctx_arg, map, cg_const(g, user ? BPF_F_USER_STACK : 0) };
+	LLVMValueRef id = cg_helper(g, BPF_FUNC_get_stackid, g->i64, args, 3);
+	if (!user)
+		return id;
+	/* ustack: { u64 id; u64 pid } so that user symbols resolve per process */
+	LLVMValueRef slot = cg_slot(g, 16, false);
+	cg_store_int(g, slot, id, 8);
+	LLVMValueRef pid = LLVMBuildLShr(g->b, cg_helper(g, BPF_FUNC_get_current_pid_tgid, g->i64,
+							 NULL, 0), cg_const(g, 32), "");
+	cg_store_int(g, cg_gep(g, slot, 8), pid, 8);
+	return slot;
+}
+
+static struct type *check_stack(struct sema *s, struct node *call)
+{
+	bool user = call->call.name[0] == 'u';
+	enum pd_stack_mode mode = PD_STACK_BPFTRACE;
+	int64_t depth = 127;
+	struct node *a = call->call.args;
+	if (a && a->kind == N_IDENT) {
+		if (!strcmp(a->ident.name, "perf"))
+			mode = PD_STACK_PERF;
+		else if (strcmp(a->ident.name, "bpftrace")) {
+			sema_error(s, a->span, "unknown stack mode '%s': expected bpftrace or perf",
+				   a->ident.name);
+			return &type_none;
+		}
+		a = a->next;
+	}
+	if (a && (!sema_const_int(s, a, &depth) || depth < 1 || depth > 127)) {
+		sema_error(s, a->span, "the stack depth must be a constant from 1 to 127");
+		return &type_none;
+	}
+	if (a && a->next) {
+		sema_error(s, a->next->span, "%s() takes a mode and a depth", call->call.name);
+		return &type_none;
+	}
+	return type_stack(s->arena, user, (uint32_t)depth, mode);
+}
+
+static LLVMValueRef lower_stack(struct cg *g, struct node *call)
+{
+	return stdlib_lower_stack(g, call->type);
+}
+
+/* ---- kaddr("symbol"): resolved now, from /proc/kallsyms ---- */
+
+static bool kallsyms_lookup(const char *name, uint64_t *addr)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return false;
+	char line[512], sym[256], type;
+	unsigned long long a;
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %255s", &a, &type, sym) == 3 && !strcmp(sym, name)) {
+			*addr = a;
+			found = true;
+		}
+	fclose(f);
+	return found;
+}
+
+static struct type *check_kaddr(struct sema *s, struct node *call)
+{
+	struct node *a = call->call.args;
+	if (a->kind != N_STR) {
+		sema_error(s, a->span, "kaddr() needs a symbol name as a string literal");
+		return &type_none;
+	}
+	if (!s->quiet && !kallsyms_lookup(a->str.value, &call->call.value)) {
+		sema_error(s, a->span, "kernel symbol '%s' not found in /proc/kallsyms", a->str.value);
+		return &type_none;
+	}
+	return &type_u64;
+}
+
+static LLVMValueRef lower_const(struct cg *g, struct node *call)
+{
+	return cg_const(g, call->call.value);
+}
+
+/* ---- ntop([af,] addr) ---- */
+
+static struct type *check_ntop(struct sema *s, struct node *call)
+{
+	struct node *a = call->call.args;
+	struct type *ta = sema_expr(s, a);
+	struct type *tb = a->next ? sema_expr(s, a->next) : NULL;
+	if (ta->kind == TY_NONE || (tb && tb->kind == TY_NONE))
+		return &type_none;
+	struct type *addr = tb ? tb : ta;
+	bool ok = addr->kind == TY_INT || (addr->kind == TY_ARRAY && (addr->size == 4 || addr->size == 16)) ||
+		  (addr->kind == TY_STR && (addr->size == 4 || addr->size == 16));
+	if (!ok || (tb && ta->kind != TY_INT)) {
+		sema_error(s, call->span, "ntop() expects an IPv4 address as an integer, or "
+					  "char[4] / char[16] with an address family");
+		return &type_none;
+	}
+	struct type *t = arena_alloc(s->arena, sizeof(*t));
+	t->kind = TY_INET;
+	t->size = 24;
+	t->align = 8;
+	return t;
+}
+
+static LLVMValueRef lower_ntop(struct cg *g, struct node *call)
+{
+	struct node *a = call->call.args;
+	struct node *an = a->next ? a->next : a;
+	LLVMValueRef fam = a->next ? cg_expr(g, a) : NULL;
+	LLVMValueRef v = cg_expr(g, an);
+	LLVMValueRef slot = cg_slot(g, 24, false);
+	cg_zero(g, slot, 24);
+	if (an->type->kind == TY_INT) {
+		cg_store_int(g, cg_gep(g, slot, 8), v, 4);
+		if (!fam)
+			fam = cg_const(g, 2); /* AF_INET */
+	} else {
+		cg_copy(g, cg_gep(g, slot, 8), v, an->type->size);
+		if (!fam)
+			fam = cg_const(g, an->type->size == 4 ? 2 : 10);
+	}
+	cg_store_int(g, slot, fam, 8);
+	return slot;
+}
+
+/* ---- buf(ptr, len): raw bytes, printed with \xNN escapes ---- */
+
+static struct type *check_buf(struct sema *s, struct node *call)
+{
+	struct node *p = call->call.args;
+	struct type *t = sema_expr(s, p);
+	int64_t n = 0;
+	if (t->kind == TY_NONE)
+		return t;
+	if (t->kind != TY_INT && t->kind != TY_PTR && t->kind != TY_STR && t->kind != TY_ARRAY) {
+		sema_error(s, p->span, "buf() expects a pointer or an array, not %s", tname(t));
+		return &type_none;
+	}
+	if (p->next) {
+		sema_expr(s, p->next);
+		if (!sema_const_int(s, p->next, &n) || n < 0 || n > 255) {
+			sema_error(s, p->next->span, "buf()'s length must be a constant from 0 to 255");
+			return &type_none;
+		}
+	} else if (t->kind == TY_STR || t->kind == TY_ARRAY) {
+		n = t->size;
+	} else {
+		sema_error(s, call->span, "buf() of a pointer needs a length");
+		return &type_none;
+	}
+	if ((t->kind == TY_STR || t->kind == TY_ARRAY) && (uint64_t)n > t->size)
+		n = t->size;
+	struct type *r = arena_alloc(s->arena, sizeof(*r));
+	r->kind = TY_BUF;
+	r->size = 1 + (uint32_t)n;
+	r->align = 1;
+	return r;
+}
+
+static LLVMValueRef lower_buf(struct cg *g, struct node *call)
+{
+	struct node *p = call->call.args;
+	uint32_t n = call->type->size - 1;
+	LLVMValueRef v = cg_expr(g, p);
+	LLVMValueRef slot = cg_slot(g, n + 1, false);
+	cg_zero(g, slot, n + 1);
+	cg_store_int(g, slot, cg_const(g, n), 1);
+	if (p->type->kind == TY_STR || p->type->kind == TY_ARRAY)
+		cg_copy(g, cg_gep(g, slot, 1), v, n);
+	else if (n)
+		cg_probe_read(g, cg_gep(g, slot, 1), n, v, is_user_addr(g->probe, p->type));
+	return slot;
+}
+
+/* ---- strftime(fmt, ns) ---- */
+
+static struct type *check_strftime(struct sema *s, struct node *call)
+{
+	struct node *f = call->call.args;
+	struct type *t = sema_expr(s, f->next);
+	if (f->kind != N_STR) {
+		sema_error(s, f->span, "strftime() needs a string literal format");
+		return &type_none;
+	}
+	if (t->kind != TY_INT && t->kind != TY_NONE) {
+		sema_error(s, f->next->span, "strftime() expects a time in nanoseconds");
+		return &type_none;
+	}
+	struct type *r = arena_alloc(s->arena, sizeof(*r));
+	r->kind = TY_TIMESTAMP;
+	r->size = 8;
+	r->align = 8;
+	r->fmt = f->str.value;
+	return r;
+}
+
+static LLVMValueRef lower_strftime(struct cg *g, struct node *call)
+{
+	return cg_expr(g, call->call.args->next);
 }
 
 const struct stdlib_fn stdlib_misc_fns[] = {
 	{ "str", 1, 2, 0, 0, check_str, lower_str, NULL },
 	{ "ksym", 1, 1, 0, 0, check_ksym, lower_passthrough, NULL },
 	{ "strncmp", 3, 3, 0, 0, check_strncmp, lower_strncmp, NULL },
-	{ "system", 1, 65, FN_STMT, 0, check_unsafe, NULL, NULL },
-	{ "cat", 1, 65, FN_STMT, 0, check_unsafe, NULL, NULL },
-	{ "signal", 1, 1, FN_STMT, 0, check_unsafe, NULL, NULL },
+	{ "kstack", 0, 2, 0, 0, check_stack, lower_stack, NULL },
+	{ "ustack", 0, 2, 0, 0, check_stack, lower_stack, NULL },
+	{ "kaddr", 1, 1, 0, 0, check_kaddr, lower_const, NULL },
+	{ "ntop", 1, 2, 0, 0, check_ntop, lower_ntop, NULL },
+	{ "buf", 1, 2, 0, 0, check_buf, lower_buf, NULL },
+	{ "strftime", 2, 2, 0, 0, check_strftime, lower_strftime, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };
