@@ -314,10 +314,12 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	int err = run_special(s, PD_PROBE_BEGIN);
 	if (!err)
 		err = drain(s);
-	while (!err && !s->exiting && !*stop) {
+	for (unsigned tick = 1; !err && !s->exiting && !*stop; tick++) {
 		int n = ring_buffer__poll(s->rb, 100);
 		if (n < 0 && n != -EINTR)
 			err = n;
+		if (tick % 10 == 0) /* losses are reported as they happen, as bpftrace does */
+			rt_output_report_lost(&s->out);
 		fflush(s->out.out);
 	}
 	/* Detach first, so END and the map printout see no new events. Records

@@ -111,7 +111,8 @@ int rt_agg_merge(const struct pd_map *m, const void *percpu, uint32_t ncpus, voi
 		for (size_t w = 0; w < nwords; w++) {
 			uint8_t *dst = (uint8_t *)merged + w * 8;
 
-			put_i64(dst, (int64_t)((uint64_t)get_i64(dst) + (uint64_t)get_i64(v + w * 8)));
+			put_i64(dst,
+				(int64_t)((uint64_t)get_i64(dst) + (uint64_t)get_i64(v + w * 8)));
 		}
 	return 0;
 }
@@ -263,7 +264,10 @@ void rt_hist_format(struct rt_sbuf *b, const uint64_t *v, uint32_t nb, uint64_t 
 		char label[64], a[24], c[24];
 
 		if (i <= 2) {
-			snprintf(label, sizeof(label), "%s", i == 0 ? "(..., 0)" : i == 1 ? "[0]" : "[1]");
+			snprintf(label, sizeof(label), "%s",
+				 i == 0 ? "(..., 0)" :
+				 i == 1 ? "[0]" :
+					  "[1]");
 		} else {
 			hist_label(a, sizeof(a), (uint32_t)i - 2);
 			hist_label(c, sizeof(c), (uint32_t)i - 1);
@@ -405,6 +409,26 @@ static const char *entry_separator(const struct pd_map *m)
 	}
 }
 
+static bool fits(const struct pd_layout *l, size_t size)
+{
+	return l->offset <= size && l->size <= size - l->offset;
+}
+
+/* The sort reads keys and integer values directly: check they fit. */
+static bool is_layout_ok(const struct pd_map *m)
+{
+	const struct pd_layout *k = &m->key;
+
+	if (m->value_size < agg_min_size(m) || !fits(k, m->key_size))
+		return false;
+	for (uint32_t i = 0; k->kind == PD_TUPLE && i < k->nfields; i++)
+		if (!fits(&k->fields[i], k->size))
+			return false;
+	if (m->agg == PD_AGG_NONE && m->value.kind == PD_INT)
+		return fits(&m->value, m->value_size) && m->value.size <= 8;
+	return true;
+}
+
 int rt_map_format(struct rt_output *o, struct rt_sbuf *b, const struct pd_map *m,
 		  struct rt_map_entry *e, size_t n, int64_t top, int64_t div)
 {
@@ -412,7 +436,7 @@ int rt_map_format(struct rt_output *o, struct rt_sbuf *b, const struct pd_map *m
 	size_t first = 0;
 	int err = 0;
 
-	if (m->value_size < agg_min_size(m))
+	if (!is_layout_ok(m))
 		return -EINVAL;
 	if (m->agg == PD_AGG_STATS) /* print()'s top and div are ignored for stats */
 		top = 0, div = 1;
@@ -599,7 +623,8 @@ int rt_map_zero(struct rt_output *o, int map)
 		goto out;
 	}
 	for (size_t i = 0; i < s.n && !err; i++)
-		if (bpf_map_update_elem(o->map_fds[map], s.keys + i * m->key_size, zero, BPF_EXIST) &&
+		if (bpf_map_update_elem(o->map_fds[map], s.keys + i * m->key_size, zero,
+					BPF_EXIST) &&
 		    errno != ENOENT)
 			err = -errno;
 out:

@@ -38,7 +38,7 @@
  * results are an error ("strftime returned 0"). */
 #define TIME_BUF_SIZE 64
 /* bpftrace's default cat_bytes_max (BPFTRACE_CAT_BYTES_MAX) */
-#define CAT_BYTES_MAX 10240
+#define CAT_BYTES_MAX	 10240
 #define MAX_STACK_FRAMES 1024
 
 /* ---- rt_sbuf ---------------------------------------------------------- */
@@ -406,6 +406,7 @@ struct fmt_piece {
 	uint8_t conv;
 	bool is_long; /* l ll j z t: the argument is 64-bit */
 	bool plain;   /* exactly "%s": copy the text, no snprintf */
+	bool decimal; /* %d %i %u with no flags, width or precision: fast path */
 };
 
 struct rt_fmt {
@@ -448,14 +449,18 @@ static size_t match_conv(const char *s, struct fmt_piece *pc)
 	pc->spec[i + 1] = c == 'r' ? 's' : c;
 	pc->spec[i + 2] = '\0';
 	pc->plain = !strcmp(pc->spec, "%s");
+	pc->decimal = s[0] != 'h' && strspn(s, "-+ #0123456789.") == 0 && strchr("diu", c);
 	if (c == 'r' && (s[i + 1] == 'x' || s[i + 1] == 'h'))
 		i++;
 	return i + 1;
 }
 
+/* bpftrace 0.17 ran snprintf on the text up to and including each
+ * conversion, and printed the text after the last conversion as it is: a
+ * "%%" there stays "%%" (printf("a%%b") prints "a%%b"). We do the same. */
 static int fmt_parse(struct rt_fmt *f, const char *fmt)
 {
-	size_t len = strlen(fmt), n = 0, t = 0, lit = 0;
+	size_t len = strlen(fmt), n = 0, t = 0, lit = 0, tail = 0, tail_t = 0;
 
 	f->text = malloc(len + 1);
 	f->pieces = calloc(len / 2 + 1, sizeof(*f->pieces)); /* each conversion is >= 2 chars */
@@ -477,10 +482,14 @@ static int fmt_parse(struct rt_fmt *f, const char *fmt)
 		}
 		pc->lit = (uint32_t)lit;
 		pc->lit_len = (uint32_t)(t - lit);
-		lit = t;
+		lit = tail_t = t;
 		n++;
 		i += m + 1;
+		tail = i;
 	}
+	/* the tail, unfolded */
+	t = tail_t + (len - tail);
+	memcpy(f->text + tail_t, fmt + tail, len - tail);
 	f->pieces[n].lit = (uint32_t)lit;
 	f->pieces[n].lit_len = (uint32_t)(t - lit);
 	f->pieces[n].conv = CONV_NONE;
@@ -497,14 +506,50 @@ static void fmt_free(struct rt_fmt *f)
 
 /* One integer argument under its conversion: the C type the length
  * modifier names gets the (sign- or zero-extended) 64-bit value. */
+/* v in decimal, without snprintf (the hot path of printf("%d")). */
+static void put_decimal(struct rt_sbuf *b, uint64_t v, bool neg)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (neg)
+		*--p = '-';
+	rt_sbuf_put(b, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+/* bpftrace 0.17 kept each formatted piece as a C string, so %c of 0 ends
+ * the piece there: printf("[%c]x", 0) prints "[]x", "%5c" of 0 "    ". */
+static void cut_at_nul(struct rt_sbuf *b, size_t start)
+{
+	if (b->err || b->len <= start)
+		return;
+	b->len = start + strnlen(b->s + start, b->len - start);
+	b->s[b->len] = '\0';
+}
+
 static void printf_int(struct rt_sbuf *b, const struct fmt_piece *pc, uint64_t v)
 {
+	size_t start = b->len;
+
+	if (pc->decimal) {
+		if (!pc->is_long)
+			v = pc->conv == CONV_INT ? (uint64_t)(int64_t)(int32_t)v : (uint32_t)v;
+		if (pc->conv == CONV_INT && (int64_t)v < 0)
+			put_decimal(b, -v, true);
+		else
+			put_decimal(b, v, false);
+		return;
+	}
 	switch (pc->conv) {
 	case CONV_INT:
 		if (pc->is_long)
 			sbuf_spec(b, pc->spec, (long)v);
 		else
 			sbuf_spec(b, pc->spec, (int)v);
+		cut_at_nul(b, start);
 		break;
 	case CONV_UINT:
 		if (pc->is_long)
@@ -573,8 +618,7 @@ int rt_printf_format(struct rt_output *o, struct rt_sbuf *b, uint32_t id, const 
 			err = printf_arg(o, b, pc, &p->args[i], payload, p->size);
 	}
 	if (!err)
-		rt_sbuf_put(b, f->text + f->pieces[f->nconv].lit,
-			    f->pieces[f->nconv].lit_len);
+		rt_sbuf_put(b, f->text + f->pieces[f->nconv].lit, f->pieces[f->nconv].lit_len);
 	return err ?: b->err;
 }
 

@@ -4,6 +4,13 @@
  *   trace_workload faults N       N read faults and N write faults on fresh pages
  *   trace_workload open PATH      open and close PATH once
  *   trace_workload sleep MS       sleep MS milliseconds
+ *   trace_workload opens PATH...  open and close each PATH once, in order
+ *   trace_workload sysargs N      N getppid() calls with the six syscall
+ *                                 arguments 10, 11, 12, 13, 14, 15 (seen by
+ *                                 raw_syscalls:sys_enter as args->args[])
+ *   trace_workload uprobe N       N calls of workload_target(&v, "hello
+ *                                 uprobe", i) for i = 0..N-1, v = 1000 + i
+ *                                 (a uprobe target with user pointers)
  *
  * Its comm is "trace_workload", which the tests filter on.
  */
@@ -34,10 +41,26 @@ static void faults(long n)
 	(void)sum;
 }
 
+/* The uprobe target: not inlined, not static, so its symbol stays. */
+__attribute__((noinline, used)) long workload_target(long *p, const char *s, long i)
+{
+	__asm__ volatile("" : : "r"(p), "r"(s), "r"(i) : "memory");
+	return *p + i;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && !strcmp(argv[1], "opens")) {
+		for (int i = 2; i < argc; i++) {
+			int fd = open(argv[i], O_RDONLY);
+			if (fd >= 0)
+				close(fd);
+		}
+		return 0;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: trace_workload getppid|faults|open|sleep ARG\n");
+		fprintf(stderr, "usage: trace_workload getppid|faults|open|sleep|sysargs|uprobe ARG\n"
+				"       trace_workload opens PATH...\n");
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -54,6 +77,16 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "sleep")) {
 		struct timespec ts = { n / 1000, (n % 1000) * 1000000 };
 		nanosleep(&ts, NULL);
+	} else if (!strcmp(mode, "sysargs")) {
+		for (long i = 0; i < n; i++)
+			syscall(SYS_getppid, 10L, 11L, 12L, 13L, 14L, 15L);
+	} else if (!strcmp(mode, "uprobe")) {
+		long sum = 0;
+		for (long i = 0; i < n; i++) {
+			long v = 1000 + i;
+			sum += workload_target(&v, "hello uprobe", i);
+		}
+		(void)sum;
 	} else {
 		fprintf(stderr, "trace_workload: unknown mode %s\n", mode);
 		return 2;

@@ -46,23 +46,47 @@ static const char *or_empty(const char *s)
 enum { M_COUNT, M_HIST, M_SCALAR, M_STR, M_EMPTY, NMAPS };
 
 static struct pd_map maps[NMAPS] = {
-	[M_COUNT] = { .name = "@c", .role = PD_MAP_USER, .agg = PD_AGG_COUNT,
-		      .bpf_type = BPF_MAP_TYPE_PERCPU_HASH, .max_entries = 16, .key_size = 8,
-		      .value_size = 8, .key = { .kind = PD_INT, .size = 8, .is_signed = true } },
-	[M_HIST] = { .name = "@h", .role = PD_MAP_USER, .agg = PD_AGG_HIST,
-		     .bpf_type = BPF_MAP_TYPE_PERCPU_HASH, .max_entries = 16, .key_size = 8,
-		     .value_size = 66 * 8, .key = { .kind = PD_NONE, .size = 8 }, .nbuckets = 66 },
-	[M_SCALAR] = { .name = "@a", .role = PD_MAP_USER, .bpf_type = BPF_MAP_TYPE_HASH,
-		       .max_entries = 1, .key_size = 8, .value_size = 8,
+	[M_COUNT] = { .name = "@c",
+		      .role = PD_MAP_USER,
+		      .agg = PD_AGG_COUNT,
+		      .bpf_type = BPF_MAP_TYPE_PERCPU_HASH,
+		      .max_entries = 16,
+		      .key_size = 8,
+		      .value_size = 8,
+		      .key = { .kind = PD_INT, .size = 8, .is_signed = true } },
+	[M_HIST] = { .name = "@h",
+		     .role = PD_MAP_USER,
+		     .agg = PD_AGG_HIST,
+		     .bpf_type = BPF_MAP_TYPE_PERCPU_HASH,
+		     .max_entries = 16,
+		     .key_size = 8,
+		     .value_size = 66 * 8,
+		     .key = { .kind = PD_NONE, .size = 8 },
+		     .nbuckets = 66 },
+	[M_SCALAR] = { .name = "@a",
+		       .role = PD_MAP_USER,
+		       .bpf_type = BPF_MAP_TYPE_HASH,
+		       .max_entries = 1,
+		       .key_size = 8,
+		       .value_size = 8,
 		       .key = { .kind = PD_NONE, .size = 8 },
 		       .value = { .kind = PD_INT, .size = 8, .is_signed = true } },
-	[M_STR] = { .name = "@s", .role = PD_MAP_USER, .bpf_type = BPF_MAP_TYPE_HASH,
-		    .max_entries = 16, .key_size = 8, .value_size = 16,
+	[M_STR] = { .name = "@s",
+		    .role = PD_MAP_USER,
+		    .bpf_type = BPF_MAP_TYPE_HASH,
+		    .max_entries = 16,
+		    .key_size = 8,
+		    .value_size = 16,
 		    .key = { .kind = PD_INT, .size = 8, .is_signed = true },
 		    .value = { .kind = PD_STR, .size = 16 } },
-	[M_EMPTY] = { .name = "@z", .role = PD_MAP_USER, .agg = PD_AGG_AVG,
-		      .bpf_type = BPF_MAP_TYPE_PERCPU_HASH, .max_entries = 1, .key_size = 8,
-		      .value_size = 16, .key = { .kind = PD_NONE, .size = 8 } },
+	[M_EMPTY] = { .name = "@z",
+		      .role = PD_MAP_USER,
+		      .agg = PD_AGG_AVG,
+		      .bpf_type = BPF_MAP_TYPE_PERCPU_HASH,
+		      .max_entries = 1,
+		      .key_size = 8,
+		      .value_size = 16,
+		      .key = { .kind = PD_NONE, .size = 8 } },
 };
 
 static int fds[NMAPS];
@@ -175,8 +199,6 @@ static void test_zero_clear(void)
 	CHECK_STR(t, "");
 	free(t);
 	t = capture(print_one, M_COUNT, &err);
-	CHECK(!strcmp(or_empty(t), "@c[1]: 0\n@c[2]: 0\n") ||
-	      !strcmp(or_empty(t), "@c[2]: 0\n@c[1]: 0\n"));
 	CHECK_STR(t, "@c[1]: 0\n@c[2]: 0\n");
 	free(t);
 

@@ -9,6 +9,7 @@
  * frames, kallsyms lookup, lost events and malformed records.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +47,9 @@ static const char *or_empty(const char *s)
 
 static struct pd_layout lay_int(uint32_t off, uint32_t size, bool is_signed)
 {
-	return (struct pd_layout){ .kind = PD_INT, .offset = off, .size = size,
-				   .is_signed = is_signed };
+	return (struct pd_layout){
+		.kind = PD_INT, .offset = off, .size = size, .is_signed = is_signed
+	};
 }
 
 static struct pd_layout lay_str(uint32_t off, uint32_t size)
@@ -111,19 +113,18 @@ static const char hist1[] =
 	"[256M, 512M)           0 |                                                    |\n"
 	"[512M, 1G)             0 |                                                    |\n"
 	"[1G, 2G)               0 |                                                    |\n"
-	"[2G, 4G)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
-	;
+	"[2G, 4G)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n";
 
 static void test_hist(void)
 {
 	uint64_t b[66] = { 0 };
 	struct rt_sbuf s = { 0 };
 
-	b[0] = 1; /* -5 */
-	b[1] = 1; /* 0 */
-	b[2] = 1; /* 1 */
-	b[3] = 2; /* 2, 3 */
-	b[4] = 1; /* 4 */
+	b[0] = 1;  /* -5 */
+	b[1] = 1;  /* 0 */
+	b[2] = 1;  /* 1 */
+	b[3] = 2;  /* 2, 3 */
+	b[4] = 1;  /* 4 */
 	b[11] = 1; /* 1023 */
 	b[12] = 1; /* 1024 */
 	b[33] = 1;
@@ -136,8 +137,10 @@ static void test_hist(void)
 	b[3] = 2;
 	s.len = 0;
 	rt_hist_format(&s, b, 66, 2);
-	CHECK_STR(s.s, "[1]                    0 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
-		       "[2, 4)                 1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
+	CHECK_STR(
+		s.s,
+		"[1]                    0 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
+		"[2, 4)                 1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
 
 	/* all zero (after zero()): no table at all */
 	memset(b, 0, sizeof(b));
@@ -165,69 +168,75 @@ static void test_lhist(void)
 	/* lhist(v, 0, 100, 10) of -5 0 5 55 55 100 150 99 */
 	b[0] = 1, b[1] = 2, b[6] = 2, b[10] = 1, b[11] = 2;
 	rt_lhist_format(&s, b, 12, 0, 100, 10);
-	CHECK_STR(s.s,
-		  "(..., 0)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
-		  "[0, 10)                2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
-		  "[10, 20)               0 |                                                    |\n"
-		  "[20, 30)               0 |                                                    |\n"
-		  "[30, 40)               0 |                                                    |\n"
-		  "[40, 50)               0 |                                                    |\n"
-		  "[50, 60)               2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
-		  "[60, 70)               0 |                                                    |\n"
-		  "[70, 80)               0 |                                                    |\n"
-		  "[80, 90)               0 |                                                    |\n"
-		  "[90, 100)              1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
-		  "[100, ...)             2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
+	CHECK_STR(
+		s.s,
+		"(..., 0)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
+		"[0, 10)                2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		"[10, 20)               0 |                                                    |\n"
+		"[20, 30)               0 |                                                    |\n"
+		"[30, 40)               0 |                                                    |\n"
+		"[40, 50)               0 |                                                    |\n"
+		"[50, 60)               2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		"[60, 70)               0 |                                                    |\n"
+		"[70, 80)               0 |                                                    |\n"
+		"[80, 90)               0 |                                                    |\n"
+		"[90, 100)              1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
+		"[100, ...)             2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
 
 	/* lhist(v, 0, 4096, 1024) of 1024 3000 5000: K labels */
 	k[2] = 1, k[3] = 1, k[5] = 1;
 	s.len = 0;
 	rt_lhist_format(&s, k, 6, 0, 4096, 1024);
-	CHECK_STR(s.s,
-		  "[1K, 2K)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
-		  "[2K, 3K)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
-		  "[3K, 4K)               0 |                                                    |\n"
-		  "[4K, ...)              1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
+	CHECK_STR(
+		s.s,
+		"[1K, 2K)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		"[2K, 3K)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		"[3K, 4K)               0 |                                                    |\n"
+		"[4K, ...)              1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
 
 	/* lhist(v, 0, 3145728, 1048576) of 2097152 0: M labels */
 	m[1] = 1, m[3] = 1;
 	s.len = 0;
 	rt_lhist_format(&s, m, 5, 0, 3145728, 1048576);
-	CHECK_STR(s.s,
-		  "[0, 1M)                1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
-		  "[1M, 2M)               0 |                                                    |\n"
-		  "[2M, 3M)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
+	CHECK_STR(
+		s.s,
+		"[0, 1M)                1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		"[1M, 2M)               0 |                                                    |\n"
+		"[2M, 3M)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
 
 	/* lhist(v, 0, 25, 10) of 22 25 24: the top bucket is labelled with max */
 	q[3] = 3;
 	s.len = 0;
 	rt_lhist_format(&s, q, 4, 0, 25, 10);
-	CHECK_STR(s.s,
-		  "[25, ...)              3 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
+	CHECK_STR(
+		s.s,
+		"[25, ...)              3 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
 
 	/* lhist(1536, 512, 2560, 512): 1536 is not a whole K */
 	r[3] = 1;
 	s.len = 0;
 	rt_lhist_format(&s, r, 6, 512, 2560, 512);
-	CHECK_STR(s.s,
-		  "[1536, 2K)             1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
+	CHECK_STR(
+		s.s,
+		"[1536, 2K)             1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
 
 	/* min > 0: "(..., 10)" */
 	memset(r, 0, sizeof(r));
 	r[0] = 1, r[1] = 1;
 	s.len = 0;
 	rt_lhist_format(&s, r, 6, 10, 30, 5);
-	CHECK_STR(s.s,
-		  "(..., 10)              1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
-		  "[10, 15)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
+	CHECK_STR(
+		s.s,
+		"(..., 10)              1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		"[10, 15)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n");
 	rt_sbuf_free(&s);
 }
 
 /* ---- maps ------------------------------------------------------------------ */
 
 /* Formats n entries whose keys and values sit back to back in keys/vals. */
-static void map_text(struct rt_sbuf *s, const struct pd_map *m, const void *keys,
-		     const void *vals, size_t n, int64_t top, int64_t div)
+static void map_text(struct rt_sbuf *s, const struct pd_map *m, const void *keys, const void *vals,
+		     size_t n, int64_t top, int64_t div)
 {
 	struct rt_output o;
 	struct rt_map_entry e[16];
@@ -245,8 +254,12 @@ static void map_text(struct rt_sbuf *s, const struct pd_map *m, const void *keys
 
 static struct pd_map count_map(const char *name)
 {
-	return (struct pd_map){ .name = name, .role = PD_MAP_USER, .agg = PD_AGG_COUNT,
-				.key_size = 8, .value_size = 8, .key = lay_int(0, 8, true) };
+	return (struct pd_map){ .name = name,
+				.role = PD_MAP_USER,
+				.agg = PD_AGG_COUNT,
+				.key_size = 8,
+				.value_size = 8,
+				.key = lay_int(0, 8, true) };
 }
 
 static void test_count_map(void)
@@ -293,8 +306,12 @@ static void test_sort_ties(void)
 /* BEGIN { @m[1] = 3; @m[2] = -5; @m[3] = 10; @m[4] = 0; ... } */
 static void test_int_values(void)
 {
-	struct pd_map m = { .name = "@m", .agg = PD_AGG_NONE, .key_size = 8, .value_size = 8,
-			    .key = lay_int(0, 8, true), .value = lay_int(0, 8, true) };
+	struct pd_map m = { .name = "@m",
+			    .agg = PD_AGG_NONE,
+			    .key_size = 8,
+			    .value_size = 8,
+			    .key = lay_int(0, 8, true),
+			    .value = lay_int(0, 8, true) };
 	int64_t keys[4] = { 1, 2, 3, 4 }, vals[4] = { 3, -5, 10, 0 };
 	uint8_t ukeys[2] = { 1, 2 }, uvals[2] = { 200, 5 };
 	struct rt_sbuf s = { 0 };
@@ -307,8 +324,11 @@ static void test_int_values(void)
 	CHECK_STR(s.s, "@m[1]: -3\n");
 
 	/* @u[1] = (uint8)200; @u[2] = (uint8)5 with 1-byte keys and values */
-	m = (struct pd_map){ .name = "@u", .key_size = 1, .value_size = 1,
-			     .key = lay_int(0, 1, true), .value = lay_int(0, 1, false) };
+	m = (struct pd_map){ .name = "@u",
+			     .key_size = 1,
+			     .value_size = 1,
+			     .key = lay_int(0, 1, true),
+			     .value = lay_int(0, 1, false) };
 	map_text(&s, &m, ukeys, uvals, 2, 0, 0);
 	CHECK_STR(s.s, "@u[2]: 5\n@u[1]: 200\n");
 	rt_sbuf_free(&s);
@@ -319,8 +339,11 @@ static void test_int_values(void)
 static void test_string_values(void)
 {
 	struct pd_layout tf[2] = { lay_str(0, 8), lay_int(8, 8, true) };
-	struct pd_map m = { .name = "@s", .key_size = 8, .value_size = 4,
-			    .key = lay_int(0, 8, true), .value = lay_str(0, 4) };
+	struct pd_map m = { .name = "@s",
+			    .key_size = 8,
+			    .value_size = 4,
+			    .key = lay_int(0, 8, true),
+			    .value = lay_str(0, 4) };
 	int64_t keys[4] = { -1, 5, -7, 0 };
 	char vals[4][4] = { "a", "b", "c", "d" };
 	struct {
@@ -346,12 +369,16 @@ static void test_tuple_values(void)
 {
 	struct pd_layout inner[2] = { lay_int(0, 8, true), lay_str(8, 8) };
 	struct pd_layout outer[3] = {
-		lay_int(0, 8, true), lay_str(8, 8),
+		lay_int(0, 8, true),
+		lay_str(8, 8),
 		{ .kind = PD_TUPLE, .offset = 16, .size = 16, .nfields = 2, .fields = inner },
 	};
-	struct pd_map m = { .name = "@y", .key_size = 8, .value_size = 32,
+	struct pd_map m = { .name = "@y",
+			    .key_size = 8,
+			    .value_size = 32,
 			    .key = lay_int(0, 8, true),
-			    .value = { .kind = PD_TUPLE, .size = 32, .nfields = 3, .fields = outer } };
+			    .value = {
+				    .kind = PD_TUPLE, .size = 32, .nfields = 3, .fields = outer } };
 	struct {
 		int64_t a;
 		char b[8];
@@ -368,7 +395,10 @@ static void test_tuple_values(void)
 
 static void test_minmax_sum(void)
 {
-	struct pd_map m = { .name = "@k", .agg = PD_AGG_MIN, .key_size = 8, .value_size = 16,
+	struct pd_map m = { .name = "@k",
+			    .agg = PD_AGG_MIN,
+			    .key_size = 8,
+			    .value_size = 16,
 			    .key = lay_int(0, 8, true) };
 	int64_t keys[3] = { 1, 2, 3 }, vals[6] = { 10, 1, -10, 1, 0, 1 };
 	int64_t sum = -7;
@@ -394,7 +424,10 @@ static void test_minmax_sum(void)
  *         @b[1] = avg(4); @b[2] = avg(1); } */
 static void test_avg_stats(void)
 {
-	struct pd_map m = { .name = "@t", .agg = PD_AGG_STATS, .key_size = 8, .value_size = 16,
+	struct pd_map m = { .name = "@t",
+			    .agg = PD_AGG_STATS,
+			    .key_size = 8,
+			    .value_size = 16,
 			    .key = lay_int(0, 8, true) };
 	int64_t keys[3] = { 1, 2, 3 };
 	int64_t vals[6] = { 5, 1, -3, 1 };
@@ -447,8 +480,12 @@ static void test_avg_stats(void)
  *   @h[3] = hist(100) x4; @h[3] = hist(1000); print(@h, 2, 2); } then at exit */
 static void test_hist_map(void)
 {
-	struct pd_map m = { .name = "@h", .agg = PD_AGG_HIST, .key_size = 8, .value_size = 66 * 8,
-			    .key = lay_int(0, 8, true), .nbuckets = 66 };
+	struct pd_map m = { .name = "@h",
+			    .agg = PD_AGG_HIST,
+			    .key_size = 8,
+			    .value_size = 66 * 8,
+			    .key = lay_int(0, 8, true),
+			    .nbuckets = 66 };
 	int64_t keys[3] = { 1, 2, 3 };
 	uint64_t vals[3][66] = { { 0 } };
 	struct rt_sbuf s = { 0 };
@@ -457,47 +494,56 @@ static void test_hist_map(void)
 	vals[1][5] = 1;
 	vals[2][8] = 4, vals[2][11] = 1;
 	map_text(&s, &m, keys, vals, 3, 2, 2);
-	CHECK_STR(s.s,
-		  "@h[1]: \n"
-		  "[1]                    0 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
-		  "[2, 4)                 1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
-		  "\n"
-		  "@h[3]: \n"
-		  "[64, 128)              2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
-		  "[128, 256)             0 |                                                    |\n"
-		  "[256, 512)             0 |                                                    |\n"
-		  "[512, 1K)              0 |@@@@@@@@@@@@@                                       |\n"
-		  "\n");
+	CHECK_STR(
+		s.s,
+		"@h[1]: \n"
+		"[1]                    0 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
+		"[2, 4)                 1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		"\n"
+		"@h[3]: \n"
+		"[64, 128)              2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		"[128, 256)             0 |                                                    |\n"
+		"[256, 512)             0 |                                                    |\n"
+		"[512, 1K)              0 |@@@@@@@@@@@@@                                       |\n"
+		"\n");
 	map_text(&s, &m, keys, vals, 3, 0, 0);
-	CHECK_STR(s.s,
-		  "@h[2]: \n"
-		  "[8, 16)                1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
-		  "\n"
-		  "@h[1]: \n"
-		  "[1]                    1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
-		  "[2, 4)                 2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
-		  "\n"
-		  "@h[3]: \n"
-		  "[64, 128)              4 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
-		  "[128, 256)             0 |                                                    |\n"
-		  "[256, 512)             0 |                                                    |\n"
-		  "[512, 1K)              1 |@@@@@@@@@@@@@                                       |\n"
-		  "\n");
+	CHECK_STR(
+		s.s,
+		"@h[2]: \n"
+		"[8, 16)                1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		"\n"
+		"@h[1]: \n"
+		"[1]                    1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
+		"[2, 4)                 2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		"\n"
+		"@h[3]: \n"
+		"[64, 128)              4 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		"[128, 256)             0 |                                                    |\n"
+		"[256, 512)             0 |                                                    |\n"
+		"[512, 1K)              1 |@@@@@@@@@@@@@                                       |\n"
+		"\n");
 	/* zero(@h): keys stay, tables empty */
 	memset(vals, 0, sizeof(vals));
 	map_text(&s, &m, keys, vals, 2, 0, 0);
 	CHECK_STR(s.s, "@h[1]: \n\n@h[2]: \n\n");
 	/* lhist: print()'s div is ignored */
-	m = (struct pd_map){ .name = "@l", .agg = PD_AGG_LHIST, .key_size = 8, .value_size = 12 * 8,
-			     .key = lay_int(0, 8, true), .nbuckets = 12, .lhist_min = 0,
-			     .lhist_max = 10, .lhist_step = 1 };
+	m = (struct pd_map){ .name = "@l",
+			     .agg = PD_AGG_LHIST,
+			     .key_size = 8,
+			     .value_size = 12 * 8,
+			     .key = lay_int(0, 8, true),
+			     .nbuckets = 12,
+			     .lhist_min = 0,
+			     .lhist_max = 10,
+			     .lhist_step = 1 };
 	memset(vals, 0, sizeof(vals));
 	vals[0][6] = 4;
 	map_text(&s, &m, keys, vals, 1, 1, 2);
-	CHECK_STR(s.s,
-		  "@l[1]: \n"
-		  "[5, 6)                 4 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
-		  "\n");
+	CHECK_STR(
+		s.s,
+		"@l[1]: \n"
+		"[5, 6)                 4 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		"\n");
 	rt_sbuf_free(&s);
 }
 
@@ -585,6 +631,7 @@ static void test_printf(void)
 	int64_t big[3] = { 5000000000, 5000000000, 5000000000 };
 	int64_t m1[6] = { -1, -1, -1, -1, -1, -1 };
 	int64_t p2[2] = { 0, 4096 };
+	int64_t extremes[5] = { INT64_MIN, 0x80000000, -1, 0, 0x7fffffff };
 	struct {
 		char a[8];
 		int64_t b;
@@ -607,38 +654,88 @@ static void test_printf(void)
 		int8_t d;
 	} narrow = { -1, -1, -2, -1 };
 	struct printf_case cases[] = {
-		{ "%d %u %x %X %o|\n", 5,
+		{ "%d %u %x %X %o|\n",
+		  5,
 		  { lay_int(0, 8, true), lay_int(8, 8, true), lay_int(16, 8, true),
 		    lay_int(24, 8, true), lay_int(32, 8, true) },
-		  40, ints, "-1 4294967293 ff FF 10|\n" },
+		  40,
+		  ints,
+		  "-1 4294967293 ff FF 10|\n" },
 		/* %d is a C int: 5000000000 prints its low 32 bits */
-		{ "%d %u %x\n", 3, { lay_int(0, 8, true), lay_int(8, 8, true), lay_int(16, 8, true) },
-		  24, big, "705032704 705032704 2a05f200\n" },
-		{ "%lld %llu %ld %lu %hu %hd|\n", 6,
+		{ "%d %u %x\n",
+		  3,
+		  { lay_int(0, 8, true), lay_int(8, 8, true), lay_int(16, 8, true) },
+		  24,
+		  big,
+		  "705032704 705032704 2a05f200\n" },
+		{ "%lld %llu %ld %lu %hu %hd|\n",
+		  6,
 		  { lay_int(0, 8, true), lay_int(8, 8, true), lay_int(16, 8, true),
 		    lay_int(24, 8, true), lay_int(32, 8, true), lay_int(40, 8, true) },
-		  48, m1, "-1 18446744073709551615 -1 18446744073709551615 65535 -1|\n" },
-		{ "%hhu %hhd %lx %llx %zu|\n", 5,
+		  48,
+		  m1,
+		  "-1 18446744073709551615 -1 18446744073709551615 65535 -1|\n" },
+		{ "%hhu %hhd %lx %llx %zu|\n",
+		  5,
 		  { lay_int(0, 8, true), lay_int(8, 8, true), lay_int(16, 8, true),
 		    lay_int(24, 8, true), lay_int(32, 8, true) },
-		  40, m1, "255 -1 ffffffffffffffff ffffffffffffffff 18446744073709551615|\n" },
-		{ "%p %p\n", 2, { lay_int(0, 8, false), lay_int(8, 8, false) }, 16, p2,
+		  40,
+		  m1,
+		  "255 -1 ffffffffffffffff ffffffffffffffff 18446744073709551615|\n" },
+		{ "%p %p\n",
+		  2,
+		  { lay_int(0, 8, false), lay_int(8, 8, false) },
+		  16,
+		  p2,
 		  "(nil) 0x1000\n" },
-		{ "%5.2s|%-5c|%05d|%.0d|\n", 4,
-		  { lay_str(0, 8), lay_int(8, 8, true), lay_int(16, 8, true), lay_int(24, 8, true) },
-		  32, &mix, "   ab|B    |-0042||\n" },
-		{ "[%-10s] [%10s] [%5d] [%-5d] [%08x] [%.3s] [%c] [%%]\n", 7,
+		{ "%5.2s|%-5c|%05d|%.0d|\n",
+		  4,
+		  { lay_str(0, 8), lay_int(8, 8, true), lay_int(16, 8, true),
+		    lay_int(24, 8, true) },
+		  32,
+		  &mix,
+		  "   ab|B    |-0042||\n" },
+		{ "[%-10s] [%10s] [%5d] [%-5d] [%08x] [%.3s] [%c] [%%]\n",
+		  7,
 		  { lay_str(0, 8), lay_str(8, 8), lay_int(16, 8, true), lay_int(24, 8, true),
 		    lay_int(32, 4, false), lay_str(40, 8), lay_int(48, 8, true) },
-		  56, &flags, "[ab        ] [        cd] [   42] [42   ] [000000ff] [abc] [A] [%]\n" },
+		  56,
+		  &flags,
+		  "[ab        ] [        cd] [   42] [42   ] [000000ff] [abc] [A] [%%]\n" },
 		/* narrower ints are sign-extended first: (int32)-1 with %ld is -1 */
-		{ "%ld %ld %lld %d %u|\n", 5,
+		{ "%ld %ld %lld %d %u|\n",
+		  5,
 		  { lay_int(0, 4, true), lay_int(4, 1, true), lay_int(6, 2, true),
 		    lay_int(8, 1, true), lay_int(8, 1, true) },
-		  12, &narrow, "-1 -1 -2 -1 4294967295|\n" },
+		  12,
+		  &narrow,
+		  "-1 -1 -2 -1 4294967295|\n" },
 		{ "no newline", 0, { { 0 } }, 0, "", "no newline" },
+		/* %c of 0 prints nothing, but the rest of the line does */
+		{ "[%c]x %5c|%-3c|\n",
+		  3,
+		  { lay_int(0, 8, true), lay_int(0, 8, true), lay_int(0, 8, true) },
+		  8,
+		  p2,
+		  "[]x     ||\n" },
+		/* the decimal fast path: extremes */
+		{ "%ld %d %u %lu %i %d\n",
+		  6,
+		  { lay_int(0, 8, true), lay_int(8, 8, true), lay_int(16, 8, true),
+		    lay_int(16, 8, true), lay_int(24, 8, true), lay_int(32, 8, true) },
+		  40,
+		  extremes,
+		  "-9223372036854775808 -2147483648 4294967295 18446744073709551615 0 2147483647\n" },
+		/* "%%" folds before a conversion, not after the last one (0.17) */
+		{ "a%%b\n", 0, { { 0 } }, 0, "", "a%%b\n" },
+		{ "%d %% %d %%\n",
+		  2,
+		  { lay_int(0, 8, true), lay_int(8, 8, true) },
+		  16,
+		  ints,
+		  "-1 % -3 %%\n" },
 		/* a stray % that starts no conversion is printed (glibc does too) */
-		{ "[%s %]\n", 1, { lay_str(0, 8) }, 8, "abcdef\0", "[abcdef %]\n" },
+		{ "100%% %s %\n", 1, { lay_str(0, 8) }, 8, "done\0\0\0", "100% done %\n" },
 		/* a full string slot without NUL stops at the slot's end */
 		{ "%s|\n", 1, { lay_str(0, 4) }, 4, "wxyz", "wxyz|\n" },
 	};
@@ -690,17 +787,16 @@ static void test_values(void)
 
 /* ---- kernel symbols and stacks --------------------------------------------- */
 
-static const char fake_kallsyms[] =
-	"ffffffff81000000 T srso_alias_untrain_ret\n"
-	"ffffffff81000000 T _stext\n"
-	"ffffffff81000000 T _text\n"
-	"ffffffff814c2370 T perf_syscall_enter\n"
-	"ffffffff81423b10 T syscall_trace_enter\n"
-	"ffffffff816d5370 T vfs_read\n"
-	"ffffffff816d5740 t __kernel_write_iter\n"
-	"ffffffff82276508 T _etext\n"
-	"ffffffff82400000 D __start_rodata\n"
-	"ffffffffc0201000 t ftrace_trampoline\t[__builtin__ftrace]\n";
+static const char fake_kallsyms[] = "ffffffff81000000 T srso_alias_untrain_ret\n"
+				    "ffffffff81000000 T _stext\n"
+				    "ffffffff81000000 T _text\n"
+				    "ffffffff814c2370 T perf_syscall_enter\n"
+				    "ffffffff81423b10 T syscall_trace_enter\n"
+				    "ffffffff816d5370 T vfs_read\n"
+				    "ffffffff816d5740 t __kernel_write_iter\n"
+				    "ffffffff82276508 T _etext\n"
+				    "ffffffff82400000 D __start_rodata\n"
+				    "ffffffffc0201000 t ftrace_trampoline\t[__builtin__ftrace]\n";
 
 static struct rt_ksyms *fake_ksyms(void)
 {
@@ -765,8 +861,11 @@ static void test_stacks(void)
  * BEGIN { @v[1] = ksym(kaddr("vfs_read")); @v[2] = ksym(kaddr("vfs_write")); } */
 static void test_ksym_map(void)
 {
-	struct pd_map m = { .name = "@v", .key_size = 8, .value_size = 8,
-			    .key = lay_int(0, 8, true), .value = lay_kind(PD_KSYM, 0, 8) };
+	struct pd_map m = { .name = "@v",
+			    .key_size = 8,
+			    .value_size = 8,
+			    .key = lay_int(0, 8, true),
+			    .value = lay_kind(PD_KSYM, 0, 8) };
 	struct rt_map_entry e[2];
 	int64_t keys[2] = { 2, 1 };
 	uint64_t vals[2] = { 0xffffffff816d5745, 0xffffffff816d5370 };
@@ -790,9 +889,11 @@ static void test_records(void)
 {
 	struct pd_layout args[1] = { lay_int(0, 8, true) };
 	struct pd_printf pf[1] = { { .fmt = "n=%d\n", .nargs = 1, .args = args, .size = 8 } };
-	struct pd_layout values[1] = { (struct pd_layout){ .kind = PD_TUPLE, .size = 16, .nfields = 2,
-							   .fields = (struct pd_layout[]){
-								   lay_int(0, 8, true), lay_str(8, 8) } } };
+	struct pd_layout values[1] = { (struct pd_layout){
+		.kind = PD_TUPLE,
+		.size = 16,
+		.nfields = 2,
+		.fields = (struct pd_layout[]){ lay_int(0, 8, true), lay_str(8, 8) } } };
 	struct progdesc pd = { .printfs = pf, .nprintfs = 1, .values = values, .nvalues = 1 };
 	struct rt_output o;
 	char *text = NULL;
@@ -839,6 +940,62 @@ static void test_records(void)
 	free(text);
 }
 
+/* Random records must never crash or read out of bounds (run under ASan in
+ * the sanitizer build). cat and system are left out: they would open files
+ * and run commands named by random bytes. */
+static void test_random_records(void)
+{
+	struct pd_layout inner[2] = { lay_int(0, 2, true), lay_str(2, 6) };
+	struct pd_layout args[6] = {
+		lay_str(0, 16),
+		lay_int(16, 4, false),
+		lay_kind(PD_BUF, 20, 12),
+		{ .kind = PD_TUPLE, .offset = 32, .size = 8, .nfields = 2, .fields = inner },
+		lay_kind(PD_PROBE, 40, 8),
+		lay_int(48, 8, true),
+	};
+	struct pd_printf pf[3] = {
+		{ .fmt = "%s %u %r %s %s %ld\n", .nargs = 6, .args = args, .size = 56 },
+		{ .fmt = "%-8.3s|%08x|%c|%%|%p\n", .nargs = 3, .args = args, .size = 24 },
+		{ .fmt = "%d %d %d %d\n", .nargs = 2, .args = args + 4, .size = 56 },
+	};
+	struct pd_probe probes[1] = { { .name = "BEGIN" } };
+	struct progdesc pd = { .printfs = pf,
+			       .nprintfs = 3,
+			       .values = args,
+			       .nvalues = 6,
+			       .probes = probes,
+			       .nprobes = 1 };
+	struct rt_output o;
+	FILE *f = fopen("/dev/null", "w");
+	uint8_t rec[80];
+	uint32_t seed = 12345;
+
+	CHECK(f && rt_output_init(&o, f, &pd, NULL) == 0);
+	for (int i = 0; i < 200000; i++) {
+		size_t size = 0;
+		uint32_t kind;
+
+		for (size_t j = 0; j < sizeof(rec); j++) {
+			seed = seed * 1103515245 + 12345;
+			rec[j] = (uint8_t)(seed >> 16);
+		}
+		seed = seed * 1103515245 + 12345;
+		size = (seed >> 16) % (sizeof(rec) + 1);
+		kind = (seed >> 8) % 3 == 0 ? PD_REC_PRINT_VALUE : PD_REC_PRINTF;
+		if ((seed >> 4) % 7 == 0)
+			kind = rec[0] % 12;
+		if (kind == PD_REC_CAT || kind == PD_REC_SYSTEM || kind == PD_REC_TIME)
+			kind = PD_REC_EXIT;
+		memcpy(rec, &kind, 4);
+		rec[4] = rec[4] % 8;
+		memset(rec + 5, 0, 3);
+		CHECK(rt_output_record(&o, rec, size) <= 1);
+	}
+	rt_output_fini(&o);
+	fclose(f);
+}
+
 int main(void)
 {
 	test_hist();
@@ -858,6 +1015,7 @@ int main(void)
 	test_stacks();
 	test_ksym_map();
 	test_records();
+	test_random_records();
 	if (failures) {
 		fprintf(stderr, "test_output: %d failure(s)\n", failures);
 		return 1;
