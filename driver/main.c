@@ -208,6 +208,13 @@ static int compile_and_run(const struct cli *c, struct source *src)
 		rc = 0;
 		goto out;
 	}
+	if (geteuid() != 0 && !c->dump_types) {
+		/* tracefs formats, BTF and the bpf() syscall all need it */
+		fprintf(stderr, "ERROR: trace needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN) "
+				"to read tracepoint formats and load BPF programs\n");
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
 	struct sema sema;
 	struct sema_opts so = { .params = c->params, .nparams = c->nparams, .unsafe = c->unsafe };
 	if (sema_check(&sema, prog, ki_system(), &diag, &arena, &so))

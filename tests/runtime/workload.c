@@ -42,6 +42,7 @@ static void faults(long n)
 }
 
 /* The uprobe target: not inlined, not static, so its symbol stays. */
+long workload_target(long *p, const char *s, long i);
 __attribute__((noinline, used)) long workload_target(long *p, const char *s, long i)
 {
 	__asm__ volatile("" : : "r"(p), "r"(s), "r"(i) : "memory");
