@@ -20,6 +20,7 @@
 #include "compiler/diag.h"
 #include "compiler/parse.h"
 #include "compiler/sema.h"
+#include "driver/list.h"
 #include "runtime/loader.h"
 
 #ifndef TRACE_VERSION
@@ -36,6 +37,7 @@ struct cli {
 	bool dump_ast, dump_types, dump_ir, dump_ir_raw, dump_bpf;
 	bool dry_run;
 	bool unsafe;
+	bool list;
 	int verbose;
 };
 
@@ -57,6 +59,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "OPTIONS:\n"
 	      "    -e PROGRAM      trace this program\n"
+	      "    -l [PATTERN]    list probes matching PATTERN (-lv: with arguments)\n"
 	      "    -d STAGE        print a stage and exit: ast, types, ir, ir-raw, bpf\n"
 	      "    --dry-run       compile and load through the verifier, do not attach\n"
 	      "    -v              verbose: verifier log on errors, load statistics\n"
@@ -116,13 +119,14 @@ static int parse_args(struct cli *c, int argc, char **argv)
 	int ch;
 	opterr = 0;
 	/* '+': stop at the first positional, the rest are parameters */
-	while ((ch = getopt_long(argc, argv, "+he:d:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+he:d:vl", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h': usage(stdout); return 1;
 		case 'V': printf("trace %s\n", TRACE_VERSION); return 1;
 		case 'e': c->program = optarg; break;
 		case 'd': if (parse_debug(c, optarg)) return -1; break;
 		case 'v': c->verbose++; break;
+		case 'l': c->list = true; break;
 		case 'n': c->dry_run = true; break;
 		case 'u': c->unsafe = true; break;
 		default:
@@ -135,6 +139,10 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		}
 	}
 	int i = optind;
+	if (c->list) {
+		c->file = i < argc ? argv[i] : NULL;
+		return 0;
+	}
 	if (!c->program) {
 		if (i >= argc) {
 			fprintf(stderr, "trace: no program given\n\n");
@@ -248,6 +256,8 @@ int main(int argc, char **argv)
 	int r = parse_args(&c, argc, argv);
 	if (r)
 		return r > 0 ? 0 : EXIT_USAGE;
+	if (c.list)
+		return list_probes(c.file, c.verbose > 0);
 	struct source *src = read_source(&c);
 	if (!src)
 		return EXIT_USAGE;
