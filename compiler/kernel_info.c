@@ -179,7 +179,7 @@ static bool is_pointer_type(const char *b, const char *e)
 		for (int i = 0; i < 3; i++) {
 			size_t n = strlen(quals[i]);
 			if ((size_t)(e - b) > n && !memcmp(e - n, quals[i], n) &&
-			    !is_ident_char(e[-n - 1])) {
+			    !is_ident_char(*(e - n - 1))) {
 				e -= n;
 				again = true;
 			}

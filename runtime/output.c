@@ -79,6 +79,7 @@ void rt_sbuf_puts(struct rt_sbuf *b, const char *s)
 	rt_sbuf_put(b, s, strlen(s));
 }
 
+__attribute__((format(printf, 2, 0)))
 static void sbuf_vprintf(struct rt_sbuf *b, const char *fmt, va_list ap)
 {
 	va_list aq;
@@ -113,6 +114,8 @@ void rt_sbuf_printf(struct rt_sbuf *b, const char *fmt, ...)
 /* Like rt_sbuf_printf for a conversion that came from the script (checked
  * at parse time, so it has exactly one conversion of the given type); no
  * format attribute, on purpose. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void sbuf_spec(struct rt_sbuf *b, const char *spec, ...)
 {
 	va_list ap;
@@ -121,6 +124,7 @@ static void sbuf_spec(struct rt_sbuf *b, const char *spec, ...)
 	sbuf_vprintf(b, spec, ap);
 	va_end(ap);
 }
+#pragma GCC diagnostic pop
 
 void rt_sbuf_free(struct rt_sbuf *b)
 {
