@@ -101,17 +101,39 @@ int ast_list_len(const struct node *list)
 }
 
 static const char *const kind_names[N__COUNT] = {
-	[N_PROGRAM] = "program",     [N_PROBE] = "probe",	  [N_ATTACH] = "attach",
-	[N_STRUCT_DECL] = "struct_decl", [N_FIELD_DECL] = "field_decl", [N_TYPENAME] = "typename",
-	[N_BLOCK] = "block",	     [N_EXPR_STMT] = "expr_stmt", [N_ASSIGN] = "assign",
-	[N_IF] = "if",		     [N_UNROLL] = "unroll",	  [N_WHILE] = "while",
-	[N_FOR] = "for",	     [N_RETURN] = "return",	  [N_BREAK] = "break",
-	[N_CONTINUE] = "continue",   [N_INT] = "int",		  [N_STR] = "str",
-	[N_IDENT] = "ident",	     [N_VAR] = "var",		  [N_POSPARAM] = "posparam",
-	[N_POSCOUNT] = "poscount",   [N_MAP] = "map",		  [N_BINOP] = "binop",
-	[N_UNOP] = "unop",	     [N_INCDEC] = "incdec",	  [N_TERNARY] = "ternary",
-	[N_CALL] = "call",	     [N_FIELD] = "field",	  [N_INDEX] = "index",
-	[N_TUPLE] = "tuple",	     [N_CAST] = "cast",		  [N_SIZEOF] = "sizeof",
+	[N_PROGRAM] = "program",
+	[N_PROBE] = "probe",
+	[N_ATTACH] = "attach",
+	[N_STRUCT_DECL] = "struct_decl",
+	[N_FIELD_DECL] = "field_decl",
+	[N_TYPENAME] = "typename",
+	[N_BLOCK] = "block",
+	[N_EXPR_STMT] = "expr_stmt",
+	[N_ASSIGN] = "assign",
+	[N_IF] = "if",
+	[N_UNROLL] = "unroll",
+	[N_WHILE] = "while",
+	[N_FOR] = "for",
+	[N_RETURN] = "return",
+	[N_BREAK] = "break",
+	[N_CONTINUE] = "continue",
+	[N_INT] = "int",
+	[N_STR] = "str",
+	[N_IDENT] = "ident",
+	[N_VAR] = "var",
+	[N_POSPARAM] = "posparam",
+	[N_POSCOUNT] = "poscount",
+	[N_MAP] = "map",
+	[N_BINOP] = "binop",
+	[N_UNOP] = "unop",
+	[N_INCDEC] = "incdec",
+	[N_TERNARY] = "ternary",
+	[N_CALL] = "call",
+	[N_FIELD] = "field",
+	[N_INDEX] = "index",
+	[N_TUPLE] = "tuple",
+	[N_CAST] = "cast",
+	[N_SIZEOF] = "sizeof",
 	[N_OFFSETOF] = "offsetof",
 };
 
@@ -123,10 +145,10 @@ const char *ast_kind_name(enum node_kind kind)
 }
 
 static const char *const binop_names[OP__COUNT] = {
-	[OP_ADD] = "+",	 [OP_SUB] = "-",  [OP_MUL] = "*",  [OP_DIV] = "/",   [OP_MOD] = "%",
-	[OP_BAND] = "&", [OP_BOR] = "|",  [OP_BXOR] = "^", [OP_SHL] = "<<",  [OP_SHR] = ">>",
-	[OP_LAND] = "&&", [OP_LOR] = "||", [OP_EQ] = "==", [OP_NE] = "!=",   [OP_LT] = "<",
-	[OP_LE] = "<=",	 [OP_GT] = ">",	  [OP_GE] = ">=",
+	[OP_ADD] = "+",	  [OP_SUB] = "-",  [OP_MUL] = "*",  [OP_DIV] = "/",  [OP_MOD] = "%",
+	[OP_BAND] = "&",  [OP_BOR] = "|",  [OP_BXOR] = "^", [OP_SHL] = "<<", [OP_SHR] = ">>",
+	[OP_LAND] = "&&", [OP_LOR] = "||", [OP_EQ] = "==",  [OP_NE] = "!=",  [OP_LT] = "<",
+	[OP_LE] = "<=",	  [OP_GT] = ">",   [OP_GE] = ">=",
 };
 
 const char *ast_binop_str(enum binop op)

@@ -99,8 +99,8 @@ static void echo_line(FILE *out, const unsigned char *line, size_t from, size_t 
 }
 
 /* The caret line for [begin, end) under the echo of line[from, to). */
-static void caret_line(FILE *out, const unsigned char *line, size_t from, size_t to,
-		       size_t begin, size_t end)
+static void caret_line(FILE *out, const unsigned char *line, size_t from, size_t to, size_t begin,
+		       size_t end)
 {
 	size_t i = from, n = 0;
 

@@ -142,9 +142,10 @@ static bool split_fields(struct parse_ctx *p, struct node *n, struct span sp)
 				   "invalid attach point '%s': empty field after ':'", raw);
 			return false;
 		} else if (field > 4) {
-			diag_error(p->diag, sub_span(sp, start, i),
-				   "invalid attach point '%s': more than 4 fields after the provider",
-				   raw);
+			diag_error(
+				p->diag, sub_span(sp, start, i),
+				"invalid attach point '%s': more than 4 fields after the provider",
+				raw);
 			return false;
 		} else {
 			n->attach.parts[n->attach.nparts++] = unquote(p, raw, start, i);
@@ -223,6 +224,7 @@ static bool check_depth(struct parse_ctx *p, const struct node *n, int depth)
 struct node *parse_program(const struct source *src, struct arena *a, struct diag *d)
 {
 	struct parse_ctx p;
+	struct node *prog;
 	void *scanner;
 
 	memset(&p, 0, sizeof(p));
@@ -230,7 +232,7 @@ struct node *parse_program(const struct source *src, struct arena *a, struct dia
 	p.arena = a;
 	p.diag = d;
 	p.len = (uint32_t)src->len;
-	if (src->len > INT_MAX) {
+	if (src->len > INT_MAX - 2) {
 		diag_error_nospan(d, "script is too large");
 		return NULL;
 	}
@@ -241,7 +243,7 @@ struct node *parse_program(const struct source *src, struct arena *a, struct dia
 	yy_scan_bytes(src->text, (int)src->len, scanner);
 	yyparse(scanner, &p);
 	yylex_destroy(scanner);
-	p.program = new_program(&p);
-	check_depth(&p, p.program, 0);
-	return p.program;
+	prog = new_program(&p);
+	check_depth(&p, prog, 0);
+	return prog;
 }

@@ -414,13 +414,13 @@ static void resolve_attach(struct sema *s, struct node *probe, struct node *at, 
 	} else if (!strcmp(p, "software") || !strcmp(p, "hardware")) {
 		resolve_perf(s, probe, at, p[0] == 'h');
 	} else if (!strcmp(p, "kprobe") || !strcmp(p, "kretprobe")) {
-		resolve_function(s, probe, at, p[4] == 'r' ? PD_PROBE_KRETPROBE : PD_PROBE_KPROBE, 1);
+		resolve_function(s, probe, at, !strcmp(p, "kretprobe") ? PD_PROBE_KRETPROBE : PD_PROBE_KPROBE, 1);
 	} else if (!strcmp(p, "uprobe") || !strcmp(p, "uretprobe")) {
-		resolve_function(s, probe, at, p[1] == 'r' ? PD_PROBE_URETPROBE : PD_PROBE_UPROBE, 2);
+		resolve_function(s, probe, at, !strcmp(p, "uretprobe") ? PD_PROBE_URETPROBE : PD_PROBE_UPROBE, 2);
 	} else if (!strcmp(p, "rawtracepoint")) {
 		resolve_function(s, probe, at, PD_PROBE_RAWTP, 1);
 	} else if (!strcmp(p, "fentry") || !strcmp(p, "fexit")) {
-		resolve_function(s, probe, at, p[1] == 'e' ? PD_PROBE_FENTRY : PD_PROBE_FEXIT, 1);
+		resolve_function(s, probe, at, !strcmp(p, "fexit") ? PD_PROBE_FEXIT : PD_PROBE_FENTRY, 1);
 	} else if (!strcmp(p, "usdt")) {
 		resolve_function(s, probe, at, PD_PROBE_USDT, 2);
 	} else {

@@ -17,6 +17,22 @@
 #include "compiler/sema.h"
 #include "stdlib/stdlib.h"
 
+/* A body typed once per program group (one per tracepoint when it uses
+ * args) would report the same error once per group: report it once. */
+static bool seen_before(struct sema *s, struct span sp, const char *msg)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = msg; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h ^= ((uint64_t)sp.begin << 32) ^ sp.end;
+	for (int i = 0; i < s->nseen; i++)
+		if (s->seen[i] == h)
+			return true;
+	if (s->nseen < SEMA_MAX_SEEN)
+		s->seen[s->nseen++] = h;
+	return false;
+}
+
 void sema_error(struct sema *s, struct span sp, const char *fmt, ...)
 {
 	if (s->quiet)
@@ -26,6 +42,11 @@ void sema_error(struct sema *s, struct span sp, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	if (seen_before(s, sp, buf)) {
+		s->suppress_notes = true;
+		return;
+	}
+	s->suppress_notes = false;
 	diag_error(s->diag, sp, "%s", buf);
 }
 
@@ -34,7 +55,7 @@ static void sema_note(struct sema *s, struct span sp, const char *fmt, ...)
 
 static void sema_note(struct sema *s, struct span sp, const char *fmt, ...)
 {
-	if (s->quiet)
+	if (s->quiet || s->suppress_notes)
 		return;
 	char buf[512];
 	va_list ap;
@@ -70,8 +91,12 @@ static void scope_push(struct sema *s)
 static void scope_pop(struct sema *s)
 {
 	s->depth--;
-	while (s->vars && s->vars->depth > s->depth)
-		s->vars = s->vars->next;
+	while (s->vars && s->vars->depth > s->depth) {
+		struct sema_var *v = s->vars;
+		s->vars = v->next;
+		v->next = s->dead_vars; /* remembered for "not in scope" errors */
+		s->dead_vars = v;
+	}
 }
 
 /* ---- maps ---- */
@@ -111,7 +136,7 @@ static struct type *key_type(struct sema *s, struct node *n)
 			bad = true;
 		} else if (t->kind == TY_VOID || t->kind == TY_AGG || t->kind == TY_CTX ||
 			   t->kind == TY_RECORD) {
-			sema_error(s, k->span, "a %s cannot be a map key", tname(t));
+			sema_error(s, k->span, "%s cannot be a map key", tname(t));
 			bad = true;
 		} else if (t->kind == TY_PTR) {
 			t = &type_u64;
@@ -183,6 +208,11 @@ static void map_set_value(struct sema *s, struct node *at, struct sema_map *m, s
 	m->value = u;
 }
 
+void sema_map_key_check(struct sema *s, struct node *map_node, struct sema_map *m)
+{
+	map_check_key(s, map_node, m);
+}
+
 /* @m[keys] read as a value */
 static struct type *map_read(struct sema *s, struct node *n)
 {
@@ -212,13 +242,15 @@ bool sema_const_int(struct sema *s, struct node *n, int64_t *out)
 		return true;
 	case N_UNOP:
 		if (n->unop.op == UOP_NEG && sema_const_int(s, n->unop.operand, out)) {
-			*out = -*out;
+			*out = (int64_t)(0 - (uint64_t)*out); /* wraps for INT64_MIN, like C */
 			return true;
 		}
 		return false;
 	case N_POSPARAM: {
 		int i = n->posparam.index;
 		char *end;
+		if (i < 1)
+			return false;
 		if (i > s->opts.nparams) {
 			*out = 0;
 			return true;
@@ -290,7 +322,9 @@ static struct type *check_unop(struct sema *s, struct node *n)
 				   tname(t));
 			return &type_none;
 		}
-		break;
+		sema_error(s, n->span, "cannot dereference %s: not a pointer (cast it first, "
+				       "e.g. *(uint64 *)x)", tname(t));
+		return &type_none;
 	case UOP_ADDR:
 		sema_error(s, n->span, "taking an address ('&') is not supported yet");
 		return &type_none;
@@ -371,6 +405,11 @@ static struct type *check_call(struct sema *s, struct node *n)
 				   fn->min_args, fn->max_args, n->call.nargs);
 		return &type_none;
 	}
+	if ((fn->flags & FN_AGG) && !s->in_agg_assign) {
+		sema_error(s, n->span, "%s() can only be assigned to a map: @name = %s(...)", fn->name,
+			   fn->name);
+		return &type_none;
+	}
 	if ((fn->flags & FN_MAP_ARG) && n->call.args->kind != N_MAP) {
 		sema_error(s, n->call.args->span, "%s() expects a map as its first argument",
 			   fn->name);
@@ -443,7 +482,7 @@ static struct type *check_tuple(struct sema *s, struct node *n)
 		if (t->kind == TY_NONE)
 			return t;
 		if (t->kind == TY_VOID || t->kind == TY_AGG || t->kind == TY_CTX) {
-			sema_error(s, e->span, "a tuple cannot hold a %s", tname(t));
+			sema_error(s, e->span, "a tuple cannot hold %s", tname(t));
 			return &type_none;
 		}
 		if (t->kind == TY_PTR)
@@ -528,7 +567,17 @@ static struct type *check_var(struct sema *s, struct node *n)
 {
 	struct sema_var *v = find_var(s, n->ident.name);
 	if (!v) {
-		sema_error(s, n->span, "variable '%s' is used before it is assigned", n->ident.name);
+		struct sema_var *dead = s->dead_vars;
+		while (dead && strcmp(dead->name, n->ident.name))
+			dead = dead->next;
+		if (dead) {
+			sema_error(s, n->span, "variable '%s' is not in scope here", n->ident.name);
+			sema_note(s, dead->decl->span, "'%s' was assigned in an inner block, visible only there",
+				  n->ident.name);
+		} else {
+			sema_error(s, n->span, "variable '%s' is used before it is assigned",
+				   n->ident.name);
+		}
 		return &type_none;
 	}
 	n->sym = v;
@@ -538,6 +587,10 @@ static struct type *check_var(struct sema *s, struct node *n)
 static struct type *check_posparam(struct sema *s, struct node *n)
 {
 	int64_t v;
+	if (n->posparam.index < 1) {
+		sema_error(s, n->span, "positional parameters start at $1");
+		return &type_none;
+	}
 	if (sema_const_int(s, n, &v))
 		return &type_s64;
 	const char *p = s->opts.params[n->posparam.index - 1];
@@ -680,7 +733,9 @@ static void assign_map(struct sema *s, struct node *n)
 			return;
 		}
 		value->sym = (void *)fn;
+		s->in_agg_assign = true;
 		sema_expr(s, value); /* the check hook validates the arguments */
+		s->in_agg_assign = false;
 		if (value->type->kind == TY_NONE)
 			return;
 		if (m->value && m->value->kind == TY_AGG && m->value->agg != fn->agg) {
@@ -733,6 +788,12 @@ static void check_assign(struct sema *s, struct node *n)
 	if (n->assign.compound && t->kind != TY_NONE && t->kind != TY_INT) {
 		sema_error(s, n->assign.value->span, "'%s=' needs an integer, not %s",
 			   ast_binop_str(n->assign.op), tname(t));
+		return;
+	}
+	struct sema_var *v = n->assign.compound ? find_var(s, target->ident.name) : NULL;
+	if (v && v->type->kind != TY_INT && v->type->kind != TY_NONE) {
+		sema_error(s, target->span, "'%s=' needs an integer; '%s' holds %s",
+			   ast_binop_str(n->assign.op), v->name, tname(v->type));
 		return;
 	}
 	assign_var(s, n, t);
@@ -819,6 +880,7 @@ void sema_type_probe(struct sema *s, struct sema_probe *sp)
 	struct node *p = sp->probe;
 	s->cur = sp;
 	s->vars = NULL;
+	s->dead_vars = NULL;
 	s->depth = 0;
 	s->loop_depth = 0;
 	if (p->probe.pred)
@@ -867,6 +929,8 @@ int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, str
 	}
 	s->quiet = true;
 	walk_program(s);
+	for (struct sema_map *m = s->maps; m; m = m->next)
+		m->has_key_use = m->has_scalar_use = false; /* re-learned while reporting */
 	s->quiet = false;
 	walk_program(s);
 	return diag_has_errors(d) ? -1 : 0;

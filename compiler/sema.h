@@ -86,6 +86,12 @@ struct sema {
 	int depth;
 	int loop_depth;
 	bool uses_ctx;
+	bool in_agg_assign;	 /* checking the value of @m = agg() */
+	struct sema_var *dead_vars; /* variables whose scope ended */
+	bool suppress_notes;	 /* the last error was a repeat */
+#define SEMA_MAX_SEEN 256
+	uint64_t seen[SEMA_MAX_SEEN]; /* errors reported (span + message hash) */
+	int nseen;
 };
 
 /* Checks the whole program. Returns 0, or -1 when errors were reported. */
@@ -94,6 +100,8 @@ int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, str
 /* Re-types the body of sp's probe for its context (codegen). */
 void sema_type_probe(struct sema *s, struct sema_probe *sp);
 struct sema_map *sema_find_map(struct sema *s, const char *name);
+/* Checks the keys of a use of map m against its signature. */
+void sema_map_key_check(struct sema *s, struct node *map_node, struct sema_map *m);
 
 /* For stdlib check hooks. */
 void sema_error(struct sema *s, struct span sp, const char *fmt, ...)

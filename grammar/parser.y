@@ -1,7 +1,8 @@
 /* parser.y: tokens -> AST.
  *
- * In: tokens from lexer.l. Out: the N_PROGRAM tree (parse_ctx.program),
- * and syntax errors in the diag. The actions only build nodes; the few
+ * In: tokens from lexer.l. Out: the probes and struct declarations in
+ * parse_ctx (parse.c wraps them in the N_PROGRAM node), and syntax errors
+ * in the diag. The actions only build nodes; the few
  * checks here are those the tree cannot represent (an empty predicate, a
  * `for` over something that is neither a map nor a range, a struct field
  * without a name) plus attach point splitting (parse.c).
@@ -54,10 +55,13 @@ struct parse_ctx {
 	uint32_t prev_end;	/* end of the token before that one */
 	bool stop;		/* return end of file from now on */
 	bool eof_reported;	/* a lexer error already explained the EOF */
-	uint32_t unterminated_end; /* end of an unterminated literal, or 0 */
+	int lex_errors;		/* errors the lexer reported */
+	int lex_errors_seen;	/* lex_errors when the last token was returned */
+	bool cur_lex_error;	/* the lexer reported an error in or before
+				   the last token... */
+	bool prev_lex_error;	/* ...or in or before the one before it */
 	/* parser */
 	struct node_list structs, probes;
-	struct node *program;
 };
 
 /* parse.c */
@@ -549,8 +553,23 @@ static struct node *new_typename(struct parse_ctx *p, struct span sp, const char
 	return n;
 }
 
+/* Words that combine into one C type name: "unsigned long long". */
+static bool is_c_type_word(const char *w)
+{
+	static const char *const words[] = { "unsigned", "signed", "short", "long",
+					     "int",	 "char",   "const", "volatile" };
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(w, words[i]) == 0)
+			return true;
+	return false;
+}
+
 /* A field written as words ("unsigned long x", "char name[16]"): without
- * a '*', the last word is the field's name and the others its type. */
+ * a '*', the last word is the field's name and the others its type. In a
+ * type of several words all but the last must be C type words, so that
+ * `int x int y;` is a missing ';' rather than a type "int x int". */
 static struct node *new_field_decl(struct parse_ctx *p, struct span sp, struct node_list words,
 				   int ptr_depth, int64_t array_len, const char *name)
 {
@@ -566,6 +585,14 @@ static struct node *new_field_decl(struct parse_ctx *p, struct span sp, struct n
 		}
 		name = words.tail->ident.name;
 		type_end = words.tail;
+	}
+	for (w = words.head; w->next && w->next != type_end; w = w->next) {
+		if (!is_c_type_word(w->ident.name)) {
+			struct span after = { w->span.file, w->span.end, w->span.end };
+
+			diag_error(p->diag, after, "expected ';' after field '%s'", w->ident.name);
+			return NULL;
+		}
 	}
 	tname = arena_strdup(p->arena, words.head->ident.name);
 	for (w = words.head->next; w != type_end; w = w->next) {
@@ -717,7 +744,8 @@ static const char *expected_words(struct parse_ctx *p, const bool *expect)
 {
 	/* Only an expression can start with a variable; only a field name
 	 * (after '.' or '->') may be a keyword such as 'else'. */
-	bool expr = expect[YYSYMBOL_VAR], stmt = expr && expect[YYSYMBOL_IF];
+	bool expr = expect[YYSYMBOL_VAR] && expect[YYSYMBOL_INT];
+	bool stmt = expr && expect[YYSYMBOL_IF];
 	bool field = !expr && expect[YYSYMBOL_ELSE] && expect[YYSYMBOL_IDENT];
 	const char *items[8];
 	char *out;
@@ -771,8 +799,9 @@ static bool report_special(struct parse_ctx *p, int tok, const bool *expect, str
 {
 	bool in_block = expect[char_sym('}')] || expect[YYSYMBOL_TOP_CLOSE];
 
-	if (p->prev_end == p->unterminated_end && p->unterminated_end) {
-		/* The token after an unterminated literal: a consequence. */
+	if (p->cur_lex_error || p->prev_lex_error) {
+		/* Next to a lexical error (`1 ` 2`, an unterminated string):
+		 * a consequence of it, already reported. */
 	} else if (tok == char_sym('{') && expect[YYSYMBOL_ATTACH]) {
 		diag_error(p->diag, loc, "missing attach point before '{'");
 	} else if (tok == YYSYMBOL_ELSE && !expect[YYSYMBOL_ELSE]) {
@@ -817,5 +846,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, struct 
 		diag_error(p->diag, loc, "unexpected %s, expected %s", token_words(p, tok, loc), what);
 	else
 		diag_error(p->diag, loc, "unexpected %s", token_words(p, tok, loc));
+	/* In a condition or a predicate, '=' was probably meant as '=='. */
+	if (tok == char_sym('=') && (expect[YYSYMBOL_ENDPRED] || expect[char_sym(')')]))
+		diag_hint(p->diag, "'=' assigns; use '==' to compare");
 	return 0;
 }

@@ -20,7 +20,7 @@ static const char *tname(const struct type *t)
 
 /* Walks a printf format: returns the number of conversions and stores
  * each conversion character in convs[] (up to max). */
-static int parse_format(const char *fmt, char *convs, int max)
+static int parse_format(const char *fmt, char *convs, int max, const char **unsupported)
 {
 	int n = 0;
 	for (const char *p = fmt; *p; p++) {
@@ -40,6 +40,10 @@ static int parse_format(const char *fmt, char *convs, int max)
 				;
 		while (*p && strchr("hlzjt", *p))
 			p++;
+		if (*p && strchr("feEgGaAn", *p)) { /* no floats in BPF; %n never */
+			*unsupported = start;
+			return -1;
+		}
 		/* a '%' that starts no conversion prints as itself (bpftrace 0.17) */
 		if (!*p || !strchr("diuxXoscpr", *p)) {
 			p = start;
@@ -68,8 +72,14 @@ static struct type *check_format_args(struct sema *s, struct node *call, const c
 		return &type_none;
 	}
 	char convs[64];
-	int n = parse_format(f->str.value, convs, 64);
+	const char *bad = NULL;
+	int n = parse_format(f->str.value, convs, 64, &bad);
 	f->type = type_str(s->arena, f->str.len + 1);
+	if (n < 0) {
+		sema_error(s, f->span, "unsupported conversion '%.*s' in the format string",
+			   (int)(strcspn(bad + 1, "feEgGaAn") + 2), bad);
+		return &type_none;
+	}
 	int nargs = call->call.nargs - 1;
 	if (n != nargs) {
 		sema_error(s, call->span, "%s(): the format has %d conversion%s but %d argument%s given",
@@ -301,9 +311,9 @@ static struct type *check_delete(struct sema *s, struct node *call)
 		sema_error(s, m->span, "delete() needs a key: delete(%s[key])", m->map.name);
 		return &type_none;
 	}
-	for (struct node *k = m->map.keys; k; k = k->next)
-		sema_expr(s, k);
-	return &type_void;
+	int before = s->diag->nerrors;
+	sema_map_key_check(s, m, sm);
+	return s->diag->nerrors > before ? &type_none : &type_void;
 }
 
 static LLVMValueRef lower_delete(struct cg *g, struct node *call)

@@ -4,6 +4,11 @@
  *   trace_workload faults N       N read faults and N write faults on fresh pages
  *   trace_workload open PATH      open and close PATH once
  *   trace_workload sleep MS       sleep MS milliseconds
+ *   trace_workload comm NAME MODE ARG...
+ *                                 set the comm to NAME (prctl, at most 15
+ *                                 bytes), then run MODE: a comm of its own
+ *                                 keeps a case's events apart from the
+ *                                 dynamic loader's and other workloads'
  *   trace_workload opens PATH...  open and close each PATH once, in order
  *   trace_workload sysargs N      N getppid() calls with the six syscall
  *                                 arguments 10, 11, 12, 13, 14, 15 (seen by
@@ -12,13 +17,15 @@
  *                                 uprobe", i) for i = 0..N-1, v = 1000 + i
  *                                 (a uprobe target with user pointers)
  *
- * Its comm is "trace_workload", which the tests filter on.
+ * Its comm is "trace_workload" (unless renamed with `comm`), which the
+ * tests filter on.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +58,14 @@ __attribute__((noinline, used)) long workload_target(long *p, const char *s, lon
 
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && !strcmp(argv[1], "comm")) {
+		if (prctl(PR_SET_NAME, argv[2], 0, 0, 0)) {
+			perror("prctl");
+			return 1;
+		}
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc >= 3 && !strcmp(argv[1], "opens")) {
 		for (int i = 2; i < argc; i++) {
 			int fd = open(argv[i], O_RDONLY);
@@ -61,7 +76,8 @@ int main(int argc, char **argv)
 	}
 	if (argc != 3) {
 		fprintf(stderr, "usage: trace_workload getppid|faults|open|sleep|sysargs|uprobe ARG\n"
-				"       trace_workload opens PATH...\n");
+				"       trace_workload opens PATH...\n"
+				"       trace_workload comm NAME MODE ARG...\n");
 		return 2;
 	}
 	const char *mode = argv[1];
