@@ -136,13 +136,18 @@ LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m)
 		cg_store_int(g, k, cg_const(g, 0), 8);
 		return k;
 	}
-	LLVMValueRef k = cg_slot(g, m->key->size, false);
 	struct node *keys = map_node->map.keys;
 	if (map_node->map.nkeys == 1) {
 		LLVMValueRef v = cg_expr(g, keys);
+		/* an aggregate already in the key's exact layout is the key: its
+		 * producer wrote every byte of the slot */
+		if (type_is_aggregate(keys->type) && type_equal(keys->type, m->key))
+			return v;
+		LLVMValueRef k = cg_slot(g, m->key->size, false);
 		cg_store_as(g, keys, v, keys->type, m->key, k);
 		return k;
 	}
+	LLVMValueRef k = cg_slot(g, m->key->size, false);
 	cg_zero(g, k, m->key->size);
 	uint32_t i = 0;
 	for (struct node *e = keys; e; e = e->next, i++) {

@@ -459,10 +459,37 @@ LLVMValueRef cg_expr(struct cg *g, struct node *n)
 
 static void cg_stmt(struct cg *g, struct node *n);
 
+/* Long straight-line blocks are cut into basic blocks of CG_CHUNK
+ * statements: LLVM's instruction selection works per basic block and is
+ * quadratic in its size (1,000 map assignments took 10 s in one block).
+ * The cut is a branch on a volatile load of a zero byte, which LLVM cannot
+ * fold and the verifier sees is always zero (it prunes the other side). */
+static void cg_chunk_barrier(struct cg *g)
+{
+	if (!g->barrier) {
+		LLVMBasicBlockRef cur = LLVMGetInsertBlock(g->b);
+		LLVMPositionBuilderBefore(g->b, LLVMGetBasicBlockTerminator(g->entry));
+		g->barrier = LLVMBuildAlloca(g->b, g->i8, "barrier");
+		LLVMSetVolatile(LLVMBuildStore(g->b, LLVMConstInt(g->i8, 0, 0), g->barrier), 1);
+		LLVMPositionBuilderAtEnd(g->b, cur);
+	}
+	LLVMValueRef v = LLVMBuildLoad2(g->b, g->i8, g->barrier, "");
+	LLVMSetVolatile(v, 1);
+	LLVMValueRef zero = LLVMBuildICmp(g->b, LLVMIntEQ, v, LLVMConstInt(g->i8, 0, 0), "");
+	LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "chunk");
+	LLVMBuildCondBr(g->b, zero, next, g->exit_bb);
+	LLVMPositionBuilderAtEnd(g->b, next);
+}
+
 static void cg_block(struct cg *g, struct node *b)
 {
-	for (struct node *st = b->block.stmts; st; st = st->next)
+	int n = 0;
+	for (struct node *st = b->block.stmts; st; st = st->next) {
+		if (n && n % CG_CHUNK == 0)
+			cg_chunk_barrier(g);
 		cg_stmt(g, st);
+		n++;
+	}
 }
 
 static void cg_assign_map(struct cg *g, struct node *n)

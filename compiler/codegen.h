@@ -22,6 +22,7 @@
 #define CG_STACK_BUDGET 256 /* bytes of slots on the stack; the rest is LLVM's */
 #define CG_SCRATCH_MAX (32 * 1024) /* per-CPU value size limit */
 #define CG_MAX_LOOPS 16
+#define CG_CHUNK 8 /* statements per basic block in long blocks */
 
 struct cg_options {
 	bool print_ir;	    /* -d ir: optimized IR to stdout */
@@ -74,6 +75,7 @@ struct cg {
 	LLVMValueRef fn, ctx_arg;
 	LLVMBasicBlockRef entry, setup, body, exit_bb;
 	LLVMValueRef frame;	  /* stack frame alloca for slots */
+	LLVMValueRef barrier;	  /* zero byte that long blocks branch on */
 	LLVMValueRef scratch_ptr; /* per-CPU scratch value, looked up in setup */
 	LLVMValueRef setup_insts[3];
 	uint32_t stack_top, stack_persist, scratch_top, scratch_persist;
@@ -140,6 +142,7 @@ struct cg_result {
 	LLVMMemoryBufferRef obj;
 	char *ir;      /* -d ir text, if asked */
 	char *bpf_asm; /* -d bpf text, if asked */
+	double ms_ir, ms_opt, ms_emit; /* phase times, for -v */
 };
 int cg_compile(struct sema *s, const struct source *src, struct arena *a,
 	       const struct cg_options *opts, struct diag *d, struct cg_result *out);

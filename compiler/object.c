@@ -10,9 +10,13 @@
  */
 #include <linux/bpf.h>
 #include <llvm-c/Analysis.h>
+#include <llvm-c/ErrorHandling.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/Transforms/PassBuilder.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "compiler/codegen.h"
 
@@ -35,6 +39,19 @@ static void on_diagnostic(LLVMDiagnosticInfoRef info, void *opaque)
 	if (!g->backend_errors++)
 		snprintf(g->backend_msg, sizeof(g->backend_msg), "%s", msg);
 	LLVMDisposeMessage(msg);
+}
+
+/* Some backend failures (a jump beyond the 16-bit range of BPF ISA v3)
+ * are fatal errors in LLVM, not diagnostics: say so and exit with the
+ * compile-error status instead of aborting. */
+static void on_fatal(const char *reason)
+{
+	fprintf(stderr, "error: BPF code generation failed: %s\n", reason);
+	if (strstr(reason, "out of insn range"))
+		fprintf(stderr, "hint: the program is too long for BPF ISA v3 jumps; "
+				"split the probe into several probes\n");
+	fflush(stderr);
+	_exit(2);
 }
 
 /* ---- debug info for maps (BTF) ---- */
@@ -89,7 +106,12 @@ static void set_map_debug_info(struct cg *g, LLVMValueRef gv, const char *name,
 		m[n] = di_number(g, "key_size", d->key_size, n), n++;
 		m[n] = di_number(g, "value_size", d->value_size, n), n++;
 	} else if (d->key_size) {
-		m[n] = di_member(g, "key", di_ptr(g, di_bytes(g, d->key_size)), n), n++;
+		/* array maps want a 32-bit integer key type in their BTF, or the
+		 * kernel refuses it (libbpf then retries without BTF) */
+		bool array = d->type == BPF_MAP_TYPE_ARRAY || d->type == BPF_MAP_TYPE_PERCPU_ARRAY;
+		LLVMMetadataRef key = array ? di_int(g, "unsigned int", 32, DW_ATE_unsigned)
+					    : di_bytes(g, d->key_size);
+		m[n] = di_member(g, "key", di_ptr(g, key), n), n++;
 		m[n] = di_member(g, "value", di_ptr(g, di_bytes(g, d->value_size)), n), n++;
 	}
 	LLVMMetadataRef st = LLVMDIBuilderCreateStructType(g->di, g->di_file, "", 0, g->di_file, 0,
@@ -225,6 +247,7 @@ static void init_module(struct cg *g, const struct source *src)
 	LLVMInitializeBPFTarget();
 	LLVMInitializeBPFTargetMC();
 	LLVMInitializeBPFAsmPrinter();
+	LLVMInstallFatalErrorHandler(on_fatal);
 	g->ctx = LLVMContextCreate();
 	LLVMContextSetDiagnosticHandler(g->ctx, on_diagnostic, g);
 	g->mod = LLVMModuleCreateWithNameInContext("trace", g->ctx);
@@ -392,6 +415,7 @@ static void build_prologue(struct cg *g)
 	LLVMPositionBuilderAtEnd(g->b, g->body);
 	g->stack_top = g->stack_persist = g->scratch_top = g->scratch_persist = 0;
 	g->nloops = 0;
+	g->barrier = NULL;
 }
 
 static void finish_prologue(struct cg *g, bool used_scratch)
@@ -447,6 +471,13 @@ static void add_pd_probe(struct cg *g, const struct sema_probe *sp)
 
 /* ---- optimize and emit ---- */
 
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static char *module_text(struct cg *g)
 {
 	char *ir = LLVMPrintModuleToString(g->mod);
@@ -475,6 +506,7 @@ static int emit(struct cg *g, struct diag *d, struct cg_result *out)
 		diag_error_nospan(d, "internal error: invalid LLVM module: %s", verr);
 		goto out;
 	}
+	double t0 = now_ms();
 	LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
 	LLVMErrorRef e = LLVMRunPasses(g->mod, "default<O2>", tm, po);
 	LLVMDisposePassBuilderOptions(po);
@@ -484,6 +516,8 @@ static int emit(struct cg *g, struct diag *d, struct cg_result *out)
 		LLVMDisposeErrorMessage(m);
 		goto out;
 	}
+	double t1 = now_ms();
+	out->ms_opt = t1 - t0;
 	if (g->opts.print_ir)
 		out->ir = module_text(g);
 	if (g->opts.print_bpf) {
@@ -503,6 +537,7 @@ static int emit(struct cg *g, struct diag *d, struct cg_result *out)
 		LLVMDisposeMessage(err);
 		goto out;
 	}
+	out->ms_emit = now_ms() - t1;
 	if (g->backend_errors) {
 		diag_error_nospan(d, "BPF code generation failed: %s", g->backend_msg);
 		LLVMDisposeMemoryBuffer(out->obj);
@@ -522,6 +557,7 @@ int cg_compile(struct sema *s, const struct source *src, struct arena *a,
 {
 	struct cg g = { .sema = s, .arena = a, .src = src, .opts = *opts };
 	memset(out, 0, sizeof(*out));
+	double t0 = now_ms();
 	g.pd = arena_alloc(a, sizeof(*g.pd));
 	init_module(&g, src);
 	define_internal_maps(&g);
@@ -537,6 +573,7 @@ int cg_compile(struct sema *s, const struct source *src, struct arena *a,
 	LLVMDIBuilderFinalize(g.di); /* before optimizing */
 	if (opts->print_ir_raw)
 		out->ir = module_text(&g);
+	out->ms_ir = now_ms() - t0;
 	int rc = emit(&g, d, out);
 	if (rc == 0) {
 		g.pd->obj = LLVMGetBufferStart(out->obj);

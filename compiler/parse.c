@@ -15,8 +15,10 @@
  *               off unless that part is the path of a uprobe or usdt
  *    Unknown providers, empty parts and too many parts are errors here;
  *    whether a provider has the right number of parts is sema's question.
- *  - the nesting check: no tree deeper than PARSE_MAX_DEPTH leaves the
- *    parser, so the recursive passes after it cannot overflow the stack.
+ *  - the nesting check: a tree deeper than PARSE_MAX_DEPTH is an error, so
+ *    the driver stops before the recursive passes could overflow the
+ *    stack. (Deeper parser-stack nesting, e.g. 10,000 '(', is bison's
+ *    "memory exhausted", reported as "program is nested too deeply".)
  */
 #include <errno.h>
 #include <limits.h>
@@ -85,7 +87,7 @@ static void hint_provider(struct parse_ctx *p, const char *written)
 }
 
 /* Splits "+N" off the end of a part; returns false if there is none. */
-static bool split_offset(struct parse_ctx *p, char *part, uint64_t *off)
+static bool split_offset(char *part, uint64_t *off)
 {
 	char *plus = strrchr(part, '+'), *end;
 	unsigned long long v;
@@ -98,7 +100,6 @@ static bool split_offset(struct parse_ctx *p, char *part, uint64_t *off)
 		return false;
 	*plus = '\0';
 	*off = v;
-	(void)p;
 	return true;
 }
 
@@ -180,7 +181,7 @@ struct node *parse_attach(struct parse_ctx *p, const char *raw, struct span sp)
 	if (last < 0 || (last == 0 && (!strcmp(canon, "uprobe") || !strcmp(canon, "uretprobe") ||
 				       !strcmp(canon, "usdt"))))
 		return n;
-	n->attach.has_offset = split_offset(p, (char *)n->attach.parts[last], &n->attach.offset);
+	n->attach.has_offset = split_offset((char *)n->attach.parts[last], &n->attach.offset);
 	return n;
 }
 

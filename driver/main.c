@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -182,6 +183,18 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* BPF ISA v4 (signed division, sign extension, 32-bit jumps that long
+ * programs need) arrived in Linux 6.6; older kernels get v3. */
+static const char *bpf_cpu_for_kernel(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+	if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	    (major > 6 || (major == 6 && minor >= 6)))
+		return "v4";
+	return "v3";
+}
+
 static int run(const struct cli *c, const struct progdesc *pd)
 {
 	struct rt_options ro = { .verbose = c->verbose, .out = stdout };
@@ -233,10 +246,14 @@ static int compile_and_run(const struct cli *c, struct source *src)
 		goto out;
 	}
 	struct cg_options co = { .print_ir = c->dump_ir, .print_ir_raw = c->dump_ir_raw,
-				 .print_bpf = c->dump_bpf, .start_ns = monotonic_ns() };
+				 .print_bpf = c->dump_bpf, .start_ns = monotonic_ns(),
+				 .cpu = bpf_cpu_for_kernel() };
 	struct cg_result res;
 	if (cg_compile(&sema, src, &arena, &co, &diag, &res))
 		goto out;
+	if (c->verbose)
+		fprintf(stderr, "compile: IR %.1f ms, optimize %.1f ms, emit %.1f ms, object %zu bytes\n",
+			res.ms_ir, res.ms_opt, res.ms_emit, res.pd->obj_size);
 	if (c->dump_ir || c->dump_ir_raw || c->dump_bpf) {
 		fputs(c->dump_bpf ? res.bpf_asm : res.ir, stdout);
 		rc = 0;
