@@ -123,3 +123,15 @@ awk -v a="${pers[0]}" -v z="${pers[${#pers[@]} - 1]}" 'BEGIN {
 	else
 		print "inconclusive: the smallest script costs no more than the fixed cost (too noisy?)"
 }'
+
+# In-process figures (trace -v prints the front end's own parse and check
+# times), the median of 5 runs: these exclude process start-up.
+echo
+printf '%8s %14s %14s %14s\n' lines "parse (ms)" "check (ms)" "total (ms)"
+for n in $sizes; do
+	f=$tmp/s$n.bt
+	for ((i = 0; i < 5; i++)); do
+		"$trace" -v -d types "$f" 2>&1 >/dev/null | sed -n 's/^front end: parse \([0-9.]*\) ms, check \([0-9.]*\) ms.*/\1 \2/p'
+	done | sort -t' ' -k1,1g | awk -v l="$(wc -l <"$f")" '{ p[NR] = $1; c[NR] = $2 }
+		END { m = int((NR + 1) / 2); printf "%8d %14.2f %14.2f %14.2f\n", l, p[m], c[m], p[m] + c[m] }'
+done

@@ -101,12 +101,37 @@ static void scope_pop(struct sema *s)
 
 /* ---- maps ---- */
 
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of `name` in the open-addressing table: its map or NULL. */
+static struct sema_map **map_slot(struct sema *s, const char *name)
+{
+	uint32_t i = name_hash(name) & (s->map_cap - 1);
+	while (s->map_table[i] && strcmp(s->map_table[i]->name, name))
+		i = (i + 1) & (s->map_cap - 1);
+	return &s->map_table[i];
+}
+
+static void map_table_grow(struct sema *s)
+{
+	struct sema_map **old = s->map_table;
+	uint32_t old_cap = s->map_cap;
+	s->map_cap = old_cap ? old_cap * 2 : 64;
+	s->map_table = arena_alloc(s->arena, s->map_cap * sizeof(*s->map_table));
+	for (uint32_t i = 0; i < old_cap; i++)
+		if (old[i])
+			*map_slot(s, old[i]->name) = old[i];
+}
+
 struct sema_map *sema_find_map(struct sema *s, const char *name)
 {
-	for (struct sema_map *m = s->maps; m; m = m->next)
-		if (!strcmp(m->name, name))
-			return m;
-	return NULL;
+	return s->map_cap ? *map_slot(s, name) : NULL;
 }
 
 static struct sema_map *get_map(struct sema *s, struct node *n)
@@ -114,14 +139,17 @@ static struct sema_map *get_map(struct sema *s, struct node *n)
 	struct sema_map *m = sema_find_map(s, n->map.name);
 	if (m)
 		return m;
+	if ((uint32_t)(s->nmaps + 1) * 2 > s->map_cap)
+		map_table_grow(s);
 	m = arena_alloc(s->arena, sizeof(*m));
 	m->name = n->map.name;
 	m->first_use = n;
 	m->index = s->nmaps++;
-	struct sema_map **pp = &s->maps;
-	while (*pp)
-		pp = &(*pp)->next;
-	*pp = m;
+	*map_slot(s, m->name) = m;
+	if (!s->maps_tail)
+		s->maps_tail = &s->maps;
+	*s->maps_tail = m;
+	s->maps_tail = &m->next;
 	return m;
 }
 

@@ -74,6 +74,9 @@ struct sema {
 	struct sema_opts opts;
 	struct node *program;
 	struct sema_map *maps;	/* in order of first use */
+	struct sema_map **maps_tail;
+	struct sema_map **map_table; /* open addressing by name, for lookups */
+	uint32_t map_cap;
 	int nmaps;
 	struct sema_probe *probes; /* every expansion, in program order */
 	struct sema_probe **probes_tail;

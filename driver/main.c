@@ -176,6 +176,13 @@ static struct source *read_source(const struct cli *c)
 	return s;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static uint64_t monotonic_ns(void)
 {
 	struct timespec ts;
@@ -221,7 +228,9 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	struct diag diag;
 	int rc = EXIT_USAGE;
 	diag_init(&diag, src, stderr);
+	double t0 = now_ms();
 	struct node *prog = parse_program(src, &arena, &diag);
+	double t_parse = now_ms() - t0;
 	if (!prog || diag_has_errors(&diag))
 		goto out;
 	if (c->dump_ast) {
@@ -238,7 +247,12 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	}
 	struct sema sema;
 	struct sema_opts so = { .params = c->params, .nparams = c->nparams, .unsafe = c->unsafe };
-	if (sema_check(&sema, prog, ki_system(), &diag, &arena, &so))
+	t0 = now_ms();
+	int bad = sema_check(&sema, prog, ki_system(), &diag, &arena, &so);
+	if (c->verbose)
+		fprintf(stderr, "front end: parse %.2f ms, check %.2f ms (%u lines)\n", t_parse,
+			now_ms() - t0, src->nlines);
+	if (bad)
 		goto out;
 	if (c->dump_types) {
 		ast_dump(stdout, prog, src, true);
