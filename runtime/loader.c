@@ -18,22 +18,41 @@
 #include "runtime/loader.h"
 #include "runtime/maps.h"
 
-#define LOG_SIZE (4u << 20)
+/* Programs load without a verifier log (a log costs time, and a log buffer
+ * that fills up fails the load with ENOSPC); when a load fails, libbpf
+ * loads once more with a log and prints it through this callback between
+ * "-- BEGIN PROG LOAD LOG --" and "-- END PROG LOAD LOG --": we keep it for
+ * the error message. libbpf's callback has no context pointer. */
+static struct rt_session *log_session;
+static bool log_verbose;
 
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+static void keep_verifier_log(const char *msg)
 {
-	(void)level, (void)fmt, (void)ap;
-	return 0;
+	const char *b = strstr(msg, "-- BEGIN PROG LOAD LOG --\n");
+	if (!b || !log_session)
+		return;
+	b += strlen("-- BEGIN PROG LOAD LOG --\n");
+	const char *e = strstr(b, "-- END PROG LOAD LOG --");
+	size_t n = e ? (size_t)(e - b) : strlen(b);
+	free(log_session->log);
+	log_session->log = strndup(b, n);
 }
 
 /* libbpf's own format strings: -Wformat-nonliteral cannot check them */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list ap)
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return 0;
+	keep_verifier_log(msg);
+	if (log_verbose)
+		fputs(msg, stderr);
+	free(msg);
+	return 0;
 }
 #pragma GCC diagnostic pop
 
@@ -73,7 +92,12 @@ static void note_failed_probe(struct rt_session *s)
 static void print_verifier_failure(struct rt_session *s, int err)
 {
 	const struct pd_probe *p = s->failed_probe >= 0 ? &s->pd->probes[s->failed_probe] : NULL;
-	if (p)
+	if (p && (err == -EPERM || err == -524 /* ENOTSUPP */ || err == -EOPNOTSUPP) &&
+	    (p->kind == PD_PROBE_FENTRY || p->kind == PD_PROBE_FEXIT))
+		fprintf(stderr, "ERROR: the kernel refused probe %s (line %u): %s: this kernel does "
+				"not support fentry/fexit (BPF trampolines)\n",
+			p->name, p->line, strerror(-err));
+	else if (p)
 		fprintf(stderr, "ERROR: the kernel verifier rejected probe %s (line %u): %s\n",
 			p->name, p->line, strerror(-err));
 	else
@@ -96,13 +120,10 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 	s->pd = pd;
 	s->verbose = opts->verbose;
 	s->failed_probe = -1;
-	libbpf_set_print(opts->verbose ? libbpf_verbose : libbpf_quiet);
-	s->log_size = LOG_SIZE;
-	s->log = calloc(1, s->log_size);
-	if (!s->log)
-		return -ENOMEM;
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "trace", .kernel_log_buf = s->log,
-		    .kernel_log_size = s->log_size, .kernel_log_level = opts->verbose > 1 ? 2 : 1);
+	log_session = s;
+	log_verbose = opts->verbose > 0;
+	libbpf_set_print(libbpf_print);
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "trace");
 	s->obj = bpf_object__open_mem(pd->obj, pd->obj_size, &oo);
 	if (!s->obj) {
 		int err = -errno;
@@ -114,7 +135,7 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 	int err = bpf_object__load(s->obj);
 	if (err) {
 		note_failed_probe(s);
-		if (err == -EPERM || err == -EACCES)
+		if ((err == -EPERM || err == -EACCES) && geteuid() != 0)
 			fprintf(stderr, "ERROR: loading BPF programs needs root (CAP_BPF and "
 					"CAP_PERFMON or CAP_SYS_ADMIN)\n");
 		else
@@ -333,6 +354,9 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	rt_output_report_lost(&s->out);
 	rt_maps_print_all(&s->out);
 	fflush(s->out.out);
+	if (s->out.lost_reported) /* the total, once more, where it cannot be missed */
+		fprintf(stderr, "WARNING: %llu events lost: the ring buffer was full\n",
+			(unsigned long long)s->out.lost_reported);
 	return err ? err : end_err;
 }
 

@@ -33,7 +33,6 @@ struct rt_session {
 	bool exiting;
 	int verbose;
 	char *log; /* verifier log of the last load */
-	size_t log_size;
 	/* the probe whose program the verifier rejected, or -1 */
 	int failed_probe;
 };
