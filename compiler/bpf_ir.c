@@ -186,6 +186,8 @@ LLVMBasicBlockRef cg_if(struct cg *g, LLVMValueRef cond, const char *name)
 LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef key)
 {
 	LLVMValueRef first = cg_map_lookup(g, cm->global, key);
+	if (cg_breaks(g, "null-check"))
+		return first;
 	LLVMBasicBlockRef from_first = LLVMGetInsertBlock(g->b);
 	LLVMBasicBlockRef insert = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "insert");
 	LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "found");

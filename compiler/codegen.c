@@ -215,6 +215,9 @@ static LLVMValueRef cg_unop(struct cg *g, struct node *n)
 	case UOP_LNOT: return from_bool(g, LLVMBuildICmp(g->b, LLVMIntEQ, v, cg_const(g, 0), ""));
 	case UOP_DEREF: {
 		struct type *pt = n->unop.operand->type;
+		if (cg_breaks(g, "probe-read")) /* a direct load: "invalid mem access" */
+			return cg_load_int(g, LLVMBuildIntToPtr(g->b, v, g->ptr, ""), n->type->size,
+					   n->type->is_signed);
 		LLVMValueRef tmp = cg_slot(g, 8, false);
 		cg_store_int(g, tmp, cg_const(g, 0), 8);
 		cg_probe_read(g, tmp, n->type->size, v, pt->is_user);

@@ -12,6 +12,8 @@
 #ifndef TRACE_CODEGEN_H
 #define TRACE_CODEGEN_H
 
+#include <string.h>
+
 #include <llvm-c/Core.h>
 #include <llvm-c/DebugInfo.h>
 #include <llvm-c/TargetMachine.h>
@@ -31,7 +33,11 @@ struct cg_options {
 	const char *cpu;    /* "v3" */
 	uint64_t start_ns;  /* CLOCK_MONOTONIC at start, for `elapsed` */
 	const char *source_name;
+	/* --debug-break RULE: disable one verifier-safe convention, to test
+	 * that its rejection is explained (never for users) */
+	const char *break_rule;
 };
+
 
 struct cg_map {
 	LLVMValueRef global;
@@ -82,6 +88,11 @@ struct cg {
 	LLVMBasicBlockRef break_bb[CG_MAX_LOOPS], cont_bb[CG_MAX_LOOPS];
 	int nloops;
 };
+
+static inline bool cg_breaks(const struct cg *g, const char *rule)
+{
+	return g->opts.break_rule && !strcmp(g->opts.break_rule, rule);
+}
 
 /* codegen.c */
 LLVMValueRef cg_expr(struct cg *g, struct node *n);

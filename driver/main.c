@@ -39,6 +39,7 @@ struct cli {
 	bool dry_run;
 	bool unsafe;
 	bool list;
+	const char *break_rule; /* --debug-break: tests only */
 	int verbose;
 };
 
@@ -115,6 +116,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "unsafe", no_argument, NULL, 'u' },
+		{ "debug-break", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -130,6 +132,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case 'l': c->list = true; break;
 		case 'n': c->dry_run = true; break;
 		case 'u': c->unsafe = true; break;
+		case 'B': c->break_rule = optarg; break;
 		default:
 			if (optopt && optopt != '?')
 				fprintf(stderr, "trace: option -%c needs an argument or is unknown\n\n", optopt);
@@ -202,11 +205,58 @@ static const char *bpf_cpu_for_kernel(void)
 	return "v3";
 }
 
-static int run(const struct cli *c, const struct progdesc *pd)
+/* The widest node that starts at byte `off`: the statement a verifier
+ * error's line info points at. */
+static void widest_at(const struct node *n, uint32_t off, struct span *best)
+{
+	for (; n; n = n->next) {
+		if (n->span.begin == off && n->span.end - n->span.begin > best->end - best->begin)
+			*best = n->span;
+		if (n->span.begin <= off && off < n->span.end) {
+			struct node *kids[AST_MAX_CHILDREN];
+			int k = ast_children(n, kids);
+			for (int i = 0; i < k; i++)
+				widest_at(kids[i], off, best);
+		}
+	}
+}
+
+/* "FILE:LINE:COL: error: the kernel verifier rejected this probe: ..." */
+static void report_rejection(const struct cli *c, const struct rt_session *s,
+			     const struct node *prog, struct diag *d)
+{
+	const struct pd_probe *p = &s->pd->probes[s->failed_probe];
+	const struct source *src = d->src;
+	if (s->fail_line >= 1 && s->fail_line <= src->nlines) {
+		uint32_t off = src->line_starts[s->fail_line - 1] + (s->fail_col ? s->fail_col - 1 : 0);
+		struct span sp = { 0, off, off + 1 };
+		widest_at(prog, off, &sp);
+		diag_error(d, sp, "the kernel verifier rejected this probe: %s", s->verr.explain);
+	} else {
+		diag_error_nospan(d, "the kernel verifier rejected probe %s: %s", p->name,
+				  s->verr.explain);
+	}
+	fprintf(stderr, "note: verifier: %s (instruction %d of %s; rule: %s)\n",
+		s->verr.reason[0] ? s->verr.reason : "?", s->verr.insn, p->name, s->verr.rule);
+	if (!c->verbose) {
+		fprintf(stderr, "hint: run with -v for the verifier's log\n");
+		return;
+	}
+	const char *log = s->log, *start = log + strlen(log);
+	for (int lines = 0; start > log && lines < 40;)
+		if (*--start == '\n')
+			lines++;
+	fprintf(stderr, "verifier log (last lines):\n%s%s", start == log ? "" : "...\n", start);
+}
+
+static int run(const struct cli *c, const struct progdesc *pd, const struct node *prog,
+	       struct diag *d)
 {
 	struct rt_options ro = { .verbose = c->verbose, .out = stdout };
 	struct rt_session s;
 	int err = rt_load(&s, pd, &ro);
+	if (err && s.failed_probe >= 0)
+		report_rejection(c, &s, prog, d);
 	if (!err && c->dry_run) {
 		rt_close(&s);
 		return 0;
@@ -261,7 +311,7 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	}
 	struct cg_options co = { .print_ir = c->dump_ir, .print_ir_raw = c->dump_ir_raw,
 				 .print_bpf = c->dump_bpf, .start_ns = monotonic_ns(),
-				 .cpu = bpf_cpu_for_kernel() };
+				 .cpu = bpf_cpu_for_kernel(), .break_rule = c->break_rule };
 	struct cg_result res;
 	if (cg_compile(&sema, src, &arena, &co, &diag, &res))
 		goto out;
@@ -272,7 +322,7 @@ static int compile_and_run(const struct cli *c, struct source *src)
 		fputs(c->dump_bpf ? res.bpf_asm : res.ir, stdout);
 		rc = 0;
 	} else {
-		rc = run(c, res.pd);
+		rc = run(c, res.pd, prog, &diag);
 	}
 	cg_result_free(&res);
 out:

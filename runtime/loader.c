@@ -98,29 +98,28 @@ static void note_failed_probe(struct rt_session *s)
 	}
 }
 
-static void print_verifier_failure(struct rt_session *s, int err)
+/* A rejection by the verifier: find the instruction and its script line;
+ * the driver prints it. Other failures are printed here. */
+static void describe_failure(struct rt_session *s, int err)
 {
 	const struct pd_probe *p = s->failed_probe >= 0 ? &s->pd->probes[s->failed_probe] : NULL;
 	if (p && (err == -EPERM || err == -524 /* ENOTSUPP */ || err == -EOPNOTSUPP) &&
-	    (p->kind == PD_PROBE_FENTRY || p->kind == PD_PROBE_FEXIT))
+	    (p->kind == PD_PROBE_FENTRY || p->kind == PD_PROBE_FEXIT)) {
 		fprintf(stderr, "ERROR: the kernel refused probe %s (line %u): %s: this kernel does "
 				"not support fentry/fexit (BPF trampolines)\n",
 			p->name, p->line, strerror(-err));
-	else if (p)
-		fprintf(stderr, "ERROR: the kernel verifier rejected probe %s (line %u): %s\n",
-			p->name, p->line, strerror(-err));
-	else
-		fprintf(stderr, "ERROR: loading the BPF object failed: %s\n", strerror(-err));
-	if (s->log && s->log[0]) {
-		/* the last lines say why */
-		size_t len = strlen(s->log);
-		const char *start = s->log + len;
-		int lines = 0;
-		while (start > s->log && lines < (s->verbose ? 40 : 6))
-			if (*--start == '\n')
-				lines++;
-		fprintf(stderr, "%s%s", start == s->log ? "" : "...\n", start);
+		s->failed_probe = -1;
+		return;
 	}
+	if (!p || !s->log || !s->log[0]) {
+		fprintf(stderr, "ERROR: loading the BPF object failed: %s\n", strerror(-err));
+		s->failed_probe = -1;
+		return;
+	}
+	rt_verifier_parse(s->log, &s->verr);
+	if (rt_btf_line_of(s->pd->obj, s->pd->obj_size, p->prog_name, s->verr.insn, &s->fail_line,
+			   &s->fail_col))
+		s->fail_line = s->fail_col = 0;
 }
 
 int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_options *opts)
@@ -148,7 +147,7 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 			fprintf(stderr, "ERROR: loading BPF programs needs root (CAP_BPF and "
 					"CAP_PERFMON or CAP_SYS_ADMIN)\n");
 		else
-			print_verifier_failure(s, err);
+			describe_failure(s, err);
 		return err;
 	}
 	err = find_fds(s);

@@ -15,6 +15,7 @@
 
 #include "runtime/output.h"
 #include "runtime/progdesc.h"
+#include "runtime/verifier.h"
 
 struct bpf_object;
 struct bpf_link;
@@ -33,8 +34,11 @@ struct rt_session {
 	bool exiting;
 	int verbose;
 	char *log; /* verifier log of the last load */
-	/* the probe whose program the verifier rejected, or -1 */
+	/* the probe whose program the verifier rejected, or -1; then where in
+	 * the script (0 if unknown) and why, for the driver to print */
 	int failed_probe;
+	uint32_t fail_line, fail_col;
+	struct rt_verifier_error verr;
 };
 
 struct rt_options {
@@ -43,8 +47,9 @@ struct rt_options {
 };
 
 /* Opens and loads the object (the kernel verifier runs here). On failure
- * returns -errno with the reason printed to stderr (and the verifier log
- * kept in s->log). */
+ * returns -errno with the reason printed to stderr, except for a verifier
+ * rejection (failed_probe >= 0, s->verr, fail_line/col and the log in
+ * s->log), which the caller reports in the script's terms. */
 int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_options *opts);
 /* Attaches every probe but BEGIN/END; prints "Attaching N probes...". */
 int rt_attach(struct rt_session *s);

@@ -212,7 +212,8 @@ static void bump_bucket(struct cg *g, LLVMValueRef p, LLVMValueRef idx, uint32_t
 {
 	LLVMValueRef max = cg_const(g, nbuckets - 1);
 	LLVMValueRef over = LLVMBuildICmp(g->b, LLVMIntUGT, idx, max, "");
-	idx = LLVMBuildSelect(g->b, over, max, idx, "");
+	if (!cg_breaks(g, "clamp"))
+		idx = LLVMBuildSelect(g->b, over, max, idx, "");
 	LLVMValueRef off = LLVMBuildMul(g->b, idx, cg_const(g, 8), "");
 	LLVMValueRef slot = LLVMBuildInBoundsGEP2(g->b, g->i8, p, &off, 1, "");
 	add_at(g, slot, cg_const(g, 1));

@@ -1,0 +1,79 @@
+/* test_verifier.c: verifier logs -> failing instruction, reason, rule.
+ * The logs are shaped like the kernel's (6.x) level-1 logs; rejections that
+ * this kernel cannot produce for a root loader (uninitialized stack) are
+ * covered here, the others also by tests/runtime/verifier.test. */
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/verifier.h"
+
+static int failures;
+#define CHECK(c)                                                                 \
+	do {                                                                     \
+		if (!(c)) {                                                      \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
+			failures++;                                              \
+		}                                                                \
+	} while (0)
+
+struct log_case {
+	const char *log;
+	int insn;
+	const char *reason_prefix;
+	const char *rule;
+};
+
+static const struct log_case cases[] = {
+	{ "0: R1=ctx() R10=fp0\n0: (b7) r1 = 0\n1: (7b) *(u64 *)(r10 -8) = r1\n"
+	  "2: (bf) r2 = r10\n3: (07) r2 += -16\n4: (18) r1 = 0xffff888100000000\n"
+	  "6: (85) call bpf_map_lookup_elem#1\ninvalid indirect read from stack R2 off -16+0 size 16\n"
+	  "processed 6 insns (limit 1000000) max_states_per_insn 0 total_states 0\n",
+	  6, "invalid indirect read from stack", "uninitialized-stack" },
+	{ "12: (0f) r0 += r1\nR0 unbounded memory access, make sure to bounds check any such access\n"
+	  "processed 13 insns\n", 12, "R0 unbounded memory access", "unbounded-access" },
+	{ "30: (85) call bpf_probe_read_kernel#113\nR2 min value is negative, either use unsigned or 'var &= const'\n",
+	  30, "R2 min value is negative", "negative-offset" },
+	{ "combined stack size of 2 calls is 544. Too large\n", -1, "combined stack size", "stack-limit" },
+	{ "BPF program is too large. Processed 1000001 insn\nprocessed 1000001 insns (limit 1000000)\n",
+	  -1, "BPF program is too large", "too-complex" },
+	{ "7: (61) r2 = *(u32 *)(r1 +0)\nR1 invalid mem access 'scalar'\n", 7, "R1 invalid mem access",
+	  "direct-deref" },
+	{ "9: (85) call bpf_map_lookup_elem#1\nR2 type=ctx expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_\n",
+	  9, "R2 type=ctx expected=", "wrong-arg-type" },
+	{ "jump out of range from insn 4 to 900\n", -1, "jump out of range", "bad-jump" },
+	{ "3: (85) call bpf_skb_load_bytes#26\nunknown func bpf_skb_load_bytes#26\n", 3,
+	  "unknown func", "helper-not-allowed" },
+	{ "17: (95) exit\nUnreleased reference id=2 alloc_insn=8\n", 17, "Unreleased reference",
+	  "unreleased-reference" },
+	{ "11: (79) r1 = *(u64 *)(r0 +0)\nR0 invalid mem access 'map_value_or_null'\n", 11,
+	  "R0 invalid mem access 'map_value_or_null'", "null-check" },
+	{ "5: (bf) r1 = r2\nR2 !read_ok\n", 5, "R2 !read_ok", "uninitialized-register" },
+	{ "", -1, "", "other" },
+};
+
+int main(void)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rt_verifier_error e;
+		rt_verifier_parse(cases[i].log, &e);
+		if (e.insn != cases[i].insn || strncmp(e.reason, cases[i].reason_prefix,
+						       strlen(cases[i].reason_prefix)) ||
+		    strcmp(e.rule, cases[i].rule))
+			fprintf(stderr, "case %zu: insn %d reason '%s' rule %s\n", i, e.insn, e.reason,
+				e.rule);
+		CHECK(e.insn == cases[i].insn);
+		CHECK(!strncmp(e.reason, cases[i].reason_prefix, strlen(cases[i].reason_prefix)));
+		CHECK(!strcmp(e.rule, cases[i].rule));
+		CHECK(e.explain && e.explain[0]);
+	}
+	struct rt_verifier_error e;
+	rt_verifier_parse(NULL, &e);
+	CHECK(e.insn == -1 && !strcmp(e.rule, "other"));
+	uint32_t line, col;
+	CHECK(rt_btf_line_of("not an elf", 10, "p0", 3, &line, &col) < 0);
+	if (failures)
+		fprintf(stderr, "test_verifier: %d check(s) failed\n", failures);
+	else
+		printf("test_verifier: ok\n");
+	return failures != 0;
+}
