@@ -532,11 +532,20 @@ static int sys_tracepoint_list(struct kernel_info *ki, const char *cat_glob, con
 	return err ?: nv.n;
 }
 
+int ki_kernel_function_exists(const char *name);
+
+static int sys_function_exists(struct kernel_info *ki, const char *name)
+{
+	(void)ki;
+	return ki_kernel_function_exists(name);
+}
+
 struct kernel_info *ki_system(void)
 {
 	static struct kernel_info system_ki = {
 		.tracepoint_format = sys_tracepoint_format,
 		.tracepoint_list = sys_tracepoint_list,
+		.function_exists = sys_function_exists,
 	};
 
 	return &system_ki;
@@ -668,4 +677,101 @@ int ki_closest_tracepoints(struct kernel_info *ki, const char *cat, const char *
 		return found;
 	n = ki->tracepoint_list(ki, "*", "*", a, &list);
 	return n < 0 ? n : rank(cat, name, list, n, a, out, max);
+}
+
+/* ---- kernel functions (/proc/kallsyms) ----------------------------------- */
+
+static struct {
+	char **names; /* sorted text symbols, module suffixes dropped */
+	size_t n;
+	int err;
+	bool loaded;
+} ksyms;
+
+static int cmp_name(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static void load_kallsyms(void)
+{
+	ksyms.loaded = true;
+	FILE *f = fopen("/proc/kallsyms", "re");
+	if (!f) {
+		ksyms.err = -errno;
+		return;
+	}
+	char line[512];
+	size_t cap = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *type = strchr(line, ' ');
+		if (!type || (type[1] != 't' && type[1] != 'T') || type[2] != ' ')
+			continue;
+		char *name = type + 3;
+		name[strcspn(name, " \t\n")] = 0; /* drop "\t[module]" */
+		/* padding and split-off cold parts are no place to attach */
+		if (!strncmp(name, "__pfx_", 6) || strstr(name, ".cold"))
+			continue;
+		if (ksyms.n == cap) {
+			size_t nc = cap ? cap * 2 : 65536;
+			char **nn = realloc(ksyms.names, nc * sizeof(*nn));
+			if (!nn)
+				break;
+			ksyms.names = nn;
+			cap = nc;
+		}
+		if (!(ksyms.names[ksyms.n] = strdup(name)))
+			break;
+		ksyms.n++;
+	}
+	fclose(f);
+	if (ksyms.n)
+		qsort(ksyms.names, ksyms.n, sizeof(*ksyms.names), cmp_name);
+}
+
+int ki_kernel_function_exists(const char *name)
+{
+	if (!ksyms.loaded)
+		load_kallsyms();
+	if (ksyms.err)
+		return ksyms.err;
+	return bsearch(&name, ksyms.names, ksyms.n, sizeof(*ksyms.names), cmp_name) != NULL;
+}
+
+int ki_closest_kernel_functions(const char *name, struct arena *a, const char ***out, int max)
+{
+	*out = NULL;
+	if (!ksyms.loaded)
+		load_kallsyms();
+	if (ksyms.err)
+		return ksyms.err;
+	int len = clamp_len(name), limit = len / 3 > 2 ? len / 3 : 2;
+	struct candidate *c = malloc(64 * sizeof(*c));
+	int nc = 0;
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < ksyms.n; i++) {
+		const char *s = ksyms.names[i];
+		int sl = clamp_len(s);
+		if (abs(sl - len) > limit && !strstr(s, name))
+			continue;
+		int d = edit_distance(name, len, s, sl);
+		if (d > limit && !(len >= 4 && strstr(s, name)))
+			continue;
+		if (nc == 64) { /* keep the 64 best */
+			qsort(c, nc, sizeof(*c), cmp_candidate);
+			if (d >= c[nc - 1].dist)
+				continue;
+			nc--;
+		}
+		c[nc++] = (struct candidate){ s, d, 0 };
+	}
+	qsort(c, nc, sizeof(*c), cmp_candidate);
+	if (nc > max)
+		nc = max;
+	*out = arena_alloc(a, (nc + 1) * sizeof(**out));
+	for (int i = 0; i < nc; i++)
+		(*out)[i] = arena_strdup(a, c[i].full);
+	free(c);
+	return nc;
 }

@@ -35,6 +35,13 @@ struct tp_format {
 	uint32_t size; /* bytes of the record (max offset + size) */
 };
 
+enum ki_feature {
+	KI_KPROBES, /* kprobe/kretprobe attach (CONFIG_KPROBES) */
+	KI_FENTRY,  /* fentry/fexit (BPF trampolines) */
+	KI_BTF,	    /* vmlinux BTF */
+	KI_RINGBUF, /* BPF_MAP_TYPE_RINGBUF (5.8) */
+};
+
 struct kernel_info {
 	/* Fills *out from events/CAT/NAME/format. Returns 0, -ENOENT if there
 	 * is no such tracepoint, or another negative errno. */
@@ -44,8 +51,25 @@ struct kernel_info {
 	 * patterns (fnmatch: *, ?, [..]), sorted. Returns the count or <0. */
 	int (*tracepoint_list)(struct kernel_info *ki, const char *cat_glob, const char *name_glob,
 			       struct arena *a, const char ***out);
+	/* Whether the kernel has a feature, found by trying it (the driver
+	 * plugs in the runtime's probes; NULL means "assume yes"). */
+	bool (*has_feature)(struct kernel_info *ki, enum ki_feature f);
+	/* 1 if a kernel function exists (kallsyms), 0 if not, <0 if unknown;
+	 * NULL means "assume it does" (fakes in tests). */
+	int (*function_exists)(struct kernel_info *ki, const char *name);
 	void *priv;
 };
+
+static inline bool ki_has(struct kernel_info *ki, enum ki_feature f)
+{
+	return !ki->has_feature || ki->has_feature(ki, f);
+}
+
+/* Kernel text symbols from /proc/kallsyms (read once, on first use):
+ * whether `name` is one (1), is not (0), or kallsyms is unreadable (<0). */
+int ki_kernel_function_exists(const char *name);
+/* Up to max text symbols closest to a missing one, best first. */
+int ki_closest_kernel_functions(const char *name, struct arena *a, const char ***out, int max);
 
 /* The real kernel: reads tracefs, mounting it at /sys/kernel/tracing first
  * when it is missing and we may (root). */

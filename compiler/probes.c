@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/perf_event.h>
@@ -30,6 +31,11 @@ static struct sema_probe *new_probe(struct sema *s, struct node *probe, struct n
 	sp->name = at->attach.raw;
 	sp->group = -1;
 	return sp;
+}
+
+static struct sema_probe *last_probe(struct sema *s)
+{
+	return (struct sema_probe *)((char *)s->probes_tail - offsetof(struct sema_probe, next));
 }
 
 static void add_probe(struct sema *s, struct sema_probe *sp)
@@ -341,6 +347,87 @@ static void resolve_function(struct sema *s, struct node *probe, struct node *at
 	add_probe(s, sp);
 }
 
+/* ---- kprobe / fentry: does the function exist, does the kernel have
+ * the mechanism, and if not, what to use instead ---- */
+
+static bool tracepoint_exists(struct sema *s, const char *cat, const char *name)
+{
+	const char **list;
+	return s->ki->tracepoint_list(s->ki, cat, name, s->arena, &list) > 0;
+}
+
+/* kprobe:do_sys_openat2 -> tracepoint:syscalls:sys_enter_openat(2): the
+ * syscall tracepoints for a syscall's kernel functions, else the closest
+ * tracepoint names. */
+static void hint_tracepoints(struct sema *s, const char *func, bool is_return)
+{
+	static const char *prefixes[] = { "__x64_sys_", "__ia32_sys_", "__se_sys_", "__do_sys_",
+					  "do_sys_", "ksys_", "sys_", "vfs_", "do_" };
+	const char *base = func;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(func, prefixes[i], strlen(prefixes[i]))) {
+			base = func + strlen(prefixes[i]);
+			break;
+		}
+	char name[160], trimmed[128];
+	snprintf(trimmed, sizeof(trimmed), "%s", base);
+	size_t n = strlen(trimmed);
+	while (n > 1 && trimmed[n - 1] >= '0' && trimmed[n - 1] <= '9')
+		trimmed[--n] = 0;
+	int shown = 0;
+	const char *bases[2] = { base, trimmed };
+	for (int i = 0; i < 2; i++) {
+		if (i == 1 && !strcmp(trimmed, base))
+			break;
+		snprintf(name, sizeof(name), "sys_%s_%s", is_return ? "exit" : "enter", bases[i]);
+		if (tracepoint_exists(s, "syscalls", name)) {
+			diag_hint(s->diag, "tracepoint:syscalls:%s traces the same system call", name);
+			shown++;
+		}
+	}
+	if (shown)
+		return;
+	const char **near = NULL;
+	int k = ki_closest_tracepoints(s->ki, "*", base, s->arena, &near, 3);
+	for (int i = 0; i < k; i++)
+		diag_hint(s->diag, "tracepoint:%s exists and may help", near[i]);
+}
+
+static void check_kernel_function(struct sema *s, struct node *at, struct sema_probe *sp)
+{
+	bool is_kprobe = sp->kind == PD_PROBE_KPROBE || sp->kind == PD_PROBE_KRETPROBE;
+	bool is_return = sp->kind == PD_PROBE_KRETPROBE || sp->kind == PD_PROBE_FEXIT;
+	if (s->quiet)
+		return;
+	if (!has_wildcard(sp->func) && s->ki->function_exists &&
+	    s->ki->function_exists(s->ki, sp->func) == 0) {
+		sema_error(s, at->span, "kernel function '%s' does not exist: it is not in "
+					"/proc/kallsyms (inlined, renamed or static?)", sp->func);
+		const char **near = NULL;
+		int k = ki_closest_kernel_functions(sp->func, s->arena, &near, 4);
+		for (int i = 0; i < k; i++)
+			diag_hint(s->diag, "did you mean %s:%s?", at->attach.provider, near[i]);
+		return;
+	}
+	bool have = ki_has(s->ki, is_kprobe ? KI_KPROBES : KI_FENTRY);
+	bool other = ki_has(s->ki, is_kprobe ? KI_FENTRY : KI_KPROBES);
+	if (have)
+		return;
+	if (other) { /* same function through the mechanism this kernel has */
+		sp->kind = is_kprobe ? (is_return ? PD_PROBE_FEXIT : PD_PROBE_FENTRY)
+				     : (is_return ? PD_PROBE_KRETPROBE : PD_PROBE_KPROBE);
+		return;
+	}
+	if (!s->opts.will_attach)
+		return; /* dumps and --dry-run: the program still compiles and loads */
+	sema_error(s, at->span,
+		   "%s probes are not available on this kernel (%s), and neither are %s",
+		   at->attach.provider,
+		   is_kprobe ? "CONFIG_KPROBES is not set" : "no BPF trampoline support for fentry/fexit",
+		   is_kprobe ? "fentry/fexit" : "kprobes");
+	hint_tracepoints(s, sp->func, is_return);
+}
+
 static bool uses_ident(const struct node *n, const char *name);
 
 static bool list_uses(const struct node *n, const char *name)
@@ -415,12 +502,16 @@ static void resolve_attach(struct sema *s, struct node *probe, struct node *at, 
 		resolve_perf(s, probe, at, p[0] == 'h');
 	} else if (!strcmp(p, "kprobe") || !strcmp(p, "kretprobe")) {
 		resolve_function(s, probe, at, !strcmp(p, "kretprobe") ? PD_PROBE_KRETPROBE : PD_PROBE_KPROBE, 1);
+		if (s->nprobes && last_probe(s)->attach == at)
+			check_kernel_function(s, at, last_probe(s));
 	} else if (!strcmp(p, "uprobe") || !strcmp(p, "uretprobe")) {
 		resolve_function(s, probe, at, !strcmp(p, "uretprobe") ? PD_PROBE_URETPROBE : PD_PROBE_UPROBE, 2);
 	} else if (!strcmp(p, "rawtracepoint")) {
 		resolve_function(s, probe, at, PD_PROBE_RAWTP, 1);
 	} else if (!strcmp(p, "fentry") || !strcmp(p, "fexit")) {
 		resolve_function(s, probe, at, !strcmp(p, "fexit") ? PD_PROBE_FEXIT : PD_PROBE_FENTRY, 1);
+		if (s->nprobes && last_probe(s)->attach == at)
+			check_kernel_function(s, at, last_probe(s));
 	} else if (!strcmp(p, "usdt")) {
 		resolve_function(s, probe, at, PD_PROBE_USDT, 2);
 	} else {

@@ -65,6 +65,8 @@ struct sema_opts {
 	int nparams;
 	uint32_t strlen;     /* string size (default 64) */
 	bool unsafe;	     /* --unsafe: system() and friends allowed */
+	bool will_attach;    /* probes will be attached: a mechanism the kernel
+				lacks is an error now (not for -d or --dry-run) */
 };
 
 struct sema {

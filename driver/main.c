@@ -22,7 +22,10 @@
 #include "compiler/parse.h"
 #include "compiler/sema.h"
 #include "driver/list.h"
+#include "runtime/features.h"
 #include "runtime/loader.h"
+
+#include <llvm-c/Core.h>
 
 #ifndef TRACE_VERSION
 #define TRACE_VERSION "0.1.0"
@@ -39,6 +42,7 @@ struct cli {
 	bool dry_run;
 	bool unsafe;
 	bool list;
+	bool info;
 	const char *break_rule; /* --debug-break: tests only */
 	int verbose;
 };
@@ -66,6 +70,7 @@ static void usage(FILE *f)
 	      "    --dry-run       compile and load through the verifier, do not attach\n"
 	      "    -v              verbose: verifier log on errors, load statistics\n"
 	      "    --unsafe        allow functions with side effects: system()\n"
+	      "    --info          print the kernel's BPF features and exit\n"
 	      "    -h, --help      show this help\n"
 	      "    --version       show the version\n"
 	      "\n"
@@ -117,6 +122,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "unsafe", no_argument, NULL, 'u' },
 		{ "debug-break", required_argument, NULL, 'B' },
+		{ "info", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -133,6 +139,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case 'n': c->dry_run = true; break;
 		case 'u': c->unsafe = true; break;
 		case 'B': c->break_rule = optarg; break;
+		case 'I': c->info = true; return 0;
 		default:
 			if (optopt && optopt != '?')
 				fprintf(stderr, "trace: option -%c needs an argument or is unknown\n\n", optopt);
@@ -249,6 +256,36 @@ static void report_rejection(const struct cli *c, const struct rt_session *s,
 	fprintf(stderr, "verifier log (last lines):\n%s%s", start == log ? "" : "...\n", start);
 }
 
+/* trace --info: kernel and features, each found by trying it */
+static int print_info(void)
+{
+	struct rt_features f;
+	int err = rt_features_probe(&f);
+	if (err) {
+		fprintf(stderr, "ERROR: cannot read the kernel version: %s\n", strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	unsigned a, b, v;
+	LLVMGetVersion(&a, &b, &v);
+	snprintf(f.llvm_version, sizeof(f.llvm_version), "%u.%u.%u", a, b, v);
+	rt_features_print(stdout, &f);
+	return 0;
+}
+
+/* The compiler asks about kernel features through kernel_info; the
+ * answers come from the runtime's probes (lazy and cached). */
+static bool has_feature(struct kernel_info *ki, enum ki_feature f)
+{
+	(void)ki;
+	switch (f) {
+	case KI_KPROBES: return rt_feature_kprobes();
+	case KI_FENTRY: return rt_feature_fentry();
+	case KI_BTF: return rt_feature_btf();
+	case KI_RINGBUF: return rt_feature_ringbuf();
+	}
+	return true;
+}
+
 static int run(const struct cli *c, const struct progdesc *pd, const struct node *prog,
 	       struct diag *d)
 {
@@ -296,7 +333,9 @@ static int compile_and_run(const struct cli *c, struct source *src)
 		goto out;
 	}
 	struct sema sema;
-	struct sema_opts so = { .params = c->params, .nparams = c->nparams, .unsafe = c->unsafe };
+	struct sema_opts so = { .params = c->params, .nparams = c->nparams, .unsafe = c->unsafe,
+				.will_attach = !c->dump_types && !c->dump_ir && !c->dump_ir_raw &&
+					       !c->dump_bpf && !c->dry_run };
 	t0 = now_ms();
 	int bad = sema_check(&sema, prog, ki_system(), &diag, &arena, &so);
 	if (c->verbose)
@@ -339,6 +378,9 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : EXIT_USAGE;
 	if (c.list)
 		return list_probes(c.file, c.verbose > 0);
+	if (c.info)
+		return print_info();
+	ki_system()->has_feature = has_feature;
 	struct source *src = read_source(&c);
 	if (!src)
 		return EXIT_USAGE;

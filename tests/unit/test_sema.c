@@ -130,7 +130,7 @@ static int fake_list(struct kernel_info *ki, const char *cat_glob, const char *n
 	return n;
 }
 
-static struct kernel_info fake_ki = { fake_format, fake_list, NULL };
+static struct kernel_info fake_ki = { .tracepoint_format = fake_format, .tracepoint_list = fake_list };
 
 /* ---- running the checker ---------------------------------------------------- */
 
