@@ -98,7 +98,7 @@ static LLVMValueRef cg_divmod(struct cg *g, bool is_div, bool sgn, LLVMValueRef 
 
 static LLVMValueRef cg_binop_int(struct cg *g, struct node *n, LLVMValueRef l, LLVMValueRef r)
 {
-	bool sgn = n->binop.lhs->type->is_signed || n->binop.rhs->type->is_signed;
+	bool sgn = type_arith_signed(n->binop.lhs->type, n->binop.rhs->type);
 	switch (n->binop.op) {
 	case OP_ADD: return LLVMBuildAdd(g->b, l, r, "");
 	case OP_SUB: return LLVMBuildSub(g->b, l, r, "");
@@ -124,52 +124,27 @@ static LLVMValueRef cg_binop_int(struct cg *g, struct node *n, LLVMValueRef l, L
 	}
 }
 
-/* String == and != compare up to the first NUL, bounded by the smaller
- * slot: an unrolled byte loop (no helper needed, no unbounded access). */
+/* String == and !=. Every string slot holds a NUL and zeros after it
+ * (whoever writes a string zero-fills its slot first: rule 1), so two
+ * strings are equal exactly when their bytes are, over the shorter slot,
+ * and the longer one ends there. Compared 8 bytes at a time, without
+ * branches: no per-byte blocks and no stack spills for long strings. */
 static LLVMValueRef cg_str_eq(struct cg *g, struct node *n, LLVMValueRef a, LLVMValueRef b)
 {
-	uint32_t len = n->binop.lhs->type->size;
-	if (n->binop.rhs->type->size < len)
-		len = n->binop.rhs->type->size;
 	uint32_t la = n->binop.lhs->type->size, lb = n->binop.rhs->type->size;
-	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "streq.done");
-	LLVMBasicBlockRef cur = LLVMGetInsertBlock(g->b);
-	LLVMPositionBuilderAtEnd(g->b, done);
-	LLVMValueRef phi = LLVMBuildPhi(g->b, g->i64, "streq");
-	LLVMPositionBuilderAtEnd(g->b, cur);
-	for (uint32_t i = 0; i < len; i++) {
-		LLVMValueRef ca = LLVMBuildLoad2(g->b, g->i8, cg_gep(g, a, i), "");
-		LLVMValueRef cb = LLVMBuildLoad2(g->b, g->i8, cg_gep(g, b, i), "");
-		LLVMValueRef ne = LLVMBuildICmp(g->b, LLVMIntNE, ca, cb, "");
-		LLVMBasicBlockRef same = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "");
-		LLVMBasicBlockRef diff_from = LLVMGetInsertBlock(g->b);
-		LLVMBasicBlockRef nul_chk = same;
-		LLVMBuildCondBr(g->b, ne, done, nul_chk);
-		LLVMValueRef zero = cg_const(g, 0);
-		LLVMAddIncoming(phi, &zero, &diff_from, 1);
-		LLVMPositionBuilderAtEnd(g->b, same);
-		LLVMValueRef isnul = LLVMBuildICmp(g->b, LLVMIntEQ, ca, LLVMConstInt(g->i8, 0, 0), "");
-		LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "");
-		LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
-		LLVMBuildCondBr(g->b, isnul, done, next);
-		LLVMValueRef one = cg_const(g, 1);
-		LLVMAddIncoming(phi, &one, &from, 1);
-		LLVMPositionBuilderAtEnd(g->b, next);
+	uint32_t len = la < lb ? la : lb;
+	LLVMValueRef diff = cg_const(g, 0);
+	for (uint32_t i = 0; i < len;) {
+		uint32_t w = len - i >= 8 ? 8 : len - i >= 4 ? 4 : len - i >= 2 ? 2 : 1;
+		LLVMValueRef x = cg_load_int(g, cg_gep(g, a, i), w, false);
+		LLVMValueRef y = cg_load_int(g, cg_gep(g, b, i), w, false);
+		diff = LLVMBuildOr(g->b, diff, LLVMBuildXor(g->b, x, y, ""), "");
+		i += w;
 	}
-	/* all `len` bytes equal: equal if the longer one ends here too */
-	LLVMValueRef eq = cg_const(g, 1);
-	if (la != lb) {
-		LLVMValueRef longer = la > lb ? a : b;
-		LLVMValueRef c = LLVMBuildLoad2(g->b, g->i8, cg_gep(g, longer, len), "");
-		eq = from_bool(g, LLVMBuildICmp(g->b, LLVMIntEQ, c, LLVMConstInt(g->i8, 0, 0), ""));
-	}
-	LLVMBasicBlockRef last = LLVMGetInsertBlock(g->b);
-	LLVMBuildBr(g->b, done);
-	LLVMAddIncoming(phi, &eq, &last, 1);
-	LLVMPositionBuilderAtEnd(g->b, done);
-	if (n->binop.op == OP_NE)
-		return LLVMBuildXor(g->b, phi, cg_const(g, 1), "");
-	return phi;
+	if (la != lb) /* the longer string must end where the shorter slot does */
+		diff = LLVMBuildOr(g->b, diff, cg_load_int(g, cg_gep(g, la > lb ? a : b, len), 1, false), "");
+	LLVMIntPredicate p = n->binop.op == OP_NE ? LLVMIntNE : LLVMIntEQ;
+	return from_bool(g, LLVMBuildICmp(g->b, p, diff, cg_const(g, 0), ""));
 }
 
 /* && and || short-circuit: the right side may read memory. */
@@ -202,6 +177,14 @@ static LLVMValueRef cg_binop(struct cg *g, struct node *n)
 	LLVMValueRef r = cg_expr(g, n->binop.rhs);
 	if (n->binop.lhs->type->kind == TY_STR)
 		return cg_str_eq(g, n, l, r);
+	if (n->type->kind == TY_PTR) { /* p + n, p - n, n + p: scaled by the target size */
+		bool lp = n->binop.lhs->type->kind == TY_PTR;
+		uint32_t sz = n->type->elem ? n->type->elem->size : 1;
+		LLVMValueRef off = LLVMBuildMul(g->b, lp ? r : l, cg_const(g, sz), "");
+		LLVMValueRef base = lp ? l : r;
+		return n->binop.op == OP_SUB ? LLVMBuildSub(g->b, base, off, "")
+					     : LLVMBuildAdd(g->b, base, off, "");
+	}
 	return narrow(g, cg_binop_int(g, n, l, r), n->type);
 }
 
@@ -297,7 +280,7 @@ static LLVMValueRef cg_var_read(struct cg *g, struct node *n)
 	LLVMValueRef slot = v->cg;
 	if (type_is_aggregate(v->type))
 		return slot;
-	return cg_load_int(g, slot, 8, v->type->is_signed);
+	return cg_load_int(g, slot, v->type->size >= 8 ? 8 : v->type->size, v->type->is_signed);
 }
 
 static void cg_assign_var(struct cg *g, struct node *target, struct node *value,
@@ -317,8 +300,8 @@ static LLVMValueRef cg_incdec(struct cg *g, struct node *n)
 	if (o->kind == N_VAR) {
 		struct sema_var *v = o->sym;
 		LLVMValueRef old = cg_var_read(g, o);
-		LLVMValueRef nv = LLVMBuildAdd(g->b, old, delta, "");
-		cg_store_int(g, v->cg, nv, 8);
+		LLVMValueRef nv = narrow(g, LLVMBuildAdd(g->b, old, delta, ""), v->type);
+		cg_store_int(g, v->cg, nv, v->type->size >= 8 ? 8 : v->type->size);
 		return n->incdec.is_prefix ? nv : old;
 	}
 	struct sema_map *m = o->sym;
@@ -359,7 +342,10 @@ static LLVMValueRef cg_field(struct cg *g, struct node *n)
 		LLVMValueRef slot = cg_slot(g, ft->size, false);
 		cg_zero(g, slot, ft->size);
 		LLVMValueRef addr = LLVMBuildPtrToInt(g->b, cg_gep(g, g->ctx_arg, f->offset), g->i64, "");
-		cg_probe_read(g, slot, ft->size, addr, false);
+		if (ft->kind == TY_STR) /* char[N]: the bytes after the NUL must be zeros */
+			cg_probe_read_str(g, slot, cg_const(g, ft->size), addr, false);
+		else
+			cg_probe_read(g, slot, ft->size, addr, false);
 		return slot;
 	}
 	/* scalar context fields are loaded directly (the verifier checks the

@@ -299,7 +299,7 @@ bool sema_const_int(struct sema *s, struct node *n, int64_t *out)
 
 static struct type *int_result(struct type *a, struct type *b)
 {
-	return type_int(64, a->is_signed || b->is_signed);
+	return type_int(64, type_arith_signed(a, b));
 }
 
 static bool is_int_like(const struct type *t)
@@ -319,6 +319,11 @@ static struct type *check_binop(struct sema *s, struct node *n)
 	if (is_int_like(l) && is_int_like(r)) {
 		if (op >= OP_LAND)
 			return &type_s64; /* && || and comparisons give 0 or 1 */
+		/* pointer arithmetic keeps the pointer (and its address space) */
+		if (l->kind == TY_PTR && r->kind == TY_INT && (op == OP_ADD || op == OP_SUB))
+			return l;
+		if (r->kind == TY_PTR && l->kind == TY_INT && op == OP_ADD)
+			return r;
 		return int_result(l, r);
 	}
 	sema_error(s, n->span, "invalid operands to '%s': %s and %s", ast_binop_str(op), tname(l),
@@ -570,7 +575,17 @@ static struct type *check_cast(struct sema *s, struct node *n)
 	struct type *from = sema_expr(s, n->cast.expr);
 	if (to->kind == TY_NONE || from->kind == TY_NONE)
 		return &type_none;
-	if ((to->kind == TY_INT || to->kind == TY_PTR) && is_int_like(from))
+	if (to->kind == TY_PTR && is_int_like(from)) {
+		/* a pointer made from an address points where the probe's
+		 * addresses do: user memory in uprobes and syscall tracepoints */
+		struct type *p = type_ptr(s->arena, to->elem, false);
+		struct sema_probe *sp = s->cur;
+		p->is_user = (from->kind == TY_PTR && from->is_user) ||
+			     (sp && (sp->kind == PD_PROBE_UPROBE || sp->kind == PD_PROBE_URETPROBE ||
+				     sp->kind == PD_PROBE_USDT || sp->user_ptrs));
+		return p;
+	}
+	if (to->kind == TY_INT && is_int_like(from))
 		return to;
 	sema_error(s, n->span, "cannot cast %s to %s", tname(from), tname(to));
 	return &type_none;
@@ -709,7 +724,7 @@ static void assign_var(struct sema *s, struct node *n, struct type *t)
 		}
 		v = arena_alloc(s->arena, sizeof(*v));
 		v->name = target->ident.name;
-		v->type = t->kind == TY_INT ? type_int(64, t->is_signed) : t;
+		v->type = t; /* a (uint16) variable wraps at 16 bits, as in C */
 		v->decl = target;
 		v->depth = s->depth;
 		v->next = s->vars;

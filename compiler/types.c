@@ -211,6 +211,14 @@ struct type *type_unify(struct arena *a, struct type *x, struct type *y)
 	}
 }
 
+bool type_arith_signed(const struct type *a, const struct type *b)
+{
+	bool au = a->kind == TY_PTR || !a->is_signed, bu = b->kind == TY_PTR || !b->is_signed;
+	if ((au && a->size >= 8) || (bu && b->size >= 8))
+		return false;
+	return !(au && bu);
+}
+
 struct type *type_storage(struct arena *a, struct type *t)
 {
 	if (t->kind == TY_INT && t->size != 8)

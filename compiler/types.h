@@ -89,6 +89,10 @@ bool type_equal(const struct type *a, const struct type *b);
 /* The type both a and b convert to (strings: the larger; ints: 64-bit,
  * signed if either is; tuples: field by field), or NULL if none. */
 struct type *type_unify(struct arena *a, struct type *x, struct type *y);
+/* C's usual arithmetic conversion for two integers widened to 64 bits:
+ * unsigned when either is an unsigned 64-bit value (or both are
+ * unsigned), signed otherwise. */
+bool type_arith_signed(const struct type *a, const struct type *b);
 /* The form a value takes when stored in a map key, value or record:
  * integers widen to 64 bits (as bpftrace stores them). */
 struct type *type_storage(struct arena *a, struct type *t);

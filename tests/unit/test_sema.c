@@ -250,7 +250,7 @@ static void test_builtins(void)
 		  " $f = username; $g = cpu; $h = ustack; }");
 	CHECK(r.rc == 0);
 	CHECK(is_int(value_type(&r, 0, 0), 4, false));	/* pid: u32 */
-	CHECK(is_int(target_type(&r, 0, 0), 8, false)); /* variables widen */
+	CHECK(is_int(target_type(&r, 0, 0), 4, false)); /* variables keep the width */
 	CHECK(is_str(value_type(&r, 0, 1), 16));	/* comm */
 	CHECK(is_str(target_type(&r, 0, 1), 16));
 	CHECK(is_int(value_type(&r, 0, 2), 8, false)); /* nsecs */
@@ -313,7 +313,7 @@ static void test_literals_and_operators(void)
 	CHECK(is_int(value_type(&r, 0, 7), 8, true));
 	CHECK(is_int(value_type(&r, 0, 8), 8, true));
 	CHECK(is_int(value_type(&r, 0, 9), 1, false));
-	CHECK(is_int(target_type(&r, 0, 9), 8, false));
+	CHECK(is_int(target_type(&r, 0, 9), 1, false)); /* (uint8) wraps at 8 bits */
 	CHECK(is_int(value_type(&r, 0, 10), 1, false));
 	CHECK(is_int(value_type(&r, 0, 11), 8, true));
 	done(&r);
