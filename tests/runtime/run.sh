@@ -70,6 +70,18 @@ bpf_ids() { # prog|link -> sorted ids, one a line
 	"$BPFTOOL" "$1" list 2>/dev/null | sed -n 's/^\([0-9][0-9]*\): .*/\1/p' | sort -n
 }
 
+# Ids of programs (prog) or links (link) some live process holds an fd of:
+# those belong to other tools running at the same time (a benchmark, a
+# bpftrace), not to a case that has exited. A leak is an object no process
+# holds.
+held_ids() {
+	cat /proc/[0-9]*/fdinfo/* 2>/dev/null | sed -n "s/^$1_id:[[:space:]]*\([0-9][0-9]*\)$/\1/p" | sort -un
+}
+
+leaked_ids() { # prog|link before-list -> ids created since and held by nobody
+	comm -13 <(echo "$2") <(bpf_ids "$1") | comm -23 - <(held_ids "$1") | xargs
+}
+
 alive() { kill -0 "$1" 2>/dev/null; }
 
 # Kill a process group started with setsid (its id is the leader's pid).
@@ -225,8 +237,8 @@ run_case() {
 	# --- leaks: every program and link the case loaded must be gone ---
 	local leaked_progs leaked_links
 	for _ in $(seq 1 30); do # links/progs are freed asynchronously
-		leaked_progs=$(comm -13 <(echo "$progs_before") <(bpf_ids prog) | xargs)
-		leaked_links=$(comm -13 <(echo "$links_before") <(bpf_ids link) | xargs)
+		leaked_progs=$(leaked_ids prog "$progs_before")
+		leaked_links=$(leaked_ids link "$links_before")
 		[ -z "$leaked_progs$leaked_links" ] && break
 		sleep 0.1
 	done
