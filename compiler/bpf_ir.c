@@ -9,11 +9,11 @@
  *  - user and kernel memory go through probe_read_{user,kernel} (rule 6).
  */
 #include <linux/bpf.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "compiler/codegen.h"
 
-#define MEMSET_CHUNK 512 /* LLVM inlines memset/memcpy only up to 1,024 bytes */
 
 LLVMValueRef cg_const(struct cg *g, uint64_t v)
 {
@@ -33,6 +33,30 @@ static uint32_t align8(uint32_t v)
 	return (v + 7) & ~7u;
 }
 
+/* The address of a slot, computed where it dominates every use: a
+ * variable first assigned inside an `if` (or an unrolled loop body) is
+ * read after it, so its address cannot be built in the current block.
+ * Frame slots are addressed in the entry block, scratch slots at the top
+ * of the body (after the scratch lookup). */
+static LLVMValueRef slot_addr(struct cg *g, LLVMValueRef base, uint32_t off, bool scratch)
+{
+	LLVMBasicBlockRef cur = LLVMGetInsertBlock(g->b);
+	LLVMMetadataRef loc = LLVMGetCurrentDebugLocation2(g->b); /* positioning resets it */
+	if (!scratch) {
+		LLVMPositionBuilderBefore(g->b, LLVMGetBasicBlockTerminator(g->entry));
+	} else {
+		LLVMValueRef first = LLVMGetFirstInstruction(g->body);
+		if (first)
+			LLVMPositionBuilderBefore(g->b, first);
+		else
+			LLVMPositionBuilderAtEnd(g->b, g->body);
+	}
+	LLVMValueRef p = cg_gep(g, base, off);
+	LLVMPositionBuilderAtEnd(g->b, cur);
+	LLVMSetCurrentDebugLocation2(g->b, loc);
+	return p;
+}
+
 /* A slot of `size` bytes. Temporaries are released at the end of each
  * statement (codegen.c resets the tops); persistent slots (variables)
  * survive until the end of the probe. */
@@ -41,12 +65,12 @@ LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent)
 	size = align8(size ? size : 8);
 	LLVMValueRef p;
 	if (g->stack_top + size <= CG_STACK_BUDGET) {
-		p = cg_gep(g, g->frame, g->stack_top);
+		p = slot_addr(g, g->frame, g->stack_top, false);
 		g->stack_top += size;
 		if (persistent)
 			g->stack_persist = g->stack_top;
 	} else {
-		p = cg_gep(g, g->scratch_ptr, g->scratch_top);
+		p = slot_addr(g, g->scratch_ptr, g->scratch_top, true);
 		g->scratch_top += size;
 		if (persistent)
 			g->scratch_persist = g->scratch_top;
@@ -56,22 +80,38 @@ LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent)
 	return p;
 }
 
+/* The alignment LLVM may assume for a slot address: slots start 8-byte
+ * aligned in the frame and in the scratch value, so a constant offset from
+ * either keeps the alignment of the offset. Anything else: 1. */
+static unsigned known_align(struct cg *g, LLVMValueRef p)
+{
+	uint64_t off = 0;
+	while (p != g->frame && p != g->scratch_ptr) {
+		if (!LLVMIsAGetElementPtrInst(p) || LLVMGetNumOperands(p) != 2 ||
+		    LLVMGetGEPSourceElementType(p) != g->i8 ||
+		    !LLVMIsAConstantInt(LLVMGetOperand(p, 1)))
+			return 1;
+		off += LLVMConstIntGetZExtValue(LLVMGetOperand(p, 1));
+		p = LLVMGetOperand(p, 0);
+	}
+	unsigned a = 8;
+	while (off % a)
+		a /= 2;
+	return a;
+}
+
+/* One memset/memcpy each; object.c splits those the BPF backend cannot
+ * inline (after the optimizer has merged neighbours). */
 void cg_zero(struct cg *g, LLVMValueRef dst, uint32_t size)
 {
-	for (uint32_t off = 0; off < size; off += MEMSET_CHUNK) {
-		uint32_t n = size - off < MEMSET_CHUNK ? size - off : MEMSET_CHUNK;
-		LLVMBuildMemSet(g->b, cg_gep(g, dst, off), LLVMConstInt(g->i8, 0, 0),
-				cg_const(g, n), 1);
-	}
+	LLVMBuildMemSet(g->b, dst, LLVMConstInt(g->i8, 0, 0), cg_const(g, size),
+			known_align(g, dst));
 }
 
 void cg_copy(struct cg *g, LLVMValueRef dst, LLVMValueRef src, uint32_t size)
 {
-	for (uint32_t off = 0; off < size; off += MEMSET_CHUNK) {
-		uint32_t n = size - off < MEMSET_CHUNK ? size - off : MEMSET_CHUNK;
-		LLVMBuildMemCpy(g->b, cg_gep(g, dst, off), 1, cg_gep(g, src, off), 1,
-				cg_const(g, n));
-	}
+	LLVMBuildMemCpy(g->b, dst, known_align(g, dst), src, known_align(g, src),
+			cg_const(g, size));
 }
 
 /* Helpers are called as the kernel's BPF C calls them: through a constant
@@ -103,6 +143,70 @@ LLVMValueRef cg_load_int(struct cg *g, LLVMValueRef p, uint32_t size, bool is_si
 	if (size >= 8)
 		return v;
 	return is_signed ? LLVMBuildSExt(g->b, v, g->i64, "") : LLVMBuildZExt(g->b, v, g->i64, "");
+}
+
+/* A scalar of the context (tracepoint record, pt_regs). The verifier only
+ * accepts ctx loads at a constant offset from the ctx pointer itself, but
+ * LLVM turns `c ? ctx->a : ctx->b` into one load through a phi or select
+ * of the two addresses ("dereference of modified ctx ptr"), even for
+ * volatile loads. Clang's answer, __attribute__((preserve_static_offset)),
+ * is the llvm.preserve.static.offset intrinsic on the base pointer: the
+ * BPF backend's BPFPreserveStaticOffset pass (run by LLVMRunPasses with
+ * our target machine) turns each GEP+load from it into an opaque
+ * llvm.bpf.getelementptr.and.load with the offset as an immediate, which
+ * no pass can merge, and back into a plain ctx load at the end. */
+static LLVMValueRef ctx_base(struct cg *g)
+{
+	if (g->ctx_static)
+		return g->ctx_static;
+	static const char name[] = "llvm.preserve.static.offset";
+	unsigned id = LLVMLookupIntrinsicID(name, sizeof(name) - 1);
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, NULL, 0);
+	LLVMBasicBlockRef cur = LLVMGetInsertBlock(g->b);
+	LLVMMetadataRef loc = LLVMGetCurrentDebugLocation2(g->b);
+	LLVMPositionBuilderBefore(g->b, LLVMGetBasicBlockTerminator(g->entry));
+	g->ctx_static = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, &g->ctx_arg, 1, "");
+	LLVMPositionBuilderAtEnd(g->b, cur);
+	LLVMSetCurrentDebugLocation2(g->b, loc);
+	return g->ctx_static;
+}
+
+LLVMValueRef cg_load_ctx(struct cg *g, uint32_t off, uint32_t size, bool is_signed)
+{
+	if (size != 1 && size != 2 && size != 4)
+		size = 8;
+	LLVMValueRef v = LLVMBuildLoad2(g->b, int_type(g, size), cg_gep(g, ctx_base(g), off), "");
+	LLVMSetAlignment(v, size); /* record fields are naturally aligned */
+	if (size >= 8)
+		return v;
+	return is_signed ? LLVMBuildSExt(g->b, v, g->i64, "") : LLVMBuildZExt(g->b, v, g->i64, "");
+}
+
+/* min(v, max) as the verifier needs it: right before the access, and
+ * kept even where LLVM can prove it redundant (e.g. (x & 7) / 3 + 1 <= 3):
+ * the verifier does not follow every step of such a proof (it forgets all
+ * bounds at a division), so a clamp LLVM removed became an "unbounded
+ * memory access". The value goes through llvm.bpf.passthrough, which the
+ * optimizer cannot see through and the BPF backend removes just before
+ * instruction selection (cg_opaque). */
+LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v)
+{
+	static const char name[] = "llvm.bpf.passthrough";
+	static unsigned seq;
+	LLVMTypeRef tys[2] = { g->i64, g->i64 };
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(
+		g->mod, LLVMLookupIntrinsicID(name, sizeof(name) - 1), tys, 2);
+	LLVMValueRef args[2] = { LLVMConstInt(g->i32, ++seq, 0), v };
+	return LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 2, "");
+}
+
+LLVMValueRef cg_clamp(struct cg *g, LLVMValueRef v, uint64_t max)
+{
+	if (cg_breaks(g, "clamp"))
+		return v;
+	v = cg_opaque(g, v);
+	LLVMValueRef m = cg_const(g, max);
+	return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntUGT, v, m, ""), m, v, "");
 }
 
 void cg_store_int(struct cg *g, LLVMValueRef p, LLVMValueRef v, uint32_t size)

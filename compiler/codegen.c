@@ -329,7 +329,7 @@ static LLVMValueRef cg_field(struct cg *g, struct node *n)
 	struct type *ft = f->type;
 	if (f->is_data_loc) {
 		/* __data_loc: u32 (len << 16 | offset from the record start) */
-		LLVMValueRef loc = cg_load_int(g, cg_gep(g, g->ctx_arg, f->offset), 4, false);
+		LLVMValueRef loc = cg_load_ctx(g, f->offset, 4, false);
 		LLVMValueRef off = LLVMBuildAnd(g->b, loc, cg_const(g, 0xffff), "");
 		LLVMValueRef addr = LLVMBuildAdd(g->b, LLVMBuildPtrToInt(g->b, g->ctx_arg, g->i64, ""),
 						 off, "");
@@ -351,7 +351,7 @@ static LLVMValueRef cg_field(struct cg *g, struct node *n)
 	/* scalar context fields are loaded directly (the verifier checks the
 	 * offset against the tracepoint's record size) */
 	uint32_t sz = ft->kind == TY_PTR ? 8 : ft->size;
-	return cg_load_int(g, cg_gep(g, g->ctx_arg, f->offset), sz, ft->is_signed);
+	return cg_load_ctx(g, f->offset, sz, ft->is_signed);
 }
 
 /* array[i] and ptr[i]; a variable index is clamped to the array (rule 4) */
@@ -363,9 +363,7 @@ static LLVMValueRef cg_index(struct cg *g, struct node *n)
 	LLVMValueRef addr;
 	bool user = false;
 	if (bt->kind == TY_ARRAY) {
-		LLVMValueRef max = cg_const(g, bt->len - 1);
-		LLVMValueRef over = LLVMBuildICmp(g->b, LLVMIntUGT, idx, max, "");
-		idx = LLVMBuildSelect(g->b, over, max, idx, "");
+		idx = cg_clamp(g, idx, bt->len - 1);
 		addr = LLVMBuildPtrToInt(g->b, base, g->i64, "");
 	} else {
 		addr = base;
@@ -457,10 +455,12 @@ static void cg_chunk_barrier(struct cg *g)
 {
 	if (!g->barrier) {
 		LLVMBasicBlockRef cur = LLVMGetInsertBlock(g->b);
+		LLVMMetadataRef loc = LLVMGetCurrentDebugLocation2(g->b);
 		LLVMPositionBuilderBefore(g->b, LLVMGetBasicBlockTerminator(g->entry));
 		g->barrier = LLVMBuildAlloca(g->b, g->i8, "barrier");
 		LLVMSetVolatile(LLVMBuildStore(g->b, LLVMConstInt(g->i8, 0, 0), g->barrier), 1);
 		LLVMPositionBuilderAtEnd(g->b, cur);
+		LLVMSetCurrentDebugLocation2(g->b, loc);
 	}
 	LLVMValueRef v = LLVMBuildLoad2(g->b, g->i8, g->barrier, "");
 	LLVMSetVolatile(v, 1);

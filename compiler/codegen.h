@@ -79,6 +79,7 @@ struct cg {
 	/* the function being generated */
 	struct sema_probe *probe;
 	LLVMValueRef fn, ctx_arg;
+	LLVMValueRef ctx_static; /* ctx through llvm.preserve.static.offset */
 	LLVMBasicBlockRef entry, setup, body, exit_bb;
 	LLVMValueRef frame;	  /* stack frame alloca for slots */
 	LLVMValueRef barrier;	  /* zero byte that long blocks branch on */
@@ -110,6 +111,9 @@ void cg_copy(struct cg *g, LLVMValueRef dst, LLVMValueRef src, uint32_t size);
 LLVMValueRef cg_gep(struct cg *g, LLVMValueRef base, uint64_t off);
 LLVMValueRef cg_const(struct cg *g, uint64_t v);
 LLVMValueRef cg_helper(struct cg *g, int id, LLVMTypeRef ret, LLVMValueRef *args, unsigned n);
+LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v); /* an i64 LLVM cannot reason about */
+LLVMValueRef cg_clamp(struct cg *g, LLVMValueRef v, uint64_t max);
+LLVMValueRef cg_load_ctx(struct cg *g, uint32_t off, uint32_t size, bool is_signed);
 LLVMValueRef cg_load_int(struct cg *g, LLVMValueRef p, uint32_t size, bool is_signed);
 void cg_store_int(struct cg *g, LLVMValueRef p, LLVMValueRef v, uint32_t size);
 /* Reads `size` bytes of kernel or user memory at addr (i64) into dst. */

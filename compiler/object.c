@@ -374,6 +374,7 @@ static void begin_function(struct cg *g, struct sema_probe *sp, const char *name
 	LLVMAddAttributeAtIndex(g->fn, LLVMAttributeFunctionIndex,
 				LLVMCreateEnumAttribute(g->ctx, nounwind, 0)); /* no .eh_frame */
 	g->ctx_arg = LLVMGetParam(g->fn, 0);
+	g->ctx_static = NULL;
 
 	uint32_t line, col;
 	src_line_col(g->src, sp->probe->span.begin, &line, &col);
@@ -486,6 +487,71 @@ static char *module_text(struct cg *g)
 	return copy;
 }
 
+/* The BPF backend inlines memset/memcpy/memmove only up to 128 stores of
+ * their alignment; a longer one becomes a call to the C library function,
+ * which a BPF program cannot make ("A call to built-in function 'memset' is
+ * not supported"), or a load-everything-then-store sequence that spills
+ * past the 512-byte stack. The optimizer merges neighbouring stores and
+ * copies into such long ones (a 282-byte run of 'a' from a string literal
+ * becomes one memset), so they are split here, after optimizing, into
+ * chunks of 128 * alignment bytes. */
+static unsigned param_align(LLVMValueRef call, unsigned arg)
+{
+	static unsigned kind;
+	if (!kind)
+		kind = LLVMGetEnumAttributeKindForName("align", 5);
+	LLVMAttributeRef a = LLVMGetCallSiteEnumAttribute(call, arg + 1, kind);
+	uint64_t v = a ? LLVMGetEnumAttributeValue(a) : 1;
+	return v > 8 ? 8 : v ? (unsigned)v : 1;
+}
+
+static bool split_mem_intrinsic(struct cg *g, LLVMValueRef call)
+{
+	LLVMValueRef fn = LLVMGetCalledValue(call);
+	if (!fn || !LLVMIsAFunction(fn))
+		return false;
+	size_t len;
+	const char *name = LLVMGetValueName2(fn, &len);
+	int kind = !strncmp(name, "llvm.memset.", 12)    ? 0
+		   : !strncmp(name, "llvm.memcpy.", 12)  ? 1
+		   : !strncmp(name, "llvm.memmove.", 13) ? 2
+							 : -1;
+	LLVMValueRef size = LLVMGetOperand(call, 2);
+	if (kind < 0 || !LLVMIsAConstantInt(size))
+		return false;
+	unsigned da = param_align(call, 0), sa = kind ? param_align(call, 1) : 8;
+	uint64_t chunk = 128 * (da < sa ? da : sa), n = LLVMConstIntGetZExtValue(size);
+	if (n <= chunk)
+		return false;
+	LLVMValueRef dst = LLVMGetOperand(call, 0), src = LLVMGetOperand(call, 1);
+	LLVMPositionBuilderBefore(g->b, call);
+	LLVMSetCurrentDebugLocation2(g->b, LLVMInstructionGetDebugLoc(call));
+	for (uint64_t off = 0; off < n; off += chunk) {
+		LLVMValueRef len_v = cg_const(g, n - off < chunk ? n - off : chunk);
+		LLVMValueRef d = cg_gep(g, dst, off);
+		if (kind == 0)
+			LLVMBuildMemSet(g->b, d, src, len_v, da);
+		else if (kind == 1)
+			LLVMBuildMemCpy(g->b, d, da, cg_gep(g, src, off), sa, len_v);
+		else
+			LLVMBuildMemMove(g->b, d, da, cg_gep(g, src, off), sa, len_v);
+	}
+	return true;
+}
+
+static void split_mem_intrinsics(struct cg *g)
+{
+	for (LLVMValueRef fn = LLVMGetFirstFunction(g->mod); fn; fn = LLVMGetNextFunction(fn))
+		for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb;
+		     bb = LLVMGetNextBasicBlock(bb))
+			for (LLVMValueRef i = LLVMGetFirstInstruction(bb), next; i; i = next) {
+				next = LLVMGetNextInstruction(i);
+				if (LLVMIsACallInst(i) && split_mem_intrinsic(g, i))
+					LLVMInstructionEraseFromParent(i);
+			}
+	LLVMSetCurrentDebugLocation2(g->b, NULL);
+}
+
 static int emit(struct cg *g, struct diag *d, struct cg_result *out)
 {
 	char *err = NULL;
@@ -516,6 +582,7 @@ static int emit(struct cg *g, struct diag *d, struct cg_result *out)
 		LLVMDisposeErrorMessage(m);
 		goto out;
 	}
+	split_mem_intrinsics(g);
 	double t1 = now_ms();
 	out->ms_opt = t1 - t0;
 	if (g->opts.print_ir)

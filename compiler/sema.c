@@ -725,6 +725,16 @@ static void assign_var(struct sema *s, struct node *n, struct type *t)
 		v = arena_alloc(s->arena, sizeof(*v));
 		v->name = target->ident.name;
 		v->type = t; /* a (uint16) variable wraps at 16 bits, as in C */
+		/* the type the previous walk of this body ended with (a string
+		 * or tuple variable takes the largest value assigned to it), so
+		 * every use, the first one too, sees the final layout */
+		struct sema_var *prev = target->sym;
+		if (prev && prev->walk == s->walk - 1 && t->kind != TY_NONE) {
+			struct type *u = type_unify(s->arena, prev->type, t);
+			if (u)
+				v->type = u;
+		}
+		v->walk = s->walk;
 		v->decl = target;
 		v->depth = s->depth;
 		v->next = s->vars;
@@ -738,6 +748,8 @@ static void assign_var(struct sema *s, struct node *n, struct type *t)
 			sema_note(s, v->decl->span, "'%s' first assigned here", v->name);
 			return;
 		}
+		if (!type_equal(u, v->type))
+			s->var_widened = true;
 		v->type = u;
 	}
 	target->sym = v;
@@ -918,17 +930,45 @@ static void check_stmt(struct sema *s, struct node *n)
 	}
 }
 
-void sema_type_probe(struct sema *s, struct sema_probe *sp)
+static void walk_body(struct sema *s, struct sema_probe *sp)
 {
 	struct node *p = sp->probe;
-	s->cur = sp;
+	s->walk++;
 	s->vars = NULL;
 	s->dead_vars = NULL;
 	s->depth = 0;
 	s->loop_depth = 0;
+	s->var_widened = false;
 	if (p->probe.pred)
 		check_cond(s, p->probe.pred);
 	check_block(s, p->probe.body);
+}
+
+/* Types one probe body. A variable assigned a larger string or tuple later
+ * than its first assignment ($v = ("a", 1); ...; $v = ("abcdef", 2)) has
+ * the larger type only from there on; the body is then walked again,
+ * quietly first, so that every use of the variable has its final type. */
+void sema_type_probe(struct sema *s, struct sema_probe *sp)
+{
+	s->cur = sp;
+	bool quiet = s->quiet;
+	if (!quiet) /* the reporting walk reports a map's uses in their order */
+		for (struct sema_map *m = s->maps; m; m = m->next) {
+			m->saved_key_use = m->has_key_use;
+			m->saved_scalar_use = m->has_scalar_use;
+		}
+	s->quiet = true;
+	walk_body(s, sp);
+	for (int i = 0; i < 8 && s->var_widened; i++)
+		walk_body(s, sp); /* each walk starts from the types the last ended with */
+	s->quiet = quiet;
+	if (!quiet) {
+		for (struct sema_map *m = s->maps; m; m = m->next) {
+			m->has_key_use = m->saved_key_use;
+			m->has_scalar_use = m->saved_scalar_use;
+		}
+		walk_body(s, sp); /* the reporting walk, with the final types */
+	}
 	s->cur = NULL;
 }
 

@@ -32,6 +32,7 @@ struct sema_map {
 	uint32_t hist_k;
 	int index;
 	bool has_key_use, has_scalar_use;
+	bool saved_key_use, saved_scalar_use; /* across sema_type_probe's quiet walks */
 	struct sema_map *next;
 };
 
@@ -41,6 +42,7 @@ struct sema_var {
 	struct node *decl;
 	int depth; /* block depth of the declaring scope */
 	void *cg;  /* codegen's slot for the current program */
+	unsigned walk; /* sema's walk that made it (see sema_type_probe) */
 	struct sema_var *next;
 };
 
@@ -86,6 +88,8 @@ struct sema {
 	int ngroups;
 	/* while walking */
 	bool quiet;		 /* first pass: no diagnostics */
+	unsigned walk;		 /* counts body walks (sema_type_probe) */
+	bool var_widened;	 /* a variable's type grew after its first assignment */
 	struct sema_probe *cur;	 /* probe being typed */
 	struct sema_var *vars;	 /* visible variables, innermost first */
 	int depth;

@@ -352,8 +352,11 @@ static int compile_and_run(const struct cli *c, struct source *src)
 				 .print_bpf = c->dump_bpf, .start_ns = monotonic_ns(),
 				 .cpu = bpf_cpu_for_kernel(), .break_rule = c->break_rule };
 	struct cg_result res;
-	if (cg_compile(&sema, src, &arena, &co, &diag, &res))
+	if (cg_compile(&sema, src, &arena, &co, &diag, &res)) {
+		if ((c->dump_ir || c->dump_ir_raw) && res.ir) /* what failed to build */
+			fputs(res.ir, stdout);
 		goto out;
+	}
 	if (c->verbose)
 		fprintf(stderr, "compile: IR %.1f ms, optimize %.1f ms, emit %.1f ms, object %zu bytes\n",
 			res.ms_ir, res.ms_opt, res.ms_emit, res.pd->obj_size);

@@ -189,31 +189,43 @@ static void lower_avg(struct cg *g, struct node *call, LLVMValueRef key, struct 
 	add_at(g, cg_gep(g, p, 8), cg_const(g, 1));
 }
 
+/* 1 if x != 0 else 0, for x < 2^63, without a branch: BPF has no
+ * conditional move, so every select becomes a jump, and the verifier
+ * walks each outcome of each jump separately; six hist() calls in an
+ * unrolled loop made it give up after a million instructions. The
+ * passthrough keeps LLVM from turning this back into a compare. */
+static LLVMValueRef nonzero_bit(struct cg *g, LLVMValueRef x)
+{
+	LLVMValueRef t = LLVMBuildOr(g->b, x, LLVMBuildNeg(g->b, x, ""), "");
+	return LLVMBuildLShr(g->b, cg_opaque(g, t), cg_const(g, 63), "");
+}
+
 /* Bucket index as bpftrace computes it: 0 for negative values, 1 for 0,
- * then 2 + floor(log2(v)), found by a branch-free binary search. */
+ * then 2 + floor(log2(v)), by a binary search in arithmetic only. */
 static LLVMValueRef hist_index(struct cg *g, LLVMValueRef v)
 {
-	LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, v, cg_const(g, 0), "");
-	LLVMValueRef zero = LLVMBuildICmp(g->b, LLVMIntEQ, v, cg_const(g, 0), "");
 	LLVMValueRef n = v, log = cg_const(g, 0);
-	for (int shift = 32; shift > 0; shift /= 2) {
-		LLVMValueRef big = LLVMBuildICmp(g->b, LLVMIntUGE, n, cg_const(g, 1ull << shift), "");
-		LLVMValueRef sh = LLVMBuildSelect(g->b, big, cg_const(g, shift), cg_const(g, 0), "");
+	for (unsigned k = 5; k-- > 0;) { /* shifts 32, 16, 8, 4, 2 */
+		LLVMValueRef big = nonzero_bit(g, LLVMBuildLShr(g->b, n, cg_const(g, 1u << (k + 1)), ""));
+		LLVMValueRef sh = LLVMBuildShl(g->b, big, cg_const(g, k + 1), "");
 		n = LLVMBuildLShr(g->b, n, sh, "");
 		log = LLVMBuildAdd(g->b, log, sh, "");
 	}
-	LLVMValueRef idx = LLVMBuildAdd(g->b, log, cg_const(g, 2), "");
-	idx = LLVMBuildSelect(g->b, zero, cg_const(g, 1), idx, "");
-	return LLVMBuildSelect(g->b, neg, cg_const(g, 0), idx, "");
+	log = LLVMBuildAdd(g->b, log, LLVMBuildLShr(g->b, n, cg_const(g, 1), ""), ""); /* n < 4 */
+	/* v > 0: log + 2; v == 0: 1 */
+	LLVMValueRef idx = LLVMBuildAdd(
+		g->b, cg_const(g, 1),
+		LLVMBuildMul(g->b, nonzero_bit(g, v), LLVMBuildAdd(g->b, log, cg_const(g, 1), ""), ""),
+		"");
+	/* v < 0: 0 */
+	LLVMValueRef neg = LLVMBuildLShr(g->b, v, cg_const(g, 63), "");
+	return LLVMBuildAnd(g->b, idx, LLVMBuildSub(g->b, neg, cg_const(g, 1), ""), "");
 }
 
 /* buckets[idx]++, with idx clamped right before use (rule 4) */
 static void bump_bucket(struct cg *g, LLVMValueRef p, LLVMValueRef idx, uint32_t nbuckets)
 {
-	LLVMValueRef max = cg_const(g, nbuckets - 1);
-	LLVMValueRef over = LLVMBuildICmp(g->b, LLVMIntUGT, idx, max, "");
-	if (!cg_breaks(g, "clamp"))
-		idx = LLVMBuildSelect(g->b, over, max, idx, "");
+	idx = cg_clamp(g, idx, nbuckets - 1);
 	LLVMValueRef off = LLVMBuildMul(g->b, idx, cg_const(g, 8), "");
 	LLVMValueRef slot = LLVMBuildInBoundsGEP2(g->b, g->i8, p, &off, 1, "");
 	add_at(g, slot, cg_const(g, 1));

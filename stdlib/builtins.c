@@ -184,7 +184,7 @@ static struct type *t_retval(struct sema *s, struct node *n)
 static LLVMValueRef l_retval(struct cg *g, struct node *n)
 {
 	(void)n;
-	return cg_load_int(g, cg_gep(g, g->ctx_arg, REGS_AX), 8, true);
+	return cg_load_ctx(g, REGS_AX, 8, true);
 }
 
 static int arg_index(const char *name)
@@ -211,7 +211,7 @@ static struct type *t_arg(struct sema *s, struct node *n)
 static LLVMValueRef l_arg(struct cg *g, struct node *n)
 {
 	int i = arg_index(n->ident.name);
-	return cg_load_int(g, cg_gep(g, g->ctx_arg, regs_arg_off[i]), 8, false);
+	return cg_load_ctx(g, regs_arg_off[i], 8, false);
 }
 
 static struct type *t_func(struct sema *s, struct node *n)
@@ -225,7 +225,7 @@ static struct type *t_func(struct sema *s, struct node *n)
 static LLVMValueRef l_func(struct cg *g, struct node *n)
 {
 	(void)n;
-	return cg_load_int(g, cg_gep(g, g->ctx_arg, REGS_IP), 8, false);
+	return cg_load_ctx(g, REGS_IP, 8, false);
 }
 
 static struct type *t_kstack(struct sema *s, struct node *n)

@@ -74,8 +74,7 @@ static LLVMValueRef lower_str(struct cg *g, struct node *call)
 	if (call->call.nargs == 2) {
 		/* a variable length, clamped to the slot right before use (rule 4) */
 		LLVMValueRef len = LLVMBuildAdd(g->b, cg_expr(g, p->next), cg_const(g, 1), "");
-		LLVMValueRef over = LLVMBuildICmp(g->b, LLVMIntUGT, len, n, "");
-		n = LLVMBuildSelect(g->b, over, n, len, "");
+		n = cg_clamp(g, len, size);
 	}
 	cg_probe_read_str(g, slot, n, addr, is_user_addr(g->probe, p->type));
 	return slot;
