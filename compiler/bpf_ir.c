@@ -64,7 +64,7 @@ LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent)
 {
 	size = align8(size ? size : 8);
 	LLVMValueRef p;
-	if (g->stack_top + size <= CG_STACK_BUDGET) {
+	if (g->stack_top + size <= g->stack_budget) {
 		p = slot_addr(g, g->frame, g->stack_top, false);
 		g->stack_top += size;
 		if (persistent)
@@ -139,7 +139,8 @@ static LLVMTypeRef int_type(struct cg *g, uint32_t size)
 LLVMValueRef cg_load_int(struct cg *g, LLVMValueRef p, uint32_t size, bool is_signed)
 {
 	LLVMValueRef v = LLVMBuildLoad2(g->b, int_type(g, size), p, "");
-	LLVMSetAlignment(v, 1);
+	unsigned a = known_align(g, p);
+	LLVMSetAlignment(v, a < size ? a : size);
 	if (size >= 8)
 		return v;
 	return is_signed ? LLVMBuildSExt(g->b, v, g->i64, "") : LLVMBuildZExt(g->b, v, g->i64, "");
@@ -214,7 +215,8 @@ void cg_store_int(struct cg *g, LLVMValueRef p, LLVMValueRef v, uint32_t size)
 	if (size < 8)
 		v = LLVMBuildTrunc(g->b, v, int_type(g, size), "");
 	LLVMValueRef st = LLVMBuildStore(g->b, v, p);
-	LLVMSetAlignment(st, 1);
+	unsigned a = known_align(g, p);
+	LLVMSetAlignment(st, a < size ? a : size);
 }
 
 void cg_probe_read(struct cg *g, LLVMValueRef dst, uint32_t size, LLVMValueRef addr, bool user)
@@ -265,7 +267,16 @@ LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m)
 LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key)
 {
 	LLVMValueRef args[2] = { map, key };
-	return cg_helper(g, BPF_FUNC_map_lookup_elem, g->ptr, args, 2);
+	LLVMValueRef v = cg_helper(g, BPF_FUNC_map_lookup_elem, g->ptr, args, 2);
+	/* map values are 8-byte aligned in every map type trace creates;
+	 * without saying so, LLVM splits each 8-byte access of a value into
+	 * byte loads (which then spill past the stack limit) */
+	static unsigned align_kind;
+	if (!align_kind)
+		align_kind = LLVMGetEnumAttributeKindForName("align", 5);
+	LLVMAddCallSiteAttribute(v, LLVMAttributeReturnIndex,
+				 LLVMCreateEnumAttribute(g->ctx, align_kind, 8));
+	return v;
 }
 
 LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,

@@ -86,6 +86,8 @@ struct cg {
 	LLVMValueRef scratch_ptr; /* per-CPU scratch value, looked up in setup */
 	LLVMValueRef setup_insts[3];
 	uint32_t stack_top, stack_persist, scratch_top, scratch_persist;
+	uint32_t stack_budget;	  /* bytes of slots in the frame (<= CG_STACK_BUDGET) */
+	bool retry_on_stack_limit; /* a stack overflow is retried with a smaller frame */
 	LLVMBasicBlockRef break_bb[CG_MAX_LOOPS], cont_bb[CG_MAX_LOOPS];
 	int nloops;
 };

@@ -11,6 +11,7 @@
 #include <linux/bpf.h>
 #include <llvm-c/Analysis.h>
 #include <llvm-c/ErrorHandling.h>
+#include <llvm-c/Support.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 #include <stdlib.h>
@@ -248,6 +249,16 @@ static void init_module(struct cg *g, const struct source *src)
 	LLVMInitializeBPFTargetMC();
 	LLVMInitializeBPFAsmPrinter();
 	LLVMInstallFatalErrorHandler(on_fatal);
+	/* memcpy as the backend's own in-order copy through one register:
+	 * LLVM's generic expansion loads everything first, then stores, and a
+	 * 64-byte unaligned copy spilled 600 bytes of registers (see
+	 * split_mem_intrinsics for memset, which this turns off) */
+	static bool options_set;
+	if (!options_set) {
+		const char *argv[] = { "trace", "-bpf-expand-memcpy-in-order" };
+		LLVMParseCommandLineOptions(2, argv, NULL);
+		options_set = true;
+	}
 	g->ctx = LLVMContextCreate();
 	LLVMContextSetDiagnosticHandler(g->ctx, on_diagnostic, g);
 	g->mod = LLVMModuleCreateWithNameInContext("trace", g->ctx);
@@ -403,7 +414,7 @@ static void build_prologue(struct cg *g)
 
 	LLVMPositionBuilderAtEnd(g->b, g->entry);
 	LLVMSetCurrentDebugLocation2(g->b, LLVMDIBuilderCreateDebugLocation(g->ctx, 1, 1, g->di_sp, NULL));
-	g->frame = LLVMBuildAlloca(g->b, LLVMArrayType2(g->i8, CG_STACK_BUDGET), "frame");
+	g->frame = LLVMBuildAlloca(g->b, LLVMArrayType2(g->i8, g->stack_budget ? g->stack_budget : 8), "frame");
 	LLVMSetAlignment(g->frame, 8);
 	LLVMValueRef zkey = LLVMBuildAlloca(g->b, g->i32, "zero");
 	LLVMBuildBr(g->b, g->setup);
@@ -487,14 +498,15 @@ static char *module_text(struct cg *g)
 	return copy;
 }
 
-/* The BPF backend inlines memset/memcpy/memmove only up to 128 stores of
- * their alignment; a longer one becomes a call to the C library function,
- * which a BPF program cannot make ("A call to built-in function 'memset' is
- * not supported"), or a load-everything-then-store sequence that spills
- * past the 512-byte stack. The optimizer merges neighbouring stores and
- * copies into such long ones (a 282-byte run of 'a' from a string literal
- * becomes one memset), so they are split here, after optimizing, into
- * chunks of 128 * alignment bytes. */
+/* Memory intrinsics as the BPF backend can take them. With
+ * -bpf-expand-memcpy-in-order it expands memcpy itself (in order, through
+ * one register) up to 128 moves of the copy's alignment, and memset not at
+ * all: anything else becomes a call to the C library function, which a BPF
+ * program cannot make ("A call to built-in function 'memset' is not
+ * supported"). The optimizer merges neighbouring stores and copies into
+ * long ones (a 282-byte run of 'a' from a string literal becomes one
+ * memset), so after optimizing, memsets are written out as stores and long
+ * copies are split into chunks of 128 * alignment bytes. */
 static unsigned param_align(LLVMValueRef call, unsigned arg)
 {
 	static unsigned kind;
@@ -505,6 +517,58 @@ static unsigned param_align(LLVMValueRef call, unsigned arg)
 	return v > 8 ? 8 : v ? (unsigned)v : 1;
 }
 
+static LLVMTypeRef int_of_width(struct cg *g, unsigned w)
+{
+	return w == 8 ? g->i64 : w == 4 ? g->i32 : w == 2 ? g->i16 : g->i8;
+}
+
+static void expand_memset(struct cg *g, LLVMValueRef dst, uint8_t byte, uint64_t n, unsigned align)
+{
+	for (uint64_t off = 0; off < n;) {
+		unsigned w = align;
+		while (w > n - off)
+			w /= 2;
+		uint64_t v = 0;
+		for (unsigned i = 0; i < w; i++)
+			v = v << 8 | byte;
+		LLVMValueRef st = LLVMBuildStore(g->b, LLVMConstInt(int_of_width(g, w), v, 0),
+						 cg_gep(g, dst, off));
+		LLVMSetAlignment(st, w);
+		off += w;
+	}
+}
+
+/* memmove, which the optimizer makes of a memcpy whose forwarded source
+ * might overlap the destination: up to 64 bytes, every word is loaded
+ * before any is stored (exact for any overlap); longer ones are copied
+ * forward word by word, exact unless the destination starts inside the
+ * source (slots that overlap partially hold different statements'
+ * temporaries, which no copy connects). */
+static void expand_memmove(struct cg *g, LLVMValueRef dst, LLVMValueRef src, uint64_t n,
+			   unsigned align)
+{
+	LLVMValueRef vals[64];
+	uint64_t offs[64];
+	unsigned ws[64], k = 0;
+	for (uint64_t off = 0; off < n;) {
+		unsigned w = align;
+		while (w > n - off)
+			w /= 2;
+		LLVMValueRef v = LLVMBuildLoad2(g->b, int_of_width(g, w), cg_gep(g, src, off), "");
+		LLVMSetAlignment(v, w);
+		if (n > 64) {
+			LLVMSetAlignment(LLVMBuildStore(g->b, v, cg_gep(g, dst, off)), w);
+		} else {
+			vals[k] = v;
+			offs[k] = off;
+			ws[k++] = w;
+		}
+		off += w;
+	}
+	for (unsigned i = 0; i < k; i++)
+		LLVMSetAlignment(LLVMBuildStore(g->b, vals[i], cg_gep(g, dst, offs[i])), ws[i]);
+}
+
 static bool split_mem_intrinsic(struct cg *g, LLVMValueRef call)
 {
 	LLVMValueRef fn = LLVMGetCalledValue(call);
@@ -512,30 +576,31 @@ static bool split_mem_intrinsic(struct cg *g, LLVMValueRef call)
 		return false;
 	size_t len;
 	const char *name = LLVMGetValueName2(fn, &len);
-	int kind = !strncmp(name, "llvm.memset.", 12)    ? 0
-		   : !strncmp(name, "llvm.memcpy.", 12)  ? 1
-		   : !strncmp(name, "llvm.memmove.", 13) ? 2
-							 : -1;
+	bool is_set = !strncmp(name, "llvm.memset.", 12), is_cpy = !strncmp(name, "llvm.memcpy.", 12);
+	bool is_move = !strncmp(name, "llvm.memmove.", 13);
 	LLVMValueRef size = LLVMGetOperand(call, 2);
-	if (kind < 0 || !LLVMIsAConstantInt(size))
-		return false;
-	unsigned da = param_align(call, 0), sa = kind ? param_align(call, 1) : 8;
-	uint64_t chunk = 128 * (da < sa ? da : sa), n = LLVMConstIntGetZExtValue(size);
-	if (n <= chunk)
+	if ((!is_set && !is_cpy && !is_move) || !LLVMIsAConstantInt(size))
 		return false;
 	LLVMValueRef dst = LLVMGetOperand(call, 0), src = LLVMGetOperand(call, 1);
+	unsigned da = param_align(call, 0), sa = is_set ? 8 : param_align(call, 1);
+	unsigned a = da < sa ? da : sa;
+	uint64_t n = LLVMConstIntGetZExtValue(size);
+	uint64_t chunk = 128 * a;
+	if (is_set ? !LLVMIsAConstantInt(src) : is_cpy && n <= chunk)
+		return false;
 	LLVMPositionBuilderBefore(g->b, call);
 	LLVMSetCurrentDebugLocation2(g->b, LLVMInstructionGetDebugLoc(call));
-	for (uint64_t off = 0; off < n; off += chunk) {
-		LLVMValueRef len_v = cg_const(g, n - off < chunk ? n - off : chunk);
-		LLVMValueRef d = cg_gep(g, dst, off);
-		if (kind == 0)
-			LLVMBuildMemSet(g->b, d, src, len_v, da);
-		else if (kind == 1)
-			LLVMBuildMemCpy(g->b, d, da, cg_gep(g, src, off), sa, len_v);
-		else
-			LLVMBuildMemMove(g->b, d, da, cg_gep(g, src, off), sa, len_v);
+	if (is_set) {
+		expand_memset(g, dst, (uint8_t)LLVMConstIntGetZExtValue(src), n, da);
+		return true;
 	}
+	if (is_move) {
+		expand_memmove(g, dst, src, n, a);
+		return true;
+	}
+	for (uint64_t off = 0; off < n; off += chunk)
+		LLVMBuildMemCpy(g->b, cg_gep(g, dst, off), da, cg_gep(g, src, off), sa,
+				cg_const(g, n - off < chunk ? n - off : chunk));
 	return true;
 }
 
@@ -606,9 +671,13 @@ static int emit(struct cg *g, struct diag *d, struct cg_result *out)
 	}
 	out->ms_emit = now_ms() - t1;
 	if (g->backend_errors) {
-		diag_error_nospan(d, "BPF code generation failed: %s", g->backend_msg);
 		LLVMDisposeMemoryBuffer(out->obj);
 		out->obj = NULL;
+		if (g->retry_on_stack_limit && strstr(g->backend_msg, "stack limit")) {
+			rc = 1;
+			goto out;
+		}
+		diag_error_nospan(d, "BPF code generation failed: %s", g->backend_msg);
 		goto out;
 	}
 	rc = 0;
@@ -619,10 +688,14 @@ out:
 	return rc;
 }
 
-int cg_compile(struct sema *s, const struct source *src, struct arena *a,
-	       const struct cg_options *opts, struct diag *d, struct cg_result *out)
+/* Returns 0, -1 (reported in d) or 1: LLVM's own spills overflowed the
+ * 512-byte stack (with retry_on_stack_limit; nothing reported). */
+static int compile_once(struct sema *s, const struct source *src, struct arena *a,
+			const struct cg_options *opts, struct diag *d, struct cg_result *out,
+			uint32_t stack_budget, bool retry)
 {
-	struct cg g = { .sema = s, .arena = a, .src = src, .opts = *opts };
+	struct cg g = { .sema = s, .arena = a, .src = src, .opts = *opts,
+			.stack_budget = stack_budget, .retry_on_stack_limit = retry };
 	memset(out, 0, sizeof(*out));
 	double t0 = now_ms();
 	g.pd = arena_alloc(a, sizeof(*g.pd));
@@ -651,6 +724,20 @@ int cg_compile(struct sema *s, const struct source *src, struct arena *a,
 	LLVMDisposeBuilder(g.b);
 	LLVMDisposeModule(g.mod);
 	LLVMContextDispose(g.ctx);
+	return rc;
+}
+
+/* Slots take the first CG_STACK_BUDGET bytes of the 512-byte stack and
+ * LLVM's register spills the rest. A long enough expression spills more
+ * than that; the program is then compiled again with fewer slots on the
+ * stack (the others in the per-CPU scratch value), down to none. */
+int cg_compile(struct sema *s, const struct source *src, struct arena *a,
+	       const struct cg_options *opts, struct diag *d, struct cg_result *out)
+{
+	static const uint32_t budgets[] = { CG_STACK_BUDGET, CG_STACK_BUDGET / 2, 0 };
+	int rc = 1;
+	for (size_t i = 0; rc == 1 && i < sizeof(budgets) / sizeof(budgets[0]); i++)
+		rc = compile_once(s, src, a, opts, d, out, budgets[i], i + 1 < sizeof(budgets) / sizeof(budgets[0]));
 	return rc;
 }
 

@@ -355,6 +355,8 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	if (cg_compile(&sema, src, &arena, &co, &diag, &res)) {
 		if ((c->dump_ir || c->dump_ir_raw) && res.ir) /* what failed to build */
 			fputs(res.ir, stdout);
+		if (c->dump_bpf && res.bpf_asm)
+			fputs(res.bpf_asm, stdout);
 		goto out;
 	}
 	if (c->verbose)
