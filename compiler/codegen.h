@@ -38,7 +38,7 @@ struct cg_options {
 	const char *break_rule;
 };
 
-/* The conventions --debug-break can turn off (docs/verifier.md):
+/* The conventions --debug-break can turn off (docs/kernel.md):
  * null-check    map lookups used without a NULL check
  * clamp         str() length and histogram bucket not clamped
  * signed-clamp  str() length clamped with a signed comparison, passed as 64 bits
@@ -47,10 +47,11 @@ struct cg_options {
  * key-pointer   map lookups given the key's value instead of its address
  * helper-type   cgroup calls bpf_skb_cgroup_id, a socket-buffer helper
  * ringbuf-output records reserved in the ring buffer and never submitted
- * long-jump     ISA v4 long jumps written as wrapping 16-bit jumps */
+ * long-jump     ISA v4 long jumps written as wrapping 16-bit jumps
+ * zero-fill     tuple map keys not zero-filled (loads on 6.18: docs/kernel.md) */
 #define CG_BREAK_RULES \
 	"null-check, clamp, signed-clamp, probe-read, stack-limit, key-pointer, helper-type, " \
-	"ringbuf-output, long-jump"
+	"ringbuf-output, long-jump, zero-fill"
 
 
 struct cg_map {

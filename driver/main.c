@@ -76,7 +76,7 @@ static void usage(FILE *f)
 	      "                    verifier-safe convention so that the kernel rejects\n"
 	      "                    the program. RULE: null-check, clamp, signed-clamp,\n"
 	      "                    probe-read, stack-limit, key-pointer, helper-type,\n"
-	      "                    ringbuf-output, long-jump (docs/kernel.md)\n"
+	      "                    ringbuf-output, long-jump, zero-fill (docs/kernel.md)\n"
 	      "    -h, --help      show this help\n"
 	      "    --version       show the version\n"
 	      "\n"

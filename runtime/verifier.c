@@ -36,8 +36,9 @@ static const struct explanation explanations[] = {
 	  "the probe needs more than the 512 bytes of stack BPF allows; trace keeps at most "
 	  "256 bytes of values on the stack and puts larger ones in a per-CPU scratch map" },
 	{ "invalid (indirect )?read from stack", "uninitialized-stack",
-	  "a buffer handed to a helper (a map key, a record or a string) has bytes that were "
-	  "never written; trace zero-fills every key, record and string before writing it" },
+	  "a buffer handed to a helper (a map key, a record or a string) has bytes the helper "
+	  "may not read, such as bytes never written; trace zero-fills every key, record and "
+	  "string before writing it" },
 	{ "unbounded memory access", "unbounded-access",
 	  "an index or length used to access memory has no upper bound; trace clamps every "
 	  "variable index and length (a histogram bucket, a str() length) to its buffer "

@@ -30,8 +30,15 @@ static const struct log_case cases[] = {
 	  "6: (85) call bpf_map_lookup_elem#1\ninvalid indirect read from stack R2 off -16+0 size 16\n"
 	  "processed 6 insns (limit 1000000) max_states_per_insn 0 total_states 0\n",
 	  6, "invalid indirect read from stack", "uninitialized-stack" },
-	{ "6: (85) call bpf_map_lookup_elem#1\ninvalid read from stack R2 off -16+0 size 16\n", 6,
-	  "invalid read from stack R2 off -16", "uninitialized-stack" },
+	/* captured on 6.18 as root: a raw_tp program using a dynptr's stack
+	 * slots as a map key (trace never makes dynptrs) */
+	{ "15: (18) r1 = 0xffff88812b90c800      ; R1=map_ptr(map=k16,ks=16,vs=8)\n"
+	  "17: (bf) r2 = r10                     ; R2=fp0 R10=fp0\n"
+	  "18: (07) r2 += -16                    ; R2=fp-16\n"
+	  "19: (85) call bpf_map_lookup_elem#1\n"
+	  "invalid read from stack R2 off -16+0 size 16\n"
+	  "processed 16 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 0\n",
+	  19, "invalid read from stack R2 off -16", "uninitialized-stack" },
 	{ "6: (85) call bpf_map_lookup_elem#1\ninvalid read from stack R2 var_off (0x0; 0x8)+0 size 8\n",
 	  6, "invalid read from stack R2 var_off", "uninitialized-stack" },
 	/* out of the 512-byte frame: 6.18 and pre-6.14 wordings */
