@@ -95,10 +95,25 @@ static bool is_noise(const char *line, size_t len)
 	       !strncmp(line, "Validating ", 11) || !strncmp(line, "arg#", 4);
 }
 
+/* "... stack R1 off=-256 size=1024": the access starts inside the frame
+ * and runs past its top, so a length is too big, not the frame */
+static bool overruns_frame_top(const char *reason)
+{
+	const char *p = strstr(reason, " off=");
+	int off, size;
+	return p && sscanf(p, " off=%d size=%d", &off, &size) == 2 && off >= -512 && off + size > 0;
+}
+
 static void explain(struct rt_verifier_error *out)
 {
 	out->rule = "other";
 	out->explain = "the verifier's own words are in the note below";
+	if (strstr(out->reason, " stack R") && overruns_frame_top(out->reason)) {
+		out->rule = "length-overrun";
+		out->explain = "a length runs past the end of the buffer it fills; trace clamps "
+			       "every variable length (such as str()'s) to its buffer right before use";
+		return;
+	}
 	for (size_t i = 0; i < sizeof(explanations) / sizeof(explanations[0]); i++) {
 		regex_t re;
 		if (regcomp(&re, explanations[i].pattern, REG_EXTENDED | REG_NOSUB | REG_ICASE))

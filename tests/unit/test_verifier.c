@@ -48,6 +48,10 @@ static const struct log_case cases[] = {
 	  "invalid read from stack R2 off=-600", "stack-limit" },
 	{ "9: (85) call bpf_map_lookup_elem#1\ninvalid indirect access to stack R2 off=-600 size=8\n", 9,
 	  "invalid indirect access to stack", "stack-limit" },
+	{ "39: (85) call bpf_probe_read_kernel_str#115\ninvalid write to stack R1 off=-256 size=1024\n", 39,
+	  "invalid write to stack R1 off=-256", "length-overrun" },
+	{ "4: (85) call bpf_probe_read_kernel#113\ninvalid write to stack R1 off=-8 size=16\n", 4,
+	  "invalid write to stack R1 off=-8", "length-overrun" },
 	{ "4: (85) call bpf_probe_read_kernel#113\ninvalid variable-offset write to stack R1 var_off=(0x0; 0xff) off=-8 size=8\n",
 	  4, "invalid variable-offset", "mem-bounds" },
 	{ "12: (0f) r0 += r1\nR0 unbounded memory access, make sure to bounds check any such access\n"
