@@ -64,7 +64,7 @@ LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent)
 {
 	size = align8(size ? size : 8);
 	LLVMValueRef p;
-	if (g->stack_top + size <= g->stack_budget) {
+	if (g->stack_top + size <= cg_stack_budget(g)) {
 		p = slot_addr(g, g->frame, g->stack_top, false);
 		g->stack_top += size;
 		if (persistent)
@@ -207,7 +207,9 @@ LLVMValueRef cg_clamp(struct cg *g, LLVMValueRef v, uint64_t max)
 		return v;
 	v = cg_opaque(g, v);
 	LLVMValueRef m = cg_const(g, max);
-	return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntUGT, v, m, ""), m, v, "");
+	/* --debug-break signed-clamp: negative values pass the clamp */
+	LLVMIntPredicate gt = cg_breaks(g, "signed-clamp") ? LLVMIntSGT : LLVMIntUGT;
+	return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, gt, v, m, ""), m, v, "");
 }
 
 void cg_store_int(struct cg *g, LLVMValueRef p, LLVMValueRef v, uint32_t size)
@@ -229,8 +231,10 @@ void cg_probe_read(struct cg *g, LLVMValueRef dst, uint32_t size, LLVMValueRef a
 void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
 		       bool user)
 {
-	LLVMValueRef args[3] = { dst, LLVMBuildTrunc(g->b, size, g->i32, ""),
-				 LLVMBuildIntToPtr(g->b, addr, g->ptr, "") };
+	/* --debug-break signed-clamp: the whole signed register, as in C
+	 * without the (u32) cast */
+	LLVMValueRef n = cg_breaks(g, "signed-clamp") ? size : LLVMBuildTrunc(g->b, size, g->i32, "");
+	LLVMValueRef args[3] = { dst, n, LLVMBuildIntToPtr(g->b, addr, g->ptr, "") };
 	cg_helper(g, user ? BPF_FUNC_probe_read_user_str : BPF_FUNC_probe_read_kernel_str, g->i64,
 		  args, 3);
 }
@@ -254,7 +258,8 @@ LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m)
 		return k;
 	}
 	LLVMValueRef k = cg_slot(g, m->key->size, false);
-	cg_zero(g, k, m->key->size);
+	if (!cg_breaks(g, "zero-fill")) /* padding would be stale stack bytes */
+		cg_zero(g, k, m->key->size);
 	uint32_t i = 0;
 	for (struct node *e = keys; e; e = e->next, i++) {
 		LLVMValueRef v = cg_expr(g, e);
@@ -266,6 +271,8 @@ LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m)
 
 LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key)
 {
+	if (cg_breaks(g, "key-pointer")) /* the key's value, not its address */
+		key = LLVMBuildIntToPtr(g->b, cg_load_int(g, key, 4, false), g->ptr, "");
 	LLVMValueRef args[2] = { map, key };
 	LLVMValueRef v = cg_helper(g, BPF_FUNC_map_lookup_elem, g->ptr, args, 2);
 	/* map values are 8-byte aligned in every map type trace creates;
@@ -337,6 +344,11 @@ void cg_record_header(struct cg *g, LLVMValueRef rec, enum pd_record_kind kind, 
 
 void cg_emit_record(struct cg *g, LLVMValueRef rec, uint32_t size)
 {
+	if (cg_breaks(g, "ringbuf-output")) { /* reserved, never submitted */
+		LLVMValueRef rargs[3] = { g->ringbuf, cg_const(g, size), cg_const(g, 0) };
+		cg_helper(g, BPF_FUNC_ringbuf_reserve, g->ptr, rargs, 3);
+		return;
+	}
 	LLVMValueRef args[4] = { g->ringbuf, rec, cg_const(g, size), cg_const(g, 0) };
 	LLVMValueRef ret = cg_helper(g, BPF_FUNC_ringbuf_output, g->i64, args, 4);
 	LLVMValueRef failed = LLVMBuildICmp(g->b, LLVMIntSLT, ret, cg_const(g, 0), "");

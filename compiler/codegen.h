@@ -38,6 +38,21 @@ struct cg_options {
 	const char *break_rule;
 };
 
+/* The conventions --debug-break can turn off (docs/kernel.md):
+ * null-check    map lookups used without a NULL check
+ * clamp         str() length and histogram bucket not clamped
+ * signed-clamp  str() length clamped with a signed comparison, passed as 64 bits
+ * probe-read    pointers dereferenced by a direct load
+ * stack-limit   slots on the stack past 512 bytes, LLVM's error let through
+ * key-pointer   map lookups given the key's value instead of its address
+ * helper-type   cgroup calls bpf_skb_cgroup_id, a socket-buffer helper
+ * ringbuf-output records reserved in the ring buffer and never submitted
+ * long-jump     ISA v4 long jumps written as wrapping 16-bit jumps
+ * zero-fill     tuple map keys not zero-filled (loads on 6.18: docs/kernel.md) */
+#define CG_BREAK_RULES \
+	"null-check, clamp, signed-clamp, probe-read, stack-limit, key-pointer, helper-type, " \
+	"ringbuf-output, long-jump, zero-fill"
+
 
 struct cg_map {
 	LLVMValueRef global;
@@ -95,6 +110,13 @@ struct cg {
 static inline bool cg_breaks(const struct cg *g, const char *rule)
 {
 	return g->opts.break_rule && !strcmp(g->opts.break_rule, rule);
+}
+
+/* Bytes of slots on the stack; --debug-break stack-limit lifts the budget
+ * past the 512-byte BPF stack. */
+static inline uint32_t cg_stack_budget(const struct cg *g)
+{
+	return cg_breaks(g, "stack-limit") ? 4 * CG_STACK_BUDGET : g->stack_budget;
 }
 
 /* codegen.c */

@@ -8,6 +8,7 @@
  * handler turns backend errors (such as the 512-byte stack limit) into
  * compile errors instead of exit(1) inside the emit call.
  */
+#include <elf.h>
 #include <linux/bpf.h>
 #include <llvm-c/Analysis.h>
 #include <llvm-c/ErrorHandling.h>
@@ -37,6 +38,11 @@ static void on_diagnostic(LLVMDiagnosticInfoRef info, void *opaque)
 	if (LLVMGetDiagInfoSeverity(info) != LLVMDSError)
 		return;
 	char *msg = LLVMGetDiagInfoDescription(info);
+	/* --debug-break stack-limit: let the kernel see the big frame */
+	if (cg_breaks(g, "stack-limit") && strstr(msg, "stack limit")) {
+		LLVMDisposeMessage(msg);
+		return;
+	}
 	if (!g->backend_errors++)
 		snprintf(g->backend_msg, sizeof(g->backend_msg), "%s", msg);
 	LLVMDisposeMessage(msg);
@@ -414,7 +420,8 @@ static void build_prologue(struct cg *g)
 
 	LLVMPositionBuilderAtEnd(g->b, g->entry);
 	LLVMSetCurrentDebugLocation2(g->b, LLVMDIBuilderCreateDebugLocation(g->ctx, 1, 1, g->di_sp, NULL));
-	g->frame = LLVMBuildAlloca(g->b, LLVMArrayType2(g->i8, g->stack_budget ? g->stack_budget : 8), "frame");
+	g->frame = LLVMBuildAlloca(g->b, LLVMArrayType2(g->i8, cg_stack_budget(g) ? cg_stack_budget(g) : 8),
+				  "frame");
 	LLVMSetAlignment(g->frame, 8);
 	LLVMValueRef zkey = LLVMBuildAlloca(g->b, g->i32, "zero");
 	LLVMBuildBr(g->b, g->setup);
@@ -617,6 +624,36 @@ static void split_mem_intrinsics(struct cg *g)
 	LLVMSetCurrentDebugLocation2(g->b, NULL);
 }
 
+/* --debug-break long-jump: ISA v4 long jumps (gotol, 32-bit offset) become
+ * pre-v4 jumps whose 16-bit offset wraps, as an assembler without range
+ * checks would write them; the kernel then sees jumps out of the program. */
+static void break_long_jumps(char *obj, size_t size)
+{
+	Elf64_Ehdr eh;
+	if (size < sizeof(eh))
+		return;
+	memcpy(&eh, obj, sizeof(eh));
+	for (unsigned i = 0; i < eh.e_shnum; i++) {
+		Elf64_Shdr sh;
+		uint64_t at = eh.e_shoff + (uint64_t)i * eh.e_shentsize;
+		if (at + sizeof(sh) > size)
+			return;
+		memcpy(&sh, obj + at, sizeof(sh));
+		if (!(sh.sh_flags & SHF_EXECINSTR) || sh.sh_offset + sh.sh_size > size)
+			continue;
+		for (uint64_t off = sh.sh_offset; off + 8 <= sh.sh_offset + sh.sh_size; off += 8) {
+			struct bpf_insn in;
+			memcpy(&in, obj + off, sizeof(in));
+			if (in.code != (BPF_JMP32 | BPF_JA))
+				continue;
+			in.code = BPF_JMP | BPF_JA;
+			in.off = (int16_t)in.imm;
+			in.imm = 0;
+			memcpy(obj + off, &in, sizeof(in));
+		}
+	}
+}
+
 static int emit(struct cg *g, struct diag *d, struct cg_result *out)
 {
 	char *err = NULL;
@@ -670,6 +707,8 @@ static int emit(struct cg *g, struct diag *d, struct cg_result *out)
 		goto out;
 	}
 	out->ms_emit = now_ms() - t1;
+	if (cg_breaks(g, "long-jump"))
+		break_long_jumps((char *)LLVMGetBufferStart(out->obj), LLVMGetBufferSize(out->obj));
 	if (g->backend_errors) {
 		LLVMDisposeMemoryBuffer(out->obj);
 		out->obj = NULL;

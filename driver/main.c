@@ -71,6 +71,12 @@ static void usage(FILE *f)
 	      "    -v              verbose: verifier log on errors, load statistics\n"
 	      "    --unsafe        allow functions with side effects: system()\n"
 	      "    --info          print the kernel's BPF features and exit\n"
+	      "    --debug-break RULE\n"
+	      "                    debug only, for tests of verifier errors: turn off one\n"
+	      "                    verifier-safe convention so that the kernel rejects\n"
+	      "                    the program. RULE: null-check, clamp, signed-clamp,\n"
+	      "                    probe-read, stack-limit, key-pointer, helper-type,\n"
+	      "                    ringbuf-output, long-jump, zero-fill (docs/kernel.md)\n"
 	      "    -h, --help      show this help\n"
 	      "    --version       show the version\n"
 	      "\n"
@@ -113,6 +119,19 @@ static int parse_debug(struct cli *c, const char *what)
 	return 0;
 }
 
+static int parse_break(struct cli *c, const char *rule)
+{
+	const char *all = CG_BREAK_RULES, *p = all;
+	size_t n = strlen(rule);
+	for (; n && (p = strstr(p, rule)); p += n)
+		if ((p == all || p[-1] == ' ') && (p[n] == ',' || !p[n])) {
+			c->break_rule = rule;
+			return 0;
+		}
+	fprintf(stderr, "trace: unknown --debug-break rule '%s' (%s)\n", rule, CG_BREAK_RULES);
+	return -1;
+}
+
 /* Returns 0 to go on, 1 when done (help, version), -1 on a usage error. */
 static int parse_args(struct cli *c, int argc, char **argv)
 {
@@ -138,7 +157,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case 'l': c->list = true; break;
 		case 'n': c->dry_run = true; break;
 		case 'u': c->unsafe = true; break;
-		case 'B': c->break_rule = optarg; break;
+		case 'B': if (parse_break(c, optarg)) return -1; break;
 		case 'I': c->info = true; return 0;
 		default:
 			if (optopt && optopt != '?')

@@ -23,35 +23,49 @@ struct explanation {
 };
 
 static const struct explanation explanations[] = {
-	/* most specific first: the null check before any "invalid mem access" */
+	/* most specific first: the null check before any "invalid mem access",
+	 * a stack access out of the frame ("off=-600") before a read of
+	 * unwritten bytes ("off -16+0"; "indirect" was dropped in 6.14) */
 	{ "_or_null|possibly NULL", "null-check",
-	  "a map lookup result is used without checking it for NULL" },
+	  "a map lookup result is used without a NULL check; trace checks every lookup "
+	  "(inserting the zero value when the key is missing) before using it" },
+	{ "invalid variable-offset", "mem-bounds",
+	  "a variable offset may take an access outside the buffer it points into; trace "
+	  "clamps every variable index right before use" },
+	{ "stack R[0-9]+ off=|stack (limit|size).*exceeded|combined stack size", "stack-limit",
+	  "the probe needs more than the 512 bytes of stack BPF allows; trace keeps at most "
+	  "256 bytes of values on the stack and puts larger ones in a per-CPU scratch map" },
 	{ "invalid (indirect )?read from stack", "uninitialized-stack",
-	  "a buffer handed to a helper (a map key, a record or a string) was not fully "
-	  "initialized; every byte of it must be written first" },
+	  "a buffer handed to a helper (a map key, a record or a string) has bytes the helper "
+	  "may not read, such as bytes never written; trace zero-fills every key, record and "
+	  "string before writing it" },
 	{ "unbounded memory access", "unbounded-access",
-	  "an offset or length used to access memory has no upper bound; it must be "
-	  "clamped right before use" },
-	{ "min value is negative|unbounded min value", "negative-offset",
-	  "an offset or length might be negative; it must be unsigned and clamped "
+	  "an index or length used to access memory has no upper bound; trace clamps every "
+	  "variable index and length (a histogram bucket, a str() length) to its buffer "
 	  "right before use" },
-	{ "stack (limit|size).*exceeded|combined stack size|invalid write to stack R10 off=-5[1-9][0-9]",
-	  "stack-limit", "the probe needs more than the 512 bytes of stack BPF allows" },
-	{ "program is too large|too large|too complex|too many states|BPF program is too large",
-	  "too-complex",
-	  "the probe is too large or has too many paths for the verifier (1 million "
-	  "instructions); split it into several probes or reduce unroll counts" },
-	{ "invalid mem access|R[0-9]+ invalid mem access", "direct-deref",
-	  "memory was read directly that may only be read through a probe_read helper "
-	  "(a kernel or user pointer)" },
+	{ "min value is negative|unbounded min value", "negative-offset",
+	  "an index or length might be negative; trace treats indexes and lengths as "
+	  "unsigned and clamps them with an unsigned comparison right before use" },
+	{ "program is too large|too complex|too many states", "too-complex",
+	  "the probe is too large or has too many paths for the verifier, which gives up "
+	  "after 1 million instructions; split it into several probes, or lower loop bounds "
+	  "and unroll counts" },
+	{ "invalid mem access", "direct-deref",
+	  "memory was read directly that may only be read through a helper; trace reads "
+	  "kernel and user pointers with bpf_probe_read_kernel/_user into a buffer" },
 	{ "R[0-9]+ type=[^ ]+ expected=", "wrong-arg-type",
-	  "a helper was given the wrong kind of value for an argument" },
-	{ "jump out of range|jump into the middle", "bad-jump",
-	  "a jump leaves the program or lands inside an instruction" },
-	{ "helper call is not allowed|unknown func|cannot call|not allowed in", "helper-not-allowed",
-	  "this helper cannot be used in this kind of probe" },
+	  "a helper was given the wrong kind of value for an argument; trace passes map keys, "
+	  "values and records as pointers to buffers it has written" },
+	{ "jump out of range|jump into the middle|16-bit range", "bad-jump",
+	  "a jump goes outside the program; jumps before BPF ISA v4 reach at most 32767 "
+	  "instructions, so trace emits ISA v4 long jumps on kernels 6.6 and later (on older "
+	  "kernels, split the probe)" },
+	{ "cannot use helper|unknown func|helper call .*not allowed|cannot call", "helper-not-allowed",
+	  "the probe calls a kernel helper that its program type may not use; trace calls "
+	  "only helpers that tracing programs have" },
 	{ "Unreleased reference", "unreleased-reference",
-	  "a reference (such as a ring buffer reservation) is not released on every path" },
+	  "a ring buffer reservation is not submitted or discarded on every path; trace "
+	  "copies records with bpf_ringbuf_output, which holds no reservation" },
 	{ "invalid access to map value|value is outside of the allowed memory range",
 	  "map-value-bounds", "an access to a map value may fall outside of it" },
 	{ "R[0-9]+ !read_ok", "uninitialized-register",
@@ -81,10 +95,25 @@ static bool is_noise(const char *line, size_t len)
 	       !strncmp(line, "Validating ", 11) || !strncmp(line, "arg#", 4);
 }
 
+/* "... stack R1 off=-256 size=1024": the access starts inside the frame
+ * and runs past its top, so a length is too big, not the frame */
+static bool overruns_frame_top(const char *reason)
+{
+	const char *p = strstr(reason, " off=");
+	int off, size;
+	return p && sscanf(p, " off=%d size=%d", &off, &size) == 2 && off >= -512 && off + size > 0;
+}
+
 static void explain(struct rt_verifier_error *out)
 {
 	out->rule = "other";
-	out->explain = "the verifier's own words are above";
+	out->explain = "the verifier's own words are in the note below";
+	if (strstr(out->reason, " stack R") && overruns_frame_top(out->reason)) {
+		out->rule = "length-overrun";
+		out->explain = "a length runs past the end of the buffer it fills; trace clamps "
+			       "every variable length (such as str()'s) to its buffer right before use";
+		return;
+	}
 	for (size_t i = 0; i < sizeof(explanations) / sizeof(explanations[0]); i++) {
 		regex_t re;
 		if (regcomp(&re, explanations[i].pattern, REG_EXTENDED | REG_NOSUB | REG_ICASE))
@@ -125,6 +154,14 @@ void rt_verifier_parse(const char *log, struct rt_verifier_error *out)
 			reason_len = sizeof(out->reason) - 1;
 		memcpy(out->reason, reason, reason_len);
 	}
+	/* a few errors name the instruction that matters better than the
+	 * last one printed: where a leaked reference was taken, where a
+	 * jump out of the program starts (checked before any is printed) */
+	const char *at = strstr(out->reason, "alloc_insn=");
+	if (at)
+		out->insn = atoi(at + strlen("alloc_insn="));
+	else if ((at = strstr(out->reason, "jump out of range from insn ")))
+		out->insn = atoi(at + strlen("jump out of range from insn "));
 	explain(out);
 }
 

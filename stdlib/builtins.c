@@ -127,6 +127,8 @@ static LLVMValueRef l_rand(struct cg *g, struct node *n)
 static LLVMValueRef l_cgroup(struct cg *g, struct node *n)
 {
 	(void)n;
+	if (cg_breaks(g, "helper-type")) /* the socket-buffer variant: not for tracing */
+		return cg_helper(g, BPF_FUNC_skb_cgroup_id, g->i64, &g->ctx_arg, 1);
 	return cg_helper(g, BPF_FUNC_get_current_cgroup_id, g->i64, NULL, 0);
 }
 
