@@ -57,6 +57,10 @@ struct kernel_info {
 	/* 1 if a kernel function exists (kallsyms), 0 if not, <0 if unknown;
 	 * NULL means "assume it does" (fakes in tests). */
 	int (*function_exists)(struct kernel_info *ki, const char *name);
+	/* The number the kernel fires syscalls:sys_enter_NAME for ("getppid"
+	 * -> 110), or <0 if unknown; NULL means "unknown" (fakes in tests):
+	 * syscall tracepoints are then attached one perf event each. */
+	int (*syscall_nr)(struct kernel_info *ki, const char *name);
 	void *priv;
 };
 

@@ -353,6 +353,8 @@ static void finish_scratch(struct cg *g)
 
 static const char *section_for(struct cg *g, const struct sema_probe *sp)
 {
+	if (sp->raw_syscall)
+		return "raw_tp";
 	switch (sp->kind) {
 	case PD_PROBE_BEGIN:
 	case PD_PROBE_END:
@@ -407,6 +409,56 @@ static void begin_function(struct cg *g, struct sema_probe *sp, const char *name
 					     1, LLVMDIFlagZero);
 }
 
+/* x86_64 layouts the filter reads (stable since 5.11, the last change to
+ * thread_info; probes.c uses the filter only where runtime/syscalls.c has
+ * a table): pt_regs.orig_ax, and thread_info.status, the first member of
+ * task_struct, whose TS_COMPAT bit marks a 32-bit (ia32) syscall. */
+#define PT_REGS_ORIG_AX 120
+#define TASK_TI_STATUS	16
+#define TS_COMPAT	0x2
+
+/* A raw tracepoint on sys_enter (ctx: regs, id) or sys_exit (ctx: regs,
+ * ret) standing in for the group's syscall tracepoints: go on only for
+ * their syscall numbers and not in a 32-bit syscall, which is exactly when
+ * the kernel fires them (trace_get_syscall_nr: -1 in_ia32_syscall(), and
+ * only 0 <= nr < NR_syscalls). Leaves the builder branching to setup. */
+static void build_syscall_filter(struct cg *g)
+{
+	bool is_exit = !strcmp(g->probe->raw_syscall, "sys_exit");
+	LLVMValueRef tmp = LLVMBuildAlloca(g->b, g->i64, "sysnr");
+	LLVMValueRef nr;
+	if (is_exit) { /* the number is the task's regs->orig_ax, as the kernel reads it */
+		LLVMValueRef regs = cg_load_int(g, g->ctx_arg, 8, false);
+		LLVMValueRef src = LLVMBuildIntToPtr(g->b, LLVMBuildAdd(g->b, regs,
+				cg_const(g, PT_REGS_ORIG_AX), ""), g->ptr, "");
+		LLVMValueRef a[3] = { tmp, LLVMConstInt(g->i32, 8, 0), src };
+		cg_helper(g, BPF_FUNC_probe_read_kernel, g->i64, a, 3);
+		nr = LLVMBuildLoad2(g->b, g->i64, tmp, "");
+	} else {
+		nr = cg_load_int(g, cg_gep(g, g->ctx_arg, 8), 8, false);
+	}
+	nr = LLVMBuildTrunc(g->b, nr, g->i32, ""); /* syscall_get_nr() is an int */
+	LLVMBasicBlockRef compat = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "compat");
+	unsigned ncases = 0;
+	for (struct sema_probe *sp = g->sema->probes; sp; sp = sp->next)
+		ncases += sp->group == g->probe->group;
+	LLVMValueRef sw = LLVMBuildSwitch(g->b, nr, g->exit_bb, ncases);
+	for (struct sema_probe *sp = g->sema->probes; sp; sp = sp->next)
+		if (sp->group == g->probe->group)
+			LLVMAddCase(sw, LLVMConstInt(g->i32, (unsigned)sp->sys_nr, 0), compat);
+	LLVMPositionBuilderAtEnd(g->b, compat);
+	LLVMValueRef task = cg_helper(g, BPF_FUNC_get_current_task, g->i64, NULL, 0);
+	LLVMValueRef src = LLVMBuildIntToPtr(g->b, LLVMBuildAdd(g->b, task,
+			cg_const(g, TASK_TI_STATUS), ""), g->ptr, "");
+	LLVMBuildStore(g->b, cg_const(g, 0), tmp);
+	LLVMValueRef a[3] = { tmp, LLVMConstInt(g->i32, 4, 0), src };
+	cg_helper(g, BPF_FUNC_probe_read_kernel, g->i64, a, 3);
+	LLVMValueRef st = LLVMBuildLoad2(g->b, g->i32, tmp, "");
+	LLVMValueRef is32 = LLVMBuildAnd(g->b, st, LLVMConstInt(g->i32, TS_COMPAT, 0), "");
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, is32, LLVMConstInt(g->i32, 0, 0), ""),
+			g->exit_bb, g->setup);
+}
+
 /* entry: slot frame; setup: the per-CPU scratch lookup (removed again if
  * no slot spilled to scratch); body; exit: return 0 */
 static void build_prologue(struct cg *g)
@@ -424,7 +476,10 @@ static void build_prologue(struct cg *g)
 				  "frame");
 	LLVMSetAlignment(g->frame, 8);
 	LLVMValueRef zkey = LLVMBuildAlloca(g->b, g->i32, "zero");
-	LLVMBuildBr(g->b, g->setup);
+	if (g->probe->raw_syscall)
+		build_syscall_filter(g);
+	else
+		LLVMBuildBr(g->b, g->setup);
 
 	LLVMPositionBuilderAtEnd(g->b, g->setup);
 	g->setup_insts[0] = LLVMBuildStore(g->b, LLVMConstInt(g->i32, 0, 0), zkey);
@@ -485,6 +540,7 @@ static void add_pd_probe(struct cg *g, const struct sema_probe *sp)
 	p->freq = sp->freq;
 	p->sample_period = sp->sample_period;
 	p->perf_config = sp->perf_config;
+	p->raw_tp = sp->raw_syscall;
 	src_line_col(g->src, sp->attach->span.begin, &p->line, &p->col);
 }
 
@@ -741,11 +797,14 @@ static int compile_once(struct sema *s, const struct source *src, struct arena *
 	init_module(&g, src);
 	define_internal_maps(&g);
 	define_user_maps(&g);
-	int last_group = -1;
+	/* a group's probes need not be adjacent (probes.c moves syscall
+	 * tracepoints of a block into their own group) */
+	bool *done = arena_alloc(a, (size_t)s->ngroups + 1);
 	for (struct sema_probe *sp = s->probes; sp; sp = sp->next) {
-		if (sp->group != last_group)
+		if (sp->group >= 0 && sp->group < s->ngroups && !done[sp->group]) {
 			gen_program(&g, sp);
-		last_group = sp->group;
+			done[sp->group] = true;
+		}
 		add_pd_probe(&g, sp);
 	}
 	finish_scratch(&g);

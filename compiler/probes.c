@@ -484,6 +484,94 @@ static bool uses_ident(const struct node *n, const char *name)
 	}
 }
 
+/* Does a subtree use builtin or function `name` (kstack, kstack(perf))? */
+static bool uses_call(const struct node *n, const char *name);
+
+static bool list_calls(const struct node *n, const char *name)
+{
+	for (; n; n = n->next)
+		if (uses_call(n, name))
+			return true;
+	return false;
+}
+
+static bool uses_call(const struct node *n, const char *name)
+{
+	if (!n)
+		return false;
+	if (n->kind == N_CALL)
+		return !strcmp(n->call.name, name) || list_calls(n->call.args, name);
+	if (uses_ident(n, name))
+		return true;
+	/* calls nested anywhere: walk the same shapes uses_ident walks */
+	switch (n->kind) {
+	case N_BLOCK: return list_calls(n->block.stmts, name);
+	case N_EXPR_STMT: case N_RETURN: return uses_call(n->stmt.expr, name);
+	case N_ASSIGN: return uses_call(n->assign.target, name) || uses_call(n->assign.value, name);
+	case N_IF:
+		return uses_call(n->if_.cond, name) || uses_call(n->if_.then, name) ||
+		       uses_call(n->if_.els, name);
+	case N_UNROLL: case N_WHILE:
+		return uses_call(n->loop.cond, name) || uses_call(n->loop.body, name);
+	case N_FOR:
+		return uses_call(n->for_.map, name) || uses_call(n->for_.lo, name) ||
+		       uses_call(n->for_.hi, name) || uses_call(n->for_.body, name);
+	case N_MAP: return list_calls(n->map.keys, name);
+	case N_BINOP: return uses_call(n->binop.lhs, name) || uses_call(n->binop.rhs, name);
+	case N_UNOP: return uses_call(n->unop.operand, name);
+	case N_INCDEC: return uses_call(n->incdec.operand, name);
+	case N_TERNARY:
+		return uses_call(n->ternary.cond, name) || uses_call(n->ternary.then, name) ||
+		       uses_call(n->ternary.els, name);
+	case N_FIELD: return uses_call(n->field.base, name);
+	case N_INDEX: return uses_call(n->index.base, name) || uses_call(n->index.index, name);
+	case N_TUPLE: return list_calls(n->tuple.elems, name);
+	case N_CAST: return uses_call(n->cast.expr, name);
+	case N_SIZEOF: return uses_call(n->size_of.expr, name);
+	default:
+		return false;
+	}
+}
+
+/* Closing a syscall tracepoint's perf event waits for RCU grace periods
+ * (25-50 ms each, serialized by the kernel's event_mutex), so 360 of them
+ * took 8-9 s to detach. The syscall events all hang off two tracepoints,
+ * raw_syscalls sys_enter and sys_exit: from this many syscall events of one
+ * block on, the block's program is attached once, to the raw tracepoint,
+ * and filters on the syscall number (docs/kernel.md, "Detaching"). Fewer
+ * stay perf events: a raw sys_enter program runs for every syscall of the
+ * system, a perf event only for its own. */
+#define RAW_SYSCALL_MIN 8
+
+static void group_syscalls(struct sema *s, struct sema_probe *first)
+{
+	if (!s->ki->syscall_nr)
+		return;
+	static const char *const kinds[2] = { "sys_enter", "sys_exit" };
+	for (int k = 0; k < 2; k++) {
+		size_t plen = strlen(kinds[k]) + 1; /* "sys_enter_" */
+		int n = 0;
+		for (struct sema_probe *sp = first; sp; sp = sp->next) {
+			if (sp->raw_syscall)
+				continue;
+			sp->sys_nr = -1;
+			if (sp->kind != PD_PROBE_TRACEPOINT || strcmp(sp->target, "syscalls") ||
+			    strncmp(sp->func, kinds[k], plen - 1) || sp->func[plen - 1] != '_')
+				continue;
+			sp->sys_nr = s->ki->syscall_nr(s->ki, sp->func + plen);
+			n += sp->sys_nr >= 0;
+		}
+		if (n < RAW_SYSCALL_MIN)
+			continue;
+		int group = s->ngroups++;
+		for (struct sema_probe *sp = first; sp; sp = sp->next)
+			if (sp->sys_nr >= 0 && !sp->raw_syscall) {
+				sp->group = group;
+				sp->raw_syscall = kinds[k];
+			}
+	}
+}
+
 static void resolve_attach(struct sema *s, struct node *probe, struct node *at, bool uses_ctx)
 {
 	const char *p = at->attach.provider;
@@ -540,5 +628,8 @@ void probes_resolve(struct sema *s)
 				sp->group = s->ngroups++;
 			}
 		}
+		if (shared >= 0 && !uses_call(p->probe.body, "kstack") &&
+		    !uses_call(p->probe.pred, "kstack"))
+			group_syscalls(s, *first);
 	}
 }

@@ -59,6 +59,10 @@ struct sema_probe {
 	bool user_ptrs;	   /* pointer args point into user memory */
 	int index;	   /* position in sema.probes */
 	int group;	   /* expansions sharing one program have one group */
+	/* "sys_enter"/"sys_exit": the group is attached once, as this raw
+	 * tracepoint, and its program filters on the syscall number sys_nr */
+	const char *raw_syscall;
+	int sys_nr;
 	struct sema_probe *next;
 };
 

@@ -24,6 +24,7 @@
 #include "driver/list.h"
 #include "runtime/features.h"
 #include "runtime/loader.h"
+#include "runtime/syscalls.h"
 
 #include <llvm-c/Core.h>
 
@@ -305,6 +306,12 @@ static bool has_feature(struct kernel_info *ki, enum ki_feature f)
 	return true;
 }
 
+static int syscall_nr(struct kernel_info *ki, const char *name)
+{
+	(void)ki;
+	return rt_syscall_nr(name);
+}
+
 static int run(const struct cli *c, const struct progdesc *pd, const struct node *prog,
 	       struct diag *d)
 {
@@ -381,6 +388,8 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	if (c->verbose)
 		fprintf(stderr, "compile: IR %.1f ms, optimize %.1f ms, emit %.1f ms, object %zu bytes\n",
 			res.ms_ir, res.ms_opt, res.ms_emit, res.pd->obj_size);
+	if (c->verbose)
+		rt_describe_attach(res.pd, stderr);
 	if (c->dump_ir || c->dump_ir_raw || c->dump_bpf) {
 		fputs(c->dump_bpf ? res.bpf_asm : res.ir, stdout);
 		rc = 0;
@@ -405,6 +414,7 @@ int main(int argc, char **argv)
 	if (c.info)
 		return print_info();
 	ki_system()->has_feature = has_feature;
+	ki_system()->syscall_nr = syscall_nr;
 	struct source *src = read_source(&c);
 	if (!src)
 		return EXIT_USAGE;

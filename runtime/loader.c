@@ -228,6 +228,56 @@ static int attach_perf(struct rt_session *s, const struct pd_probe *p)
 	return 0;
 }
 
+/* Syscall tracepoints that share a program with `raw_tp` set: one raw
+ * tracepoint link for all of them (the program filters on the syscall
+ * number), made for the first; the others are already covered. */
+static int attach_raw_syscalls(struct rt_session *s, const struct pd_probe *p,
+			       struct bpf_program *prog)
+{
+	uint32_t first = (uint32_t)(p - s->pd->probes), n = 0;
+	for (uint32_t i = 0; i < first; i++)
+		if (s->pd->probes[i].raw_tp && !strcmp(s->pd->probes[i].prog_name, p->prog_name))
+			return 0;
+	for (uint32_t i = first; i < s->pd->nprobes; i++)
+		n += s->pd->probes[i].raw_tp && !strcmp(s->pd->probes[i].prog_name, p->prog_name);
+	struct bpf_link *l = bpf_program__attach_raw_tracepoint(prog, p->raw_tp);
+	if (!l) {
+		int err = -errno;
+		fprintf(stderr, "ERROR: cannot attach probe %s (through raw tracepoint %s): %s\n",
+			p->name, p->raw_tp, strerror(-err));
+		return err;
+	}
+	(void)n;
+	return add_link(s, l);
+}
+
+void rt_describe_attach(const struct progdesc *pd, FILE *f)
+{
+	uint32_t perf_tps = 0;
+	for (uint32_t i = 0; i < pd->nprobes; i++) {
+		const struct pd_probe *p = &pd->probes[i];
+		if (p->kind != PD_PROBE_TRACEPOINT)
+			continue;
+		if (!p->raw_tp) {
+			perf_tps++;
+			continue;
+		}
+		bool seen = false;
+		uint32_t n = 0;
+		for (uint32_t j = 0; j < pd->nprobes; j++) {
+			bool same = pd->probes[j].raw_tp && !strcmp(pd->probes[j].prog_name, p->prog_name);
+			seen |= same && j < i;
+			n += same;
+		}
+		if (!seen)
+			fprintf(f, "attach plan: %u syscall tracepoints (%s, ...): one raw tracepoint "
+				   "%s, filtered on the syscall number\n", n, p->name, p->raw_tp);
+	}
+	if (perf_tps)
+		fprintf(f, "attach plan: %u tracepoint%s: one perf event each\n", perf_tps,
+			perf_tps == 1 ? "" : "s");
+}
+
 static int attach_one(struct rt_session *s, const struct pd_probe *p)
 {
 	struct bpf_program *prog = prog_of(s, p);
@@ -237,6 +287,8 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 	case PD_PROBE_END:
 		return 0;
 	case PD_PROBE_TRACEPOINT:
+		if (p->raw_tp)
+			return attach_raw_syscalls(s, p, prog);
 		l = bpf_program__attach_tracepoint(prog, p->target, p->func);
 		break;
 	case PD_PROBE_RAWTP:

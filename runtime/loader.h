@@ -53,6 +53,9 @@ struct rt_options {
 int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_options *opts);
 /* Attaches every probe but BEGIN/END; prints "Attaching N probes...". */
 int rt_attach(struct rt_session *s);
+/* -v: how the tracepoints will be attached (raw syscall tracepoints with a
+ * number filter, or one perf event each). */
+void rt_describe_attach(const struct progdesc *pd, FILE *f);
 /* Runs BEGIN, then polls the ring buffer until exit() or *stop; then runs
  * END and prints the maps. Returns 0 or -errno. */
 int rt_run(struct rt_session *s, volatile sig_atomic_t *stop);

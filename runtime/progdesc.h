@@ -161,6 +161,10 @@ struct pd_probe {
 	uint64_t sample_period; /* software/hardware */
 	uint32_t perf_config;	/* software/hardware event config */
 	uint32_t line, col;	/* of the attach point, for errors */
+	/* PD_PROBE_TRACEPOINT of a syscall: when set ("sys_enter"/"sys_exit"),
+	 * the program is attached once to this raw tracepoint for all the
+	 * probes that share it, and filters on the syscall number itself */
+	const char *raw_tp;
 };
 
 struct progdesc {

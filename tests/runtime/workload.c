@@ -16,6 +16,10 @@
  *   trace_workload uprobe N       N calls of workload_target(&v, "hello
  *                                 uprobe", i) for i = 0..N-1, v = 1000 + i
  *                                 (a uprobe target with user pointers)
+ *   trace_workload int80 N        N 32-bit (ia32) getppid calls through
+ *                                 int $0x80 (ia32 number 64, which is semget
+ *                                 in the 64-bit table): the kernel's
+ *                                 syscalls:* events ignore them
  *
  * Its comm is "trace_workload" (unless renamed with `comm`), which the
  * tests filter on.
@@ -97,6 +101,13 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "sysargs")) {
 		for (long i = 0; i < n; i++)
 			syscall(SYS_getppid, 10L, 11L, 12L, 13L, 14L, 15L);
+	} else if (!strcmp(mode, "int80")) {
+#if defined(__x86_64__)
+		for (long i = 0; i < n; i++) {
+			long ret = 64; /* __NR_getppid in the ia32 table */
+			__asm__ volatile("int $0x80" : "+a"(ret) : : "memory", "r8", "r9", "r10", "r11");
+		}
+#endif
 	} else if (!strcmp(mode, "uprobe")) {
 		long sum = 0;
 		for (long i = 0; i < n; i++) {
