@@ -77,8 +77,8 @@ done
 {
 	echo "Compile-time scaling: BEGIN block of N map assignments with 60-character string keys, then exit(); whole runs (compile, load, run, print the map, exit), median (min–max). trace: $RUNS runs; bpftrace: $BPFTRACE_RUNS run(s), only N ≤ $BPFTRACE_MAX (BPFTRACE_MAX=N to include more: bpftrace 0.17 needs 120 s at N = 1000), ${TIMEOUT} s timeout."
 	echo
-	echo "| N | trace wall ms | trace ms/line (fixed cost off) | trace peak RSS MB | bpftrace wall s |"
-	echo "|---|---|---|---|---|"
+	echo "| N | trace wall ms | trace ms/line (fixed cost off) | trace CPU ms (user+sys) | trace peak RSS MB | bpftrace wall s |"
+	echo "|---|---|---|---|---|---|"
 	base=$(med scale 0 trace wall_ms)
 	for n in 0 $SIZES; do
 		m=$(med scale "$n" trace wall_ms)
@@ -90,15 +90,17 @@ done
 		failed scale "$n" trace && tw="FAILED"
 		[ "$(values scale "$n" trace timeout | head -1)" != "" ] && tw="> ${TIMEOUT} s (timeout)"
 		failed scale "$n" bpftrace && bt="FAILED"
-		echo "| $([ "$n" = 0 ] && echo "0 (\`BEGIN { exit(); }\`)" || echo "$n") | $tw | $per | $(fmt_spread scale "$n" trace rss_kb 1024 1) | $bt |"
+		echo "| $([ "$n" = 0 ] && echo "0 (\`BEGIN { exit(); }\`)" || echo "$n") | $tw | $per | $(fmt_spread scale "$n" trace cpu_ms 1 0) | $(fmt_spread scale "$n" trace rss_kb 1024 1) | $bt |"
 	done
 	set -- $SIZES
 	first=$1; last=${!#}
-	awk -v a="$(med scale "$first" trace wall_ms)" -v z="$(med scale "$last" trace wall_ms)" -v b="$base" -v na="$first" -v nz="$last" 'BEGIN {
-		if (a == "-" || z == "-" || b == "-") { print "\nLinearity: not measured (a size failed)."; exit }
-		pa = (a - b) / na; pz = (z - b) / nz
-		printf "\nCost per line at N = %d is %.2fx that at N = %d (%s).\n", nz, pz / pa, na, (pz / pa < 1.5) ? "linear" : "NOT linear"
-	}'
+	for m in wall_ms cpu_ms; do
+		awk -v a="$(med scale "$first" trace $m)" -v z="$(med scale "$last" trace $m)" -v b="$(med scale 0 trace $m)" -v na="$first" -v nz="$last" -v what="${m%_ms}" 'BEGIN {
+			if (a == "-" || z == "-" || b == "-") { print "\nLinearity (" what "): not measured (a size failed)."; exit }
+			pa = (a - b) / na; pz = (z - b) / nz
+			printf "\nLinearity (%s time): the cost per line (fixed cost of N = 0 off) at N = %d is %.2fx that at N = %d (%s).\n", what, nz, pz / pa, na, (pz / pa < 1.5) ? "linear" : "NOT linear"
+		}'
+	done
 	if [ -s "$OUT/scale-phases.txt" ]; then
 		echo
 		echo "trace -v phase times:"

@@ -142,14 +142,14 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "-" && b != "-" && a + 0 <= 
 	fi
 	if [[ " $SECTIONS " == *" overhead "* ]]; then
 		for c in count_comm count_pid hist printf; do
-			b=$(med overhead "$c" none ns_p10); t=$(med overhead "$c" trace ns_p10)
-			bt=$(med overhead "$c" bpftrace ns_p10); h=$(med overhead "$c" hand ns_p10)
+			b=$(med overhead "$c" none cpu_p10); t=$(med overhead "$c" trace cpu_p10)
+			bt=$(med overhead "$c" bpftrace cpu_p10); h=$(med overhead "$c" hand cpu_p10)
 			[ "$t" = - ] && continue
 			read -r ot obt oh <<<"$(awk -v b="$b" -v t="$t" -v bt="$bt" -v h="$h" 'BEGIN { printf "%.0f %s %.0f", t - b, (bt == "-") ? "-" : sprintf("%.0f", bt - b), h - b }')"
 			pt=$(med overhead "$c" trace prog_ns); pb=$(med overhead "$c" bpftrace prog_ns); ph=$(med overhead "$c" hand prog_ns)
 			echo "| $c: overhead below bpftrace | trace $ot ns/event, bpftrace $obt (program alone: $pt vs $pb ns/run) | $(verdict "$(awk -v t="$ot" -v b="$obt" 'BEGIN { print (b != "-" && t + 0 < b + 0) ? 1 : 0 }')") |"
 			echo "| $c: within 10% of hand-written C$([ "$c" = printf ] && echo " (same wake-up policy)") | trace $ot ns/event, hand-written $oh ($(awk -v t="$ot" -v h="$oh" 'BEGIN { if (h > 0) printf "%+.0f%%", (t / h - 1) * 100; else print "–" }'); program alone: $pt vs $ph ns/run) | $(verdict "$(awk -v t="$ot" -v h="$oh" 'BEGIN { print (t <= 1.1 * h) ? 1 : 0 }')") |"
-			hb=$(med overhead "$c" hand_batch ns_p10)
+			hb=$(med overhead "$c" hand_batch cpu_p10)
 			if [ "$hb" != - ]; then
 				ohb=$(awk -v b="$b" -v h="$hb" 'BEGIN { printf "%.0f", h - b }')
 				echo "| $c: within 10% of hand-written C (batched wake-ups) | trace $ot ns/event, hand-written $ohb ($(awk -v t="$ot" -v h="$ohb" 'BEGIN { if (h > 0) printf "%+.0f%%", (t / h - 1) * 100; else print "–" }'); program alone: $pt vs $(med overhead "$c" hand_batch prog_ns) ns/run) | $(verdict "$(awk -v t="$ot" -v h="$ohb" 'BEGIN { print (t <= 1.1 * h) ? 1 : 0 }')") |"
@@ -174,9 +174,9 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "-" && b != "-" && a + 0 <= 
 		fi
 		set -- ${SIZES:-250 500 1000 5000}
 		first=$1; last=${!#}
-		r=$(awk -v a="$(med scale "$first" trace wall_ms)" -v z="$(med scale "$last" trace wall_ms)" -v b="$(med scale 0 trace wall_ms)" -v na="$first" -v nz="$last" \
+		r=$(awk -v a="$(med scale "$first" trace cpu_ms)" -v z="$(med scale "$last" trace cpu_ms)" -v b="$(med scale 0 trace cpu_ms)" -v na="$first" -v nz="$last" \
 			'BEGIN { if (a == "-" || z == "-" || b == "-") print "-"; else printf "%.2f", ((z - b) / nz) / ((a - b) / na) }')
-		[ "$r" != - ] && echo "| compile time linear in N | time per line (fixed cost of \`BEGIN { exit(); }\` off) at N = $last is ${r}× that at N = $first (linear: < 1.5×) | $(verdict "$(awk -v r="$r" 'BEGIN { print (r < 1.5) ? 1 : 0 }')") |"
+		[ "$r" != - ] && echo "| compile time linear in N | CPU time per line (fixed cost of \`BEGIN { exit(); }\` off) at N = $last is ${r}× that at N = $first (linear: < 1.5×) | $(verdict "$(awk -v r="$r" 'BEGIN { print (r < 1.5) ? 1 : 0 }')") |"
 	fi
 } >"$OUT/targets.md"
 
