@@ -33,11 +33,14 @@ static uint32_t align8(uint32_t v)
 	return (v + 7) & ~7u;
 }
 
-/* The address of a slot, computed where it dominates every use: a
- * variable first assigned inside an `if` (or an unrolled loop body) is
- * read after it, so its address cannot be built in the current block.
+/* The address of a variable's slot, computed where it dominates every
+ * use: a variable first assigned inside an `if` (or an unrolled loop body)
+ * is read after it, so its address cannot be built in the current block.
  * Frame slots are addressed in the entry block, scratch slots at the top
- * of the body (after the scratch lookup). */
+ * of the body (after the scratch lookup). Temporaries are addressed where
+ * they are made: an address computed at the top stays live in a register
+ * through the whole program, and hundreds of them spilled past the stack
+ * limit. */
 static LLVMValueRef slot_addr(struct cg *g, LLVMValueRef base, uint32_t off, bool scratch)
 {
 	LLVMBasicBlockRef cur = LLVMGetInsertBlock(g->b);
@@ -65,12 +68,14 @@ LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent)
 	size = align8(size ? size : 8);
 	LLVMValueRef p;
 	if (g->stack_top + size <= cg_stack_budget(g)) {
-		p = slot_addr(g, g->frame, g->stack_top, false);
+		p = persistent ? slot_addr(g, g->frame, g->stack_top, false)
+			       : cg_gep(g, g->frame, g->stack_top);
 		g->stack_top += size;
 		if (persistent)
 			g->stack_persist = g->stack_top;
 	} else {
-		p = slot_addr(g, g->scratch_ptr, g->scratch_top, true);
+		p = persistent ? slot_addr(g, g->scratch_ptr, g->scratch_top, true)
+			       : cg_gep(g, g->scratch_ptr, g->scratch_top);
 		g->scratch_top += size;
 		if (persistent)
 			g->scratch_persist = g->scratch_top;
