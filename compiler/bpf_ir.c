@@ -60,6 +60,24 @@ static LLVMValueRef slot_addr(struct cg *g, LLVMValueRef base, uint32_t off, boo
 	return p;
 }
 
+/* A variable's slot address (from cg_slot) built again at the current
+ * position. Scratch addresses go through llvm.bpf.passthrough so that LLVM
+ * cannot merge them into one computed early and kept in a register (or,
+ * hundreds of them, spilled past the stack limit) until the last use:
+ * only the scratch pointer itself stays live. */
+LLVMValueRef cg_slot_at(struct cg *g, LLVMValueRef slot)
+{
+	LLVMValueRef base = slot;
+	uint64_t off = 0;
+	if (LLVMIsAGetElementPtrInst(slot)) {
+		base = LLVMGetOperand(slot, 0);
+		off = LLVMConstIntGetZExtValue(LLVMGetOperand(slot, 1));
+	}
+	if (base == g->scratch_ptr)
+		base = cg_opaque(g, base);
+	return cg_gep(g, base, off);
+}
+
 /* A slot of `size` bytes. Temporaries are released at the end of each
  * statement (codegen.c resets the tops); persistent slots (variables)
  * survive until the end of the probe. */
@@ -75,7 +93,7 @@ LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent)
 			g->stack_persist = g->stack_top;
 	} else {
 		p = persistent ? slot_addr(g, g->scratch_ptr, g->scratch_top, true)
-			       : cg_gep(g, g->scratch_ptr, g->scratch_top);
+			       : cg_gep(g, cg_opaque(g, g->scratch_ptr), g->scratch_top);
 		g->scratch_top += size;
 		if (persistent)
 			g->scratch_persist = g->scratch_top;
@@ -91,7 +109,9 @@ LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent)
 static unsigned known_align(struct cg *g, LLVMValueRef p)
 {
 	uint64_t off = 0;
-	while (p != g->frame && p != g->scratch_ptr) {
+	while (p != g->frame && p != g->scratch_ptr &&
+	       !(LLVMIsACallInst(p) && LLVMGetNumArgOperands(p) == 2 &&
+		 LLVMGetOperand(p, 1) == g->scratch_ptr)) { /* cg_opaque(scratch) */
 		if (!LLVMIsAGetElementPtrInst(p) || LLVMGetNumOperands(p) != 2 ||
 		    LLVMGetGEPSourceElementType(p) != g->i8 ||
 		    !LLVMIsAConstantInt(LLVMGetOperand(p, 1)))
@@ -199,11 +219,20 @@ LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v)
 {
 	static const char name[] = "llvm.bpf.passthrough";
 	static unsigned seq;
-	LLVMTypeRef tys[2] = { g->i64, g->i64 };
+	LLVMTypeRef t = LLVMTypeOf(v);
+	LLVMTypeRef tys[2] = { t, t };
 	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(
 		g->mod, LLVMLookupIntrinsicID(name, sizeof(name) - 1), tys, 2);
 	LLVMValueRef args[2] = { LLVMConstInt(g->i32, ++seq, 0), v };
-	return LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 2, "");
+	LLVMValueRef r = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 2, "");
+	if (v == g->scratch_ptr) { /* keep its alignment known */
+		static unsigned align_kind;
+		if (!align_kind)
+			align_kind = LLVMGetEnumAttributeKindForName("align", 5);
+		LLVMAddCallSiteAttribute(r, LLVMAttributeReturnIndex,
+					 LLVMCreateEnumAttribute(g->ctx, align_kind, 8));
+	}
+	return r;
 }
 
 LLVMValueRef cg_clamp(struct cg *g, LLVMValueRef v, uint64_t max)

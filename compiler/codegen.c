@@ -277,7 +277,7 @@ static LLVMValueRef cg_map_read(struct cg *g, struct node *n)
 static LLVMValueRef cg_var_read(struct cg *g, struct node *n)
 {
 	struct sema_var *v = n->sym;
-	LLVMValueRef slot = v->cg;
+	LLVMValueRef slot = cg_slot_at(g, v->cg);
 	if (type_is_aggregate(v->type))
 		return slot;
 	return cg_load_int(g, slot, v->type->size >= 8 ? 8 : v->type->size, v->type->is_signed);
@@ -289,7 +289,7 @@ static void cg_assign_var(struct cg *g, struct node *target, struct node *value,
 	struct sema_var *var = target->sym;
 	if (!var->cg)
 		var->cg = cg_slot(g, var->type->size, true);
-	cg_store_as(g, value, v, from, var->type, var->cg);
+	cg_store_as(g, value, v, from, var->type, cg_slot_at(g, var->cg));
 }
 
 /* ++/-- on a variable or a (non-aggregation) map element */
@@ -301,7 +301,7 @@ static LLVMValueRef cg_incdec(struct cg *g, struct node *n)
 		struct sema_var *v = o->sym;
 		LLVMValueRef old = cg_var_read(g, o);
 		LLVMValueRef nv = narrow(g, LLVMBuildAdd(g->b, old, delta, ""), v->type);
-		cg_store_int(g, v->cg, nv, v->type->size >= 8 ? 8 : v->type->size);
+		cg_store_int(g, cg_slot_at(g, v->cg), nv, v->type->size >= 8 ? 8 : v->type->size);
 		return n->incdec.is_prefix ? nv : old;
 	}
 	struct sema_map *m = o->sym;

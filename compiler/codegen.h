@@ -130,6 +130,7 @@ void cg_set_loc(struct cg *g, struct node *n);
 
 /* bpf_ir.c: BPF idioms */
 LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent);
+LLVMValueRef cg_slot_at(struct cg *g, LLVMValueRef slot); /* a variable's slot, here */
 void cg_zero(struct cg *g, LLVMValueRef dst, uint32_t size);
 void cg_copy(struct cg *g, LLVMValueRef dst, LLVMValueRef src, uint32_t size);
 LLVMValueRef cg_gep(struct cg *g, LLVMValueRef base, uint64_t off);
