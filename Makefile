@@ -46,7 +46,9 @@ demo: build
 	$(DEMO)
 
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -LE fuzz $(CTEST_ARGS)
+	@rm -f $(BUILD)/tests/gen/summary.txt
+	ctest --test-dir $(BUILD) --output-on-failure -LE fuzz $(CTEST_ARGS); rc=$$?; \
+	cat $(BUILD)/tests/gen/summary.txt 2>/dev/null; exit $$rc
 
 # -O1: fast enough to fuzz, asserts kept (Debug leaves NDEBUG undefined).
 sanitize-build: deps

@@ -15,6 +15,7 @@
 # new directory under $TMPDIR) with their output; shrink one with
 # `tests/gen/shrink.sh TRACE_BIN FILE` (add --run for run programs).
 # Prints `gen: dry N ok, R rejected, C compile errors; run M ok, W wrong`
+# (also into the file $GEN_SUMMARY when set)
 # and exits 1 if anything failed. Needs root (it loads BPF programs).
 set -uo pipefail
 
@@ -141,6 +142,10 @@ if [ "$r_wrong" -gt 0 ]; then
 fi
 echo "gen: dry ${N_DRY} programs in $((t1 - t0)) s, run ${N_RUN} in $((t2 - t1)) s; failing scripts in $GEN_DIR"
 echo "gen: dry $d_ok ok, $d_rej rejected, $d_comp compile errors; run $r_ok ok, $r_wrong wrong"
+if [ -n "${GEN_SUMMARY:-}" ]; then # `make test` prints it after ctest
+	mkdir -p "$(dirname "$GEN_SUMMARY")"
+	echo "generator: $N_DRY dry-run programs: $d_ok loaded, $d_rej rejected by the verifier, $d_comp compile errors; $N_RUN run: $r_ok exact output, $r_wrong wrong" >"$GEN_SUMMARY"
+fi
 if [ $((d_rej + d_comp + r_wrong)) -gt 0 ]; then
 	exit 1
 fi
