@@ -309,10 +309,19 @@ static void define_user_maps(struct cg *g)
 
 static void define_internal_maps(struct cg *g)
 {
-	struct map_def rb = { BPF_MAP_TYPE_RINGBUF, RINGBUF_SIZE, 0, 0, false };
-	g->ringbuf = map_global(g, "ringbuf", 2);
-	set_map_debug_info(g, g->ringbuf, "ringbuf", &rb);
-	g->pd_ringbuf = add_pd_map(g, "ringbuf", "ringbuf", PD_MAP_RINGBUF, &rb);
+	if (g->perfbuf) {
+		/* one perf buffer per CPU; max_entries 0 lets libbpf size it to
+		 * the possible CPUs */
+		struct map_def pb = { BPF_MAP_TYPE_PERF_EVENT_ARRAY, 0, 4, 4, true };
+		g->ringbuf = map_global(g, "events", 4);
+		set_map_debug_info(g, g->ringbuf, "events", &pb);
+		g->pd_ringbuf = add_pd_map(g, "events", "events", PD_MAP_PERFBUF, &pb);
+	} else {
+		struct map_def rb = { BPF_MAP_TYPE_RINGBUF, RINGBUF_SIZE, 0, 0, false };
+		g->ringbuf = map_global(g, "ringbuf", 2);
+		set_map_debug_info(g, g->ringbuf, "ringbuf", &rb);
+		g->pd_ringbuf = add_pd_map(g, "ringbuf", "ringbuf", PD_MAP_RINGBUF, &rb);
+	}
 	struct map_def lost = { BPF_MAP_TYPE_PERCPU_ARRAY, 1, 4, 8, false };
 	g->lost = map_global(g, "lost", 4);
 	set_map_debug_info(g, g->lost, "lost", &lost);
@@ -560,6 +569,7 @@ int cg_compile(struct sema *s, const struct source *src, struct arena *a,
 	double t0 = now_ms();
 	g.pd = arena_alloc(a, sizeof(*g.pd));
 	init_module(&g, src);
+	g.perfbuf = !ki_has(s->ki, KI_RINGBUF); /* kernels before 5.8 */
 	define_internal_maps(&g);
 	define_user_maps(&g);
 	int last_group = -1;
