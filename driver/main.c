@@ -286,6 +286,18 @@ static bool has_feature(struct kernel_info *ki, enum ki_feature f)
 	return true;
 }
 
+static const char *feature_reason(struct kernel_info *ki, enum ki_feature f)
+{
+	(void)ki;
+	switch (f) {
+	case KI_KPROBES: return rt_feature_reason(RT_FEAT_KPROBES);
+	case KI_FENTRY: return rt_feature_reason(RT_FEAT_FENTRY);
+	case KI_BTF: return rt_feature_reason(RT_FEAT_BTF);
+	case KI_RINGBUF: return rt_feature_reason(RT_FEAT_RINGBUF);
+	}
+	return "";
+}
+
 static int run(const struct cli *c, const struct progdesc *pd, const struct node *prog,
 	       struct diag *d)
 {
@@ -381,6 +393,7 @@ int main(int argc, char **argv)
 	if (c.info)
 		return print_info();
 	ki_system()->has_feature = has_feature;
+	ki_system()->feature_reason = feature_reason;
 	struct source *src = read_source(&c);
 	if (!src)
 		return EXIT_USAGE;
