@@ -22,7 +22,7 @@
 #include "runtime/progdesc.h"
 
 #define CG_STACK_BUDGET 256 /* bytes of slots on the stack; the rest is LLVM's */
-#define CG_SCRATCH_MAX (32 * 1024) /* per-CPU value size limit */
+#define CG_SCRATCH_MAX SEMA_PERCPU_VALUE_MAX /* per-CPU value size limit */
 #define CG_MAX_LOOPS 16
 #define CG_CHUNK 8 /* statements per basic block in long blocks */
 

@@ -439,7 +439,8 @@ static void finish_prologue(struct cg *g, bool used_scratch)
 	LLVMBuildBr(g->b, g->body);
 }
 
-static void gen_program(struct cg *g, struct sema_probe *sp)
+/* Returns the bytes of per-CPU scratch space the program uses. */
+static uint32_t gen_program(struct cg *g, struct sema_probe *sp)
 {
 	const char *name = arena_printf(g->arena, "p%d", sp->group);
 	g->probe = sp;
@@ -450,12 +451,30 @@ static void gen_program(struct cg *g, struct sema_probe *sp)
 	g->scratch_size = 0;
 	cg_probe_body(g, sp->probe);
 	LLVMBuildBr(g->b, g->exit_bb);
-	bool used = g->scratch_size > 0;
+	uint32_t used = g->scratch_size;
 	if (before > g->scratch_size)
 		g->scratch_size = before;
-	finish_prologue(g, used);
+	finish_prologue(g, used > 0);
 	LLVMSetCurrentDebugLocation2(g->b, NULL);
 	g->di_sp = NULL;
+	return used;
+}
+
+/* Sema refuses any single value above the per-CPU limit; several at once
+ * can still overflow the scratch map (the kernel would refuse to create
+ * it: E2BIG). Said before the slow part, optimizing and emitting. */
+static bool scratch_fits(struct diag *d, struct sema_probe *sp, uint32_t used)
+{
+	if (used <= CG_SCRATCH_MAX)
+		return true;
+	diag_error(d, sp->attach->span,
+		   "probe %s needs %u bytes of per-CPU scratch space for values too large for the "
+		   "stack, more than the %u bytes the kernel allows for a per-CPU map value "
+		   "(PCPU_MIN_UNIT_SIZE)",
+		   sp->name, used, CG_SCRATCH_MAX);
+	diag_hint(d, "keep fewer large strings and tuples alive at once (in variables, keys, "
+		     "values and printf arguments), or split the work between probes");
+	return false;
 }
 
 static void add_pd_probe(struct cg *g, const struct sema_probe *sp)
@@ -573,9 +592,10 @@ int cg_compile(struct sema *s, const struct source *src, struct arena *a,
 	define_internal_maps(&g);
 	define_user_maps(&g);
 	int last_group = -1;
+	bool fits = true;
 	for (struct sema_probe *sp = s->probes; sp; sp = sp->next) {
-		if (sp->group != last_group)
-			gen_program(&g, sp);
+		if (sp->group != last_group && !scratch_fits(d, sp, gen_program(&g, sp)))
+			fits = false;
 		last_group = sp->group;
 		add_pd_probe(&g, sp);
 	}
@@ -584,7 +604,7 @@ int cg_compile(struct sema *s, const struct source *src, struct arena *a,
 	if (opts->print_ir_raw)
 		out->ir = module_text(&g);
 	out->ms_ir = now_ms() - t0;
-	int rc = emit(&g, d, out);
+	int rc = fits ? emit(&g, d, out) : -1;
 	if (rc == 0) {
 		g.pd->obj = LLVMGetBufferStart(out->obj);
 		g.pd->obj_size = LLVMGetBufferSize(out->obj);
