@@ -14,6 +14,10 @@
 #include "compiler/codegen.h"
 
 #define MEMSET_CHUNK 512 /* LLVM inlines memset/memcpy only up to 1,024 bytes */
+/* Above this, chunks are volatile (see volatile_mem); at or below it, even
+ * merged they stay inlinable, and LLVM may still drop or widen them (a
+ * volatile one is expanded byte by byte: align 1). */
+#define VOLATILE_OVER (2 * MEMSET_CHUNK)
 
 LLVMValueRef cg_const(struct cg *g, uint64_t v)
 {
@@ -56,12 +60,32 @@ LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent)
 	return p;
 }
 
+/* A volatile llvm.memset/llvm.memcpy of n bytes (src NULL: memset 0).
+ * O2's MemCpyOpt merges adjacent non-volatile chunks back into one call
+ * larger than the BPF backend expands, which it then refuses ("A call to
+ * built-in function 'memset' is not supported": every literal or record
+ * above about 1-2 KiB did); volatile chunks are left alone. */
+static void volatile_mem(struct cg *g, LLVMValueRef dst, LLVMValueRef src, uint32_t n)
+{
+	const char *name = src ? "llvm.memcpy" : "llvm.memset";
+	unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+	LLVMTypeRef types[3] = { g->ptr, src ? g->ptr : g->i64, g->i64 };
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, types, src ? 3 : 2);
+	LLVMTypeRef fnty = LLVMIntrinsicGetType(g->ctx, id, types, src ? 3 : 2);
+	LLVMValueRef args[4] = { dst, src ? src : LLVMConstInt(g->i8, 0, 0), cg_const(g, n),
+				 LLVMConstInt(LLVMInt1TypeInContext(g->ctx), 1, 0) };
+	LLVMBuildCall2(g->b, fnty, fn, args, 4, "");
+}
+
 void cg_zero(struct cg *g, LLVMValueRef dst, uint32_t size)
 {
 	for (uint32_t off = 0; off < size; off += MEMSET_CHUNK) {
 		uint32_t n = size - off < MEMSET_CHUNK ? size - off : MEMSET_CHUNK;
-		LLVMBuildMemSet(g->b, cg_gep(g, dst, off), LLVMConstInt(g->i8, 0, 0),
-				cg_const(g, n), 1);
+		if (size > VOLATILE_OVER)
+			volatile_mem(g, cg_gep(g, dst, off), NULL, n);
+		else
+			LLVMBuildMemSet(g->b, cg_gep(g, dst, off), LLVMConstInt(g->i8, 0, 0),
+					cg_const(g, n), 1);
 	}
 }
 
@@ -69,8 +93,11 @@ void cg_copy(struct cg *g, LLVMValueRef dst, LLVMValueRef src, uint32_t size)
 {
 	for (uint32_t off = 0; off < size; off += MEMSET_CHUNK) {
 		uint32_t n = size - off < MEMSET_CHUNK ? size - off : MEMSET_CHUNK;
-		LLVMBuildMemCpy(g->b, cg_gep(g, dst, off), 1, cg_gep(g, src, off), 1,
-				cg_const(g, n));
+		if (size > VOLATILE_OVER)
+			volatile_mem(g, cg_gep(g, dst, off), cg_gep(g, src, off), n);
+		else
+			LLVMBuildMemCpy(g->b, cg_gep(g, dst, off), 1, cg_gep(g, src, off), 1,
+					cg_const(g, n));
 	}
 }
 
