@@ -399,7 +399,14 @@ static LLVMValueRef cg_string_lit(struct cg *g, const char *s, uint32_t len)
 		uint64_t w = 0;
 		uint32_t k = len - off < 8 ? len - off : 8;
 		memcpy(&w, s + off, k);
-		if (k == 8)
+		if (k == 8 && len > 1024) {
+			/* volatile: O2 would turn a run of equal bytes ("aaaa...")
+			 * into a memset the BPF backend refuses above 1 KiB; slots
+			 * are 8-aligned */
+			LLVMValueRef st = LLVMBuildStore(g->b, cg_const(g, w), cg_gep(g, slot, off));
+			LLVMSetAlignment(st, 8);
+			LLVMSetVolatile(st, 1);
+		} else if (k == 8)
 			cg_store_int(g, cg_gep(g, slot, off), cg_const(g, w), 8);
 		else
 			for (uint32_t j = 0; j < k; j++)
