@@ -1,5 +1,5 @@
 /* bpf_ir.c: BPF idioms in LLVM IR: slots, helper calls, map access, probe
- * reads and ring-buffer records.
+ * reads and event records (ring buffer or perf buffer).
  *
  * Each idiom here encodes a verifier rule (design.md, "Verifier-safe code
  * generation"), so codegen.c and stdlib/ never open-code them:
@@ -383,11 +383,21 @@ void cg_emit_record(struct cg *g, LLVMValueRef rec, uint32_t size)
 		cg_helper(g, BPF_FUNC_ringbuf_reserve, g->ptr, rargs, 3);
 		return;
 	}
-	LLVMValueRef args[4] = { g->ringbuf, rec, cg_const(g, size), cg_const(g, 0) };
-	LLVMValueRef ret = cg_helper(g, BPF_FUNC_ringbuf_output, g->i64, args, 4);
+	LLVMValueRef ret;
+	if (g->perfbuf) {
+		/* the program's own ctx: the helper wants it to find the CPU's
+		 * perf event (tracepoint, perf_event, kprobe and raw_tp alike) */
+		LLVMValueRef args[5] = { g->ctx_arg, g->ringbuf, cg_const(g, BPF_F_CURRENT_CPU), rec,
+					 cg_const(g, size) };
+		ret = cg_helper(g, BPF_FUNC_perf_event_output, g->i64, args, 5);
+	} else {
+		LLVMValueRef args[4] = { g->ringbuf, rec, cg_const(g, size), cg_const(g, 0) };
+		ret = cg_helper(g, BPF_FUNC_ringbuf_output, g->i64, args, 4);
+	}
 	LLVMValueRef failed = LLVMBuildICmp(g->b, LLVMIntSLT, ret, cg_const(g, 0), "");
 	LLVMBasicBlockRef done = cg_if(g, failed, "lost");
-	/* count what the ring buffer refused: reported at exit */
+	/* count what the buffer refused (-ENOSPC): reported while running
+	 * and at exit */
 	LLVMValueRef key = cg_slot(g, 4, false);
 	LLVMBuildStore(g->b, LLVMConstInt(g->i32, 0, 0), key);
 	LLVMValueRef cnt = cg_map_lookup(g, g->lost, key);

@@ -397,7 +397,7 @@ static LLVMValueRef cg_string_lit(struct cg *g, const char *s, uint32_t len)
 		uint64_t w = 0;
 		uint32_t k = len - off < 8 ? len - off : 8;
 		memcpy(&w, s + off, k);
-		if (k == 8)
+		if (k == 8) /* runs merged into a memset are expanded in object.c */
 			cg_store_int(g, cg_gep(g, slot, off), cg_const(g, w), 8);
 		else
 			for (uint32_t j = 0; j < k; j++)

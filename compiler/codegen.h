@@ -22,7 +22,7 @@
 #include "runtime/progdesc.h"
 
 #define CG_STACK_BUDGET 256 /* bytes of slots on the stack; the rest is LLVM's */
-#define CG_SCRATCH_MAX (32 * 1024) /* per-CPU value size limit */
+#define CG_SCRATCH_MAX SEMA_PERCPU_VALUE_MAX /* per-CPU value size limit */
 #define CG_MAX_LOOPS 16
 #define CG_CHUNK 8 /* statements per basic block in long blocks */
 
@@ -80,8 +80,9 @@ struct cg {
 
 	/* maps */
 	struct cg_map *maps; /* by sema_map index */
-	LLVMValueRef ringbuf, lost, scratch;
+	LLVMValueRef ringbuf, lost, scratch; /* ringbuf: the event buffer */
 	int pd_ringbuf, pd_lost, pd_scratch;
+	bool perfbuf; /* no ring buffer (< 5.8): events go through a perf buffer */
 	struct cg_stack_map {
 		bool user;
 		uint32_t depth;
@@ -157,7 +158,9 @@ LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef
 /* Bytes of one CPU's value of an aggregation map (progdesc.h layouts). */
 uint32_t cg_agg_value_size(const struct sema_map *m);
 /* Sends a record (header included at rec) of `size` bytes through the ring
- * buffer; counts it as lost if the ring buffer is full. */
+ * buffer (bpf_ringbuf_output) or, on kernels without one, the perf buffer
+ * (bpf_perf_event_output to this CPU's buffer); counts it as lost in the
+ * `lost` map if the buffer is full. */
 void cg_emit_record(struct cg *g, LLVMValueRef rec, uint32_t size);
 void cg_record_header(struct cg *g, LLVMValueRef rec, enum pd_record_kind kind, uint32_t id);
 /* An if-then without else; returns the continuation block (builder is

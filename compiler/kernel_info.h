@@ -54,6 +54,9 @@ struct kernel_info {
 	/* Whether the kernel has a feature, found by trying it (the driver
 	 * plugs in the runtime's probes; NULL means "assume yes"). */
 	bool (*has_feature)(struct kernel_info *ki, enum ki_feature f);
+	/* Why has_feature said no ("TRACE_BTF=/x: ENOENT"), or NULL/"" if it
+	 * does not know; NULL hook means "no reason known". */
+	const char *(*feature_reason)(struct kernel_info *ki, enum ki_feature f);
 	/* 1 if a kernel function exists (kallsyms), 0 if not, <0 if unknown;
 	 * NULL means "assume it does" (fakes in tests). */
 	int (*function_exists)(struct kernel_info *ki, const char *name);
@@ -67,6 +70,13 @@ struct kernel_info {
 static inline bool ki_has(struct kernel_info *ki, enum ki_feature f)
 {
 	return !ki->has_feature || ki->has_feature(ki, f);
+}
+
+/* has_feature's reason, "" when there is none. */
+static inline const char *ki_reason(struct kernel_info *ki, enum ki_feature f)
+{
+	const char *r = ki->feature_reason ? ki->feature_reason(ki, f) : NULL;
+	return r ? r : "";
 }
 
 /* Kernel text symbols from /proc/kallsyms (read once, on first use):

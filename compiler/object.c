@@ -326,10 +326,19 @@ static void define_user_maps(struct cg *g)
 
 static void define_internal_maps(struct cg *g)
 {
-	struct map_def rb = { BPF_MAP_TYPE_RINGBUF, RINGBUF_SIZE, 0, 0, false };
-	g->ringbuf = map_global(g, "ringbuf", 2);
-	set_map_debug_info(g, g->ringbuf, "ringbuf", &rb);
-	g->pd_ringbuf = add_pd_map(g, "ringbuf", "ringbuf", PD_MAP_RINGBUF, &rb);
+	if (g->perfbuf) {
+		/* one perf buffer per CPU; max_entries 0 lets libbpf size it to
+		 * the possible CPUs */
+		struct map_def pb = { BPF_MAP_TYPE_PERF_EVENT_ARRAY, 0, 4, 4, true };
+		g->ringbuf = map_global(g, "events", 4);
+		set_map_debug_info(g, g->ringbuf, "events", &pb);
+		g->pd_ringbuf = add_pd_map(g, "events", "events", PD_MAP_PERFBUF, &pb);
+	} else {
+		struct map_def rb = { BPF_MAP_TYPE_RINGBUF, RINGBUF_SIZE, 0, 0, false };
+		g->ringbuf = map_global(g, "ringbuf", 2);
+		set_map_debug_info(g, g->ringbuf, "ringbuf", &rb);
+		g->pd_ringbuf = add_pd_map(g, "ringbuf", "ringbuf", PD_MAP_RINGBUF, &rb);
+	}
 	struct map_def lost = { BPF_MAP_TYPE_PERCPU_ARRAY, 1, 4, 8, false };
 	g->lost = map_global(g, "lost", 4);
 	set_map_debug_info(g, g->lost, "lost", &lost);
@@ -504,7 +513,8 @@ static void finish_prologue(struct cg *g, bool used_scratch)
 	LLVMBuildBr(g->b, g->body);
 }
 
-static void gen_program(struct cg *g, struct sema_probe *sp)
+/* Returns the bytes of per-CPU scratch space the program uses. */
+static uint32_t gen_program(struct cg *g, struct sema_probe *sp)
 {
 	const char *name = arena_printf(g->arena, "p%d", sp->group);
 	g->probe = sp;
@@ -515,12 +525,30 @@ static void gen_program(struct cg *g, struct sema_probe *sp)
 	g->scratch_size = 0;
 	cg_probe_body(g, sp->probe);
 	LLVMBuildBr(g->b, g->exit_bb);
-	bool used = g->scratch_size > 0;
+	uint32_t used = g->scratch_size;
 	if (before > g->scratch_size)
 		g->scratch_size = before;
-	finish_prologue(g, used);
+	finish_prologue(g, used > 0);
 	LLVMSetCurrentDebugLocation2(g->b, NULL);
 	g->di_sp = NULL;
+	return used;
+}
+
+/* Sema refuses any single value above the per-CPU limit; several at once
+ * can still overflow the scratch map (the kernel would refuse to create
+ * it: E2BIG). Said before the slow part, optimizing and emitting. */
+static bool scratch_fits(struct diag *d, struct sema_probe *sp, uint32_t used)
+{
+	if (used <= CG_SCRATCH_MAX)
+		return true;
+	diag_error(d, sp->attach->span,
+		   "probe %s needs %u bytes of per-CPU scratch space for values too large for the "
+		   "stack, more than the %u bytes the kernel allows for a per-CPU map value "
+		   "(PCPU_MIN_UNIT_SIZE)",
+		   sp->name, used, CG_SCRATCH_MAX);
+	diag_hint(d, "keep fewer large strings and tuples alive at once (in variables, keys, "
+		     "values and printf arguments), or split the work between probes");
+	return false;
 }
 
 static void add_pd_probe(struct cg *g, const struct sema_probe *sp)
@@ -795,14 +823,17 @@ static int compile_once(struct sema *s, const struct source *src, struct arena *
 	double t0 = now_ms();
 	g.pd = arena_alloc(a, sizeof(*g.pd));
 	init_module(&g, src);
+	g.perfbuf = !ki_has(s->ki, KI_RINGBUF); /* kernels before 5.8 */
 	define_internal_maps(&g);
 	define_user_maps(&g);
 	/* a group's probes need not be adjacent (probes.c moves syscall
 	 * tracepoints of a block into their own group) */
 	bool *done = arena_alloc(a, (size_t)s->ngroups + 1);
+	bool fits = true;
 	for (struct sema_probe *sp = s->probes; sp; sp = sp->next) {
 		if (sp->group >= 0 && sp->group < s->ngroups && !done[sp->group]) {
-			gen_program(&g, sp);
+			if (!scratch_fits(d, sp, gen_program(&g, sp)))
+				fits = false;
 			done[sp->group] = true;
 		}
 		add_pd_probe(&g, sp);
@@ -812,7 +843,7 @@ static int compile_once(struct sema *s, const struct source *src, struct arena *
 	if (opts->print_ir_raw)
 		out->ir = module_text(&g);
 	out->ms_ir = now_ms() - t0;
-	int rc = emit(&g, d, out);
+	int rc = fits ? emit(&g, d, out) : -1;
 	if (rc == 0) {
 		g.pd->obj = LLVMGetBufferStart(out->obj);
 		g.pd->obj_size = LLVMGetBufferSize(out->obj);

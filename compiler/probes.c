@@ -418,13 +418,27 @@ static void check_kernel_function(struct sema *s, struct node *at, struct sema_p
 				     : (is_return ? PD_PROBE_KRETPROBE : PD_PROBE_KPROBE);
 		return;
 	}
+	bool btf = ki_has(s->ki, KI_BTF);
+	if (!is_kprobe && !btf) {
+		/* fentry programs are typed by the kernel's BTF: nothing to load */
+		sema_error(s, at->span,
+			   "%s probes need the kernel's BTF type information, which is missing (%s), "
+			   "and kprobes are not available either",
+			   at->attach.provider, ki_reason(s->ki, KI_BTF));
+		diag_hint(s->diag, "a kernel built with CONFIG_DEBUG_INFO_BTF=y has "
+				   "/sys/kernel/btf/vmlinux; without it, use tracepoints");
+		hint_tracepoints(s, sp->func, is_return);
+		return;
+	}
 	if (!s->opts.will_attach)
 		return; /* dumps and --dry-run: the program still compiles and loads */
 	sema_error(s, at->span,
-		   "%s probes are not available on this kernel (%s), and neither are %s",
+		   "%s probes are not available on this kernel (%s), and neither are %s%s%s%s",
 		   at->attach.provider,
 		   is_kprobe ? "CONFIG_KPROBES is not set" : "no BPF trampoline support for fentry/fexit",
-		   is_kprobe ? "fentry/fexit" : "kprobes");
+		   is_kprobe ? "fentry/fexit" : "kprobes",
+		   is_kprobe && !btf ? " (they need the kernel's BTF, which is missing: " : "",
+		   is_kprobe && !btf ? ki_reason(s->ki, KI_BTF) : "", is_kprobe && !btf ? ")" : "");
 	hint_tracepoints(s, sp->func, is_return);
 }
 

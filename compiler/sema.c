@@ -689,11 +689,46 @@ static struct type *expr_type(struct sema *s, struct node *n)
 	}
 }
 
+static bool too_big(const struct type *t)
+{
+	return t && (t->kind == TY_STR || t->kind == TY_TUPLE) &&
+	       ((uint64_t)t->size + 7) / 8 * 8 > SEMA_PERCPU_VALUE_MAX;
+}
+
 struct type *sema_expr(struct sema *s, struct node *n)
 {
 	struct type *t = expr_type(s, n);
+	if (too_big(t)) { /* its parts were not: they would be none */
+		sema_error(s, n->span,
+			   "this %s is %u bytes, more than the %u bytes the kernel allows for a "
+			   "per-CPU map value (PCPU_MIN_UNIT_SIZE), where trace builds values too "
+			   "large for the stack",
+			   t->kind == TY_STR ? "string" : "tuple", t->size, SEMA_PERCPU_VALUE_MAX);
+		t = &type_none;
+	}
 	n->type = t ? t : &type_none;
 	return n->type;
+}
+
+/* A key or value no expression exceeds can still exceed the limit: keys
+ * of several parts, and values unified from different assignments
+ * (@t = ("long", 1) and @t = (1, "long")). */
+static void check_map_sizes(struct sema *s)
+{
+	for (struct sema_map *m = s->maps; m; m = m->next) {
+		const struct type *parts[2] = { m->key, m->value };
+		const char *what[2] = { "key", "value" };
+		for (int i = 0; i < 2; i++) {
+			if (!too_big(parts[i]))
+				continue;
+			struct node *at = i == 1 && m->first_value ? m->first_value : m->first_use;
+			sema_error(s, at->span,
+				   "map %s's %s would be %u bytes, more than the %u bytes the kernel "
+				   "allows for a per-CPU map value (PCPU_MIN_UNIT_SIZE), where trace "
+				   "builds keys and values too large for the stack",
+				   m->name, what[i], parts[i]->size, SEMA_PERCPU_VALUE_MAX);
+		}
+	}
 }
 
 /* ---- statements ---- */
@@ -1016,5 +1051,7 @@ int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, str
 		m->has_key_use = m->has_scalar_use = false; /* re-learned while reporting */
 	s->quiet = false;
 	walk_program(s);
+	if (!diag_has_errors(d))
+		check_map_sizes(s);
 	return diag_has_errors(d) ? -1 : 0;
 }

@@ -20,6 +20,12 @@
 #include "runtime/progdesc.h"
 
 #define SEMA_DEFAULT_STRLEN 64 /* bpftrace's BPFTRACE_STRLEN default */
+/* The largest per-CPU map value the kernel creates: PCPU_MIN_UNIT_SIZE,
+ * PFN_ALIGN(32 KiB) (include/linux/percpu.h); htab and array maps refuse
+ * round_up(value_size, 8) above it with E2BIG. Values too big for the
+ * stack are built in a per-CPU scratch map, so no value, key or map value
+ * can be larger; codegen checks the scratch map's total per probe. */
+#define SEMA_PERCPU_VALUE_MAX (32 * 1024)
 #define SEMA_MAX_UNROLL 100
 
 struct sema_map {

@@ -312,6 +312,18 @@ static int syscall_nr(struct kernel_info *ki, const char *name)
 	return rt_syscall_nr(name);
 }
 
+static const char *feature_reason(struct kernel_info *ki, enum ki_feature f)
+{
+	(void)ki;
+	switch (f) {
+	case KI_KPROBES: return rt_feature_reason(RT_FEAT_KPROBES);
+	case KI_FENTRY: return rt_feature_reason(RT_FEAT_FENTRY);
+	case KI_BTF: return rt_feature_reason(RT_FEAT_BTF);
+	case KI_RINGBUF: return rt_feature_reason(RT_FEAT_RINGBUF);
+	}
+	return "";
+}
+
 static int run(const struct cli *c, const struct progdesc *pd, const struct node *prog,
 	       struct diag *d)
 {
@@ -415,6 +427,7 @@ int main(int argc, char **argv)
 		return print_info();
 	ki_system()->has_feature = has_feature;
 	ki_system()->syscall_nr = syscall_nr;
+	ki_system()->feature_reason = feature_reason;
 	struct source *src = read_source(&c);
 	if (!src)
 		return EXIT_USAGE;

@@ -1,4 +1,5 @@
-/* loader.c: libbpf open/load/attach, BEGIN/END, the ring-buffer loop.
+/* loader.c: libbpf open/load/attach, BEGIN/END, the event loop (a ring
+ * buffer, or per-CPU perf buffers on kernels before 5.8).
  *
  * In: the program description. Out: probes running, records formatted by
  * output.c, maps printed at exit by maps.c. BEGIN and END programs are
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/features.h"
 #include "runtime/loader.h"
 #include "runtime/maps.h"
 
@@ -354,6 +356,22 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* perf buffer: one sample is one record (cpu does not matter: records of
+ * one CPU arrive in order, as with the ring buffer) */
+static void on_sample(void *ctx, int cpu, void *data, __u32 size)
+{
+	(void)cpu;
+	on_record(ctx, data, size);
+}
+
+/* PERF_RECORD_LOST: the kernel's own count of the records it dropped */
+static void on_lost(void *ctx, int cpu, __u64 cnt)
+{
+	struct rt_session *s = ctx;
+	(void)cpu;
+	s->out.lost_kernel += cnt;
+}
+
 static int run_special(struct rt_session *s, enum pd_probe_kind kind)
 {
 	for (uint32_t i = 0; i < s->pd->nprobes; i++) {
@@ -372,7 +390,7 @@ static int run_special(struct rt_session *s, enum pd_probe_kind kind)
 
 static int drain(struct rt_session *s)
 {
-	int n = ring_buffer__consume(s->rb);
+	int n = s->pb ? perf_buffer__consume(s->pb) : ring_buffer__consume(s->rb);
 	fflush(s->out.out);
 	return n < 0 ? n : 0;
 }
@@ -426,22 +444,54 @@ static void detach_all(struct rt_session *s)
 		fprintf(stderr, "detach: %d links in %.1f ms\n", n, now_ms() - t0);
 }
 
+/* The event buffer the object has: its ring buffer, or the perf event
+ * array the compiler chose on a kernel without one (PERF_PAGES per CPU,
+ * as much as the ring buffer holds in all, so a burst from one CPU fits
+ * as well). */
+#define PERF_PAGES 256
+
+static int open_events(struct rt_session *s)
+{
+	for (uint32_t i = 0; i < s->pd->nmaps; i++) {
+		enum pd_map_role role = s->pd->maps[i].role;
+		int fd = s->map_fds[i];
+		if (role != PD_MAP_RINGBUF && role != PD_MAP_PERFBUF)
+			continue;
+		if (fd < 0)
+			return -EINVAL;
+		if (role == PD_MAP_RINGBUF)
+			s->rb = ring_buffer__new(fd, on_record, s, NULL);
+		else
+			s->pb = perf_buffer__new(fd, PERF_PAGES, on_sample, on_lost, s, NULL);
+		if (!s->rb && !s->pb) {
+			int err = -errno;
+			fprintf(stderr, "ERROR: cannot open the %s buffer: %s\n",
+				role == PD_MAP_RINGBUF ? "ring" : "perf", strerror(-err));
+			return err;
+		}
+		if (s->verbose && s->rb)
+			fprintf(stderr, "events: ring buffer, %u KiB\n",
+				s->pd->maps[i].max_entries / 1024);
+		else if (s->verbose)
+			fprintf(stderr, "events: perf buffer, %d KiB per CPU (no ring buffer: %s)\n",
+				PERF_PAGES * (int)(sysconf(_SC_PAGESIZE) / 1024),
+				rt_feature_reason(RT_FEAT_RINGBUF)[0] ? rt_feature_reason(RT_FEAT_RINGBUF)
+								     : "not probed");
+		return 0;
+	}
+	return -EINVAL;
+}
+
 int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 {
-	int rb_idx = -1;
-	for (uint32_t i = 0; i < s->pd->nmaps; i++)
-		if (s->pd->maps[i].role == PD_MAP_RINGBUF)
-			rb_idx = (int)i;
-	if (rb_idx < 0 || s->map_fds[rb_idx] < 0)
-		return -EINVAL;
-	s->rb = ring_buffer__new(s->map_fds[rb_idx], on_record, s, NULL);
-	if (!s->rb)
-		return -errno;
-	int err = run_special(s, PD_PROBE_BEGIN);
+	int err = open_events(s);
+	if (err)
+		return err;
+	err = run_special(s, PD_PROBE_BEGIN);
 	if (!err)
 		err = drain(s);
 	for (unsigned tick = 1; !err && !s->exiting && !*stop; tick++) {
-		int n = ring_buffer__poll(s->rb, 100);
+		int n = s->pb ? perf_buffer__poll(s->pb, 100) : ring_buffer__poll(s->rb, 100);
 		if (n < 0 && n != -EINTR)
 			err = n;
 		if (tick % 10 == 0) /* losses are reported as they happen, as bpftrace does */
@@ -459,9 +509,14 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	rt_output_report_lost(&s->out);
 	rt_maps_print_all(&s->out);
 	fflush(s->out.out);
-	if (s->out.lost_reported) /* the total, once more, where it cannot be missed */
-		fprintf(stderr, "WARNING: %llu events lost: the ring buffer was full\n",
+	if (s->pb && s->verbose)
+		fprintf(stderr, "perf buffer: the kernel reported %llu records lost, the programs "
+				"counted %llu\n",
+			(unsigned long long)s->out.lost_kernel,
 			(unsigned long long)s->out.lost_reported);
+	if (s->out.lost_reported) /* the total, once more, where it cannot be missed */
+		fprintf(stderr, "WARNING: %llu events lost: the %s buffer was full\n",
+			(unsigned long long)s->out.lost_reported, s->pb ? "perf" : "ring");
 	return err ? err : end_err;
 }
 
@@ -474,6 +529,9 @@ void rt_close(struct rt_session *s)
 	if (s->rb)
 		ring_buffer__free(s->rb);
 	s->rb = NULL;
+	if (s->pb)
+		perf_buffer__free(s->pb);
+	s->pb = NULL;
 	if (s->output_ready)
 		rt_output_fini(&s->out);
 	s->output_ready = false;

@@ -2,7 +2,7 @@
  *
  * In: a struct progdesc (the BPF object bytes and the tables). Out: the
  * object loaded through the kernel verifier, programs attached, BEGIN run,
- * ring-buffer records formatted until exit() or a signal, then END, the
+ * event records (ring buffer, or perf buffer before 5.8) formatted until exit() or a signal, then END, the
  * maps printed and everything detached and closed.
  * Does not: know anything about the script's syntax or types.
  */
@@ -20,6 +20,7 @@
 struct bpf_object;
 struct bpf_link;
 struct ring_buffer;
+struct perf_buffer;
 
 struct rt_session {
 	const struct progdesc *pd;
@@ -28,7 +29,8 @@ struct rt_session {
 	int *prog_fds; /* per pd->probes[i] */
 	struct bpf_link **links;
 	int nlinks, cap_links;
-	struct ring_buffer *rb;
+	struct ring_buffer *rb;	 /* the events: a ring buffer (>= 5.8) */
+	struct perf_buffer *pb;	 /* or per-CPU perf buffers (PD_MAP_PERFBUF) */
 	struct rt_output out;
 	bool output_ready;
 	bool exiting;
@@ -56,7 +58,7 @@ int rt_attach(struct rt_session *s);
 /* -v: how the tracepoints will be attached (raw syscall tracepoints with a
  * number filter, or one perf event each). */
 void rt_describe_attach(const struct progdesc *pd, FILE *f);
-/* Runs BEGIN, then polls the ring buffer until exit() or *stop; then runs
+/* Runs BEGIN, then polls the event buffer until exit() or *stop; then runs
  * END and prints the maps. Returns 0 or -errno. */
 int rt_run(struct rt_session *s, volatile sig_atomic_t *stop);
 /* Detaches and frees everything; safe on a partly set-up session. */

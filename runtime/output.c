@@ -801,8 +801,10 @@ int rt_output_report_lost(struct rt_output *o)
 		for (uint32_t c = 0; c < o->ncpus; c++)
 			total += vals[c];
 		free(vals);
-		rt_output_lost(o, total);
+		rt_output_lost(o, total > o->lost_kernel ? total : o->lost_kernel);
+		return 0;
 	}
+	rt_output_lost(o, o->lost_kernel);
 	return 0;
 }
 

@@ -45,6 +45,10 @@ struct rt_output {
 	struct rt_sbuf arg;	 /* text of one printf argument */
 	int64_t boot_to_real_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME at init */
 	uint64_t lost_reported;	 /* losses already reported */
+	/* perf buffer only: records the kernel says it dropped (libbpf's lost
+	 * callback, PERF_RECORD_LOST); the same losses the BPF side counts in
+	 * PD_MAP_LOST, but late, or never when the CPU sends nothing more */
+	uint64_t lost_kernel;
 };
 
 /* Pre-parses every printf format; map_fds may be NULL (no maps: tests).
@@ -52,14 +56,16 @@ struct rt_output {
 int rt_output_init(struct rt_output *o, FILE *out, const struct progdesc *pd, const int *map_fds);
 void rt_output_fini(struct rt_output *o);
 
-/* One ring-buffer record. Returns 1 for an exit record, 0 for any other,
+/* One event record (ring buffer or perf buffer sample; a perf sample
+ * may carry up to 7 zero bytes of padding after it). Returns 1 for an exit record, 0 for any other,
  * -EINVAL for a malformed one (unknown kind or id, short payload); a map
  * operation's error is returned as is. Nothing is printed for a malformed
  * record. */
 int rt_output_record(struct rt_output *o, const void *data, size_t size);
 
-/* Losses: reads the PD_MAP_LOST map (sum over CPUs) and prints
- * "Lost N events" for those not reported yet, as bpftrace does. Call it
+/* Losses: reads the PD_MAP_LOST map (sum over CPUs), takes the larger of
+ * it and lost_kernel, and prints "Lost N events" for those not reported
+ * yet, as bpftrace does. Call it
  * now and then while running and once at exit. Returns 0 or -errno. */
 int rt_output_report_lost(struct rt_output *o);
 /* The same from a total already read (tests, or a loader that counts). */

@@ -75,9 +75,10 @@ enum pd_agg {
 enum pd_map_role {
 	PD_MAP_USER,	/* a script map: printed at exit */
 	PD_MAP_RINGBUF, /* the event ring buffer */
+	PD_MAP_PERFBUF, /* the event perf buffer, when there is no ring buffer */
 	PD_MAP_STACKS,	/* BPF_MAP_TYPE_STACK_TRACE */
 	PD_MAP_SCRATCH, /* per-CPU scratch space; nothing to read */
-	PD_MAP_LOST,	/* per-CPU array[1] of u64: records the ring buffer refused */
+	PD_MAP_LOST,	/* per-CPU array[1] of u64: records the event buffer refused */
 };
 
 struct pd_map {
@@ -96,7 +97,7 @@ struct pd_map {
 	uint32_t hist_k; /* hist(x, k): 2^k sub-buckets per power of 2 (0: plain) */
 };
 
-/* Ring buffer records start with this header. */
+/* Event records (ring buffer or perf buffer) start with this header. */
 struct pd_record_hdr {
 	uint32_t kind; /* enum pd_record_kind */
 	uint32_t id;   /* index into the table the kind names */
