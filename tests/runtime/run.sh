@@ -134,7 +134,7 @@ run_case() {
 	fi
 	local req
 	for req in "${c_requires[@]}"; do
-		if ! bash -c "$req" >/dev/null 2>&1; then
+		if ! { bash -c "$req" >/dev/null 2>&1; } 2>/dev/null; then
 			echo "SKIP $id: requires '$req'"
 			skipped=$((skipped + 1))
 			return 0
