@@ -77,7 +77,7 @@ enum pd_map_role {
 	PD_MAP_RINGBUF, /* the event ring buffer */
 	PD_MAP_STACKS,	/* BPF_MAP_TYPE_STACK_TRACE */
 	PD_MAP_SCRATCH, /* per-CPU scratch space; nothing to read */
-	PD_MAP_LOST,	/* per-CPU array[1] of u64: records the ring buffer refused */
+	PD_MAP_LOST,	/* array[1] of u64 (.bss; per-CPU if PERCPU_ARRAY): records the ring buffer refused */
 };
 
 struct pd_map {

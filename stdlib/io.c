@@ -123,21 +123,45 @@ static void lower_record_args(struct cg *g, struct node *first, uint32_t nargs,
 		type_to_layout(g->arena, tuple->fields[i].type, &lay[i]);
 		lay[i].offset = tuple->fields[i].offset;
 	}
-	/* evaluate first: arguments may use slots (and create stack maps) */
+	/* the arguments: an aggregate whose storage form is its own type is
+	 * produced right in its field (cg_dest: comm, str() read straight
+	 * into the record, which zero-fill their own bytes), the others are
+	 * stored after evaluation; every other byte (padding included) is
+	 * zero-filled first (rule 1) */
+	LLVMValueRef rec = cg_slot(g, 8 + tuple->size, false);
 	LLVMValueRef vals[64];
+	bool in_place[64] = { false };
 	uint32_t i = 0;
-	for (struct node *a = first; a && i < 64; a = a->next, i++)
+	for (struct node *a = first; a && i < 64; a = a->next, i++) {
+		struct type *ft = tuple->fields[i].type;
+		LLVMValueRef field = cg_gep(g, rec, 8 + tuple->fields[i].offset);
+		if (type_is_aggregate(a->type) && type_equal(a->type, ft)) {
+			g->dest = field;
+			g->dest_size = ft->size;
+		}
 		vals[i] = cg_expr(g, a);
+		g->dest = NULL;
+		in_place[i] = vals[i] == field;
+	}
+	uint32_t from = 0; /* zero-fill around the fields written in place */
+	for (i = 0; i <= n; i++) {
+		uint32_t end = i < n ? 8 + tuple->fields[i].offset : 8 + tuple->size;
+		if (i < n && !in_place[i])
+			continue;
+		if (end > from)
+			cg_zero(g, cg_gep(g, rec, from), end - from);
+		if (i < n)
+			from = end + tuple->fields[i].type->size;
+	}
 	for (i = 0; i < n; i++)
 		cg_fix_layout(g, &lay[i]);
 	uint32_t id = cg_add_printf(g, fmt, lay, n, tuple->size);
-	LLVMValueRef rec = cg_slot(g, 8 + tuple->size, false);
-	cg_zero(g, rec, 8 + tuple->size);
 	cg_record_header(g, rec, kind, id);
 	i = 0;
 	for (struct node *a = first; a && i < 64; a = a->next, i++)
-		cg_store_as(g, a, vals[i], a->type, tuple->fields[i].type,
-			    cg_gep(g, rec, 8 + tuple->fields[i].offset));
+		if (!in_place[i])
+			cg_store_as(g, a, vals[i], a->type, tuple->fields[i].type,
+				    cg_gep(g, rec, 8 + tuple->fields[i].offset));
 	cg_emit_record(g, rec, 8 + tuple->size);
 }
 
@@ -320,6 +344,12 @@ static LLVMValueRef lower_delete(struct cg *g, struct node *call)
 {
 	struct node *m = call->call.args;
 	struct sema_map *sm = m->sym;
+	if (g->maps[sm->index].array) {
+		/* an array element cannot be deleted, and a program only
+		 * reaches its own CPU's share: user space zeroes it, as clear() */
+		emit_simple(g, PD_REC_CLEAR, (uint32_t)g->maps[sm->index].pd_index);
+		return NULL;
+	}
 	LLVMValueRef key = cg_map_key(g, m, sm);
 	LLVMValueRef args[2] = { g->maps[sm->index].global, key };
 	cg_helper(g, BPF_FUNC_map_delete_elem, g->i64, args, 2);
