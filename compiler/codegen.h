@@ -92,6 +92,7 @@ struct cg {
 	int nstacks;
 	uint32_t scratch_size; /* max over programs */
 	LLVMValueRef zeros;	/* .rodata zeros for map inserts, made on first use */
+	LLVMValueRef one;	/* .rodata u64 1, the first value of a count() */
 	uint32_t zeros_size;	/* the largest map value */
 	LLVMValueRef lost_var;	/* .bss u64: records the ring buffer refused */
 	/* where the next aggregate producer may write its value (a record
@@ -179,8 +180,9 @@ void cg_expect(struct cg *g, LLVMValueRef condbr, bool first_likely);
 LLVMValueRef cg_dest(struct cg *g, uint32_t size);
 
 /* object.c: globals; read-only zeros of at least `size` bytes (a map
- * value to insert), and the lost-records counter */
+ * value to insert, the key of a keyless map), and the lost-records counter */
 LLVMValueRef cg_zeros(struct cg *g, uint32_t size);
+LLVMValueRef cg_one(struct cg *g); /* a u64 1 in .rodata */
 LLVMValueRef cg_lost_counter(struct cg *g);
 
 /* progdesc building (object.c) */

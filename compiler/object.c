@@ -294,12 +294,15 @@ static void define_user_maps(struct cg *g)
 {
 	struct sema *s = g->sema;
 	g->maps = arena_alloc(g->arena, (s->nmaps + 1) * sizeof(*g->maps));
+	g->zeros_size = 8; /* also the key of keyless maps (cg_map_key) */
 	for (struct sema_map *m = s->maps; m; m = m->next) {
 		bool agg = m->value->kind == TY_AGG;
 		/* keyless count(): a per-CPU array of one element, as in
 		 * bpftrace 0.17 (printed as 0 when it never ran); the
-		 * verifier inlines its lookup and it never misses */
-		bool array = agg && !m->key && m->value->agg == PD_AGG_COUNT;
+		 * verifier inlines its lookup and it never misses. Unless a
+		 * delete() names it: an array element cannot be deleted, and
+		 * a program reaches only its own CPU's share of it */
+		bool array = agg && !m->key && m->value->agg == PD_AGG_COUNT && !m->deleted;
 		struct map_def d = {
 			.type = array ? BPF_MAP_TYPE_PERCPU_ARRAY
 				: agg ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH,
@@ -345,11 +348,18 @@ static void define_internal_maps(struct cg *g)
  * turns into a one-element array map ("internal map") whose value the
  * program addresses directly: no lookup. Debug info gives it a BTF VAR. */
 static LLVMValueRef data_global(struct cg *g, const char *name, const char *section,
-				uint32_t bytes, bool is_const)
+				uint32_t bytes, bool is_const, uint8_t first)
 {
 	LLVMTypeRef ty = LLVMArrayType2(g->i8, bytes);
 	LLVMValueRef gv = LLVMAddGlobal(g->mod, ty, name);
-	LLVMSetInitializer(gv, LLVMConstNull(ty));
+	LLVMValueRef init = LLVMConstNull(ty);
+	if (first) { /* bytes[0] = first, little-endian: a u64 of that value */
+		LLVMValueRef *b = arena_alloc(g->arena, bytes * sizeof(*b));
+		for (uint32_t i = 0; i < bytes; i++)
+			b[i] = LLVMConstInt(g->i8, i ? 0 : first, 0);
+		init = LLVMConstArray2(g->i8, b, bytes);
+	}
+	LLVMSetInitializer(gv, init);
 	LLVMSetGlobalConstant(gv, is_const);
 	LLVMSetSection(gv, section);
 	LLVMSetAlignment(gv, 8);
@@ -368,8 +378,16 @@ LLVMValueRef cg_zeros(struct cg *g, uint32_t size)
 {
 	if (!g->zeros)
 		g->zeros = data_global(g, "zeros", ".rodata",
-				       g->zeros_size > size ? g->zeros_size : size, true);
+				       g->zeros_size > size ? g->zeros_size : size, true, 0);
 	return g->zeros;
+}
+
+/* A u64 1 in .rodata: the first value of a count() */
+LLVMValueRef cg_one(struct cg *g)
+{
+	if (!g->one)
+		g->one = data_global(g, "one", ".rodata", 8, true, 1);
+	return g->one;
 }
 
 /* The count of records the ring buffer refused: one u64 in .bss (an
@@ -379,7 +397,7 @@ LLVMValueRef cg_zeros(struct cg *g, uint32_t size)
 LLVMValueRef cg_lost_counter(struct cg *g)
 {
 	if (!g->lost_var) {
-		g->lost_var = data_global(g, "lost", ".bss", 8, false);
+		g->lost_var = data_global(g, "lost", ".bss", 8, false, 0);
 		struct map_def d = { BPF_MAP_TYPE_ARRAY, 1, 4, 8, false };
 		g->pd_lost = add_pd_map(g, "lost", ".bss", PD_MAP_LOST, &d);
 	}

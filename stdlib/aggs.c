@@ -160,18 +160,23 @@ static void agg_begin(struct cg *g, struct sema_map *m, LLVMValueRef key, struct
 	LLVMPositionBuilderAtEnd(g->b, found);
 }
 
-/* Ends the found path; on a miss, inserts { first0 } or { first0, first1 } */
+/* Ends the found path; on a miss, inserts { first0 } or { first0, first1 }
+ * (count()'s constant 1 straight from .rodata) */
 static void agg_insert(struct cg *g, struct agg_at *at, LLVMValueRef first0, LLVMValueRef first1)
 {
 	if (!at->insert)
 		return;
 	LLVMBuildBr(g->b, at->done);
 	LLVMPositionBuilderAtEnd(g->b, at->insert);
-	uint32_t n = first1 ? 16 : 8;
-	LLVMValueRef v = cg_slot(g, n, false);
-	cg_store_int(g, v, first0, 8);
-	if (first1)
-		cg_store_int(g, cg_gep(g, v, 8), first1, 8);
+	LLVMValueRef v;
+	if (!first1 && LLVMIsAConstantInt(first0) && LLVMConstIntGetZExtValue(first0) == 1) {
+		v = cg_one(g);
+	} else {
+		v = cg_slot(g, first1 ? 16 : 8, false);
+		cg_store_int(g, v, first0, 8);
+		if (first1)
+			cg_store_int(g, cg_gep(g, v, 8), first1, 8);
+	}
 	cg_map_update(g, at->cm->global, at->key, v, BPF_ANY);
 	LLVMBuildBr(g->b, at->done);
 	LLVMPositionBuilderAtEnd(g->b, at->done);

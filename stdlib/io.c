@@ -331,6 +331,7 @@ static struct type *check_delete(struct sema *s, struct node *call)
 	struct sema_map *sm = map_arg(s, call, true);
 	if (!sm)
 		return &type_none;
+	sm->deleted = true;
 	if (!m->map.nkeys && sm->key) {
 		sema_error(s, m->span, "delete() needs a key: delete(%s[key])", m->map.name);
 		return &type_none;
@@ -344,12 +345,6 @@ static LLVMValueRef lower_delete(struct cg *g, struct node *call)
 {
 	struct node *m = call->call.args;
 	struct sema_map *sm = m->sym;
-	if (g->maps[sm->index].array) {
-		/* an array element cannot be deleted, and a program only
-		 * reaches its own CPU's share: user space zeroes it, as clear() */
-		emit_simple(g, PD_REC_CLEAR, (uint32_t)g->maps[sm->index].pd_index);
-		return NULL;
-	}
 	LLVMValueRef key = cg_map_key(g, m, sm);
 	LLVMValueRef args[2] = { g->maps[sm->index].global, key };
 	cg_helper(g, BPF_FUNC_map_delete_elem, g->i64, args, 2);
