@@ -275,11 +275,8 @@ void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMVa
 
 LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m)
 {
-	if (!m->key) { /* scalar map: a single 8-byte zero key */
-		LLVMValueRef k = cg_slot(g, 8, false);
-		cg_store_int(g, k, cg_const(g, 0), 8);
-		return k;
-	}
+	if (!m->key) /* scalar map: a single 8-byte zero key, from .rodata */
+		return cg_zeros(g, 8);
 	struct node *keys = map_node->map.keys;
 	if (map_node->map.nkeys == 1) {
 		LLVMValueRef v = cg_expr(g, keys);
@@ -336,25 +333,50 @@ LLVMBasicBlockRef cg_if(struct cg *g, LLVMValueRef cond, const char *name)
 	return done;
 }
 
+void cg_expect(struct cg *g, LLVMValueRef condbr, bool first_likely)
+{
+	LLVMMetadataRef md[3] = {
+		LLVMMDStringInContext2(g->ctx, "branch_weights", 14),
+		LLVMValueAsMetadata(LLVMConstInt(g->i32, first_likely ? 2000 : 1, 0)),
+		LLVMValueAsMetadata(LLVMConstInt(g->i32, first_likely ? 1 : 2000, 0)),
+	};
+	LLVMSetMetadata(condbr, LLVMGetMDKindIDInContext(g->ctx, "prof", 4),
+			LLVMMetadataAsValue(g->ctx, LLVMMDNodeInContext2(g->ctx, md, 3)));
+}
+
+LLVMValueRef cg_dest(struct cg *g, uint32_t size)
+{
+	LLVMValueRef d = g->dest;
+	bool fits = d && g->dest_size == size;
+	g->dest = NULL;
+	return fits ? d : cg_slot(g, size, false);
+}
+
 /* lookup; if missing, insert the zero value (BPF_NOEXIST: another CPU may
  * have inserted it meanwhile, which is fine) and look up again. For a
- * per-CPU map the element then exists with zeros on every CPU. */
+ * per-CPU map the element then exists with zeros on every CPU. The zeros
+ * come from .rodata (cg_zeros): no stores, no stack. An array's element
+ * always exists: a miss (impossible) just ends the program. */
 LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef key)
 {
 	LLVMValueRef first = cg_map_lookup(g, cm->global, key);
 	if (cg_breaks(g, "null-check"))
 		return first;
 	LLVMBasicBlockRef from_first = LLVMGetInsertBlock(g->b);
-	LLVMBasicBlockRef insert = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "insert");
 	LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "found");
+	if (cm->array) {
+		cg_expect(g, LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, first, ""), g->exit_bb, ok),
+			  false);
+		LLVMPositionBuilderAtEnd(g->b, ok);
+		return first;
+	}
+	LLVMBasicBlockRef insert = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "insert");
 	LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "");
-	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, first, ""), insert, ok);
+	cg_expect(g, LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, first, ""), insert, ok), false);
 
 	LLVMPositionBuilderAtEnd(g->b, insert);
 	uint32_t vsize = cm->sm->value->kind == TY_AGG ? cg_agg_value_size(cm->sm) : cm->sm->value->size;
-	LLVMValueRef zero = cg_slot(g, vsize, false);
-	cg_zero(g, zero, vsize);
-	cg_map_update(g, cm->global, key, zero, BPF_NOEXIST);
+	cg_map_update(g, cm->global, key, cg_zeros(g, vsize), BPF_NOEXIST);
 	LLVMValueRef second = cg_map_lookup(g, cm->global, key);
 	LLVMBasicBlockRef from_second = LLVMGetInsertBlock(g->b);
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, second, ""), fail, ok);
@@ -395,18 +417,13 @@ void cg_emit_record(struct cg *g, LLVMValueRef rec, uint32_t size)
 		ret = cg_helper(g, BPF_FUNC_ringbuf_output, g->i64, args, 4);
 	}
 	LLVMValueRef failed = LLVMBuildICmp(g->b, LLVMIntSLT, ret, cg_const(g, 0), "");
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
 	LLVMBasicBlockRef done = cg_if(g, failed, "lost");
-	/* count what the buffer refused (-ENOSPC): reported while running
-	 * and at exit */
-	LLVMValueRef key = cg_slot(g, 4, false);
-	LLVMBuildStore(g->b, LLVMConstInt(g->i32, 0, 0), key);
-	LLVMValueRef cnt = cg_map_lookup(g, g->lost, key);
-	LLVMBasicBlockRef inc = cg_if(g, LLVMBuildIsNotNull(g->b, cnt, ""), "inc");
-	(void)inc;
-	LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, cnt, "");
-	LLVMBuildStore(g->b, LLVMBuildAdd(g->b, old, cg_const(g, 1), ""), cnt);
-	LLVMBuildBr(g->b, inc);
-	LLVMPositionBuilderAtEnd(g->b, inc);
+	cg_expect(g, LLVMGetBasicBlockTerminator(from), false);
+	/* count what the event buffer refused (reported while running and at
+	 * exit): one atomic add to a .bss counter, no map lookup */
+	LLVMBuildAtomicRMW(g->b, LLVMAtomicRMWBinOpAdd, cg_lost_counter(g), cg_const(g, 1),
+			   LLVMAtomicOrderingMonotonic, 0);
 	LLVMBuildBr(g->b, done);
 	LLVMPositionBuilderAtEnd(g->b, done);
 }

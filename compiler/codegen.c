@@ -358,6 +358,18 @@ static LLVMValueRef cg_field(struct cg *g, struct node *n)
 static LLVMValueRef cg_index(struct cg *g, struct node *n)
 {
 	struct type *bt = n->index.base->type, *et = n->type;
+	struct node *b = n->index.base;
+	int64_t ci;
+	/* args->array[constant]: one load from the context, as a scalar
+	 * field (no copy of the array, no probe read) */
+	if (bt->kind == TY_ARRAY && b->kind == N_FIELD && b->field.base->type->kind == TY_CTX &&
+	    !((struct type_field *)b->sym)->is_data_loc && et->kind == TY_INT &&
+	    (et->size == 1 || et->size == 2 || et->size == 4 || et->size == 8) &&
+	    sema_const_int(g->sema, n->index.index, &ci)) {
+		uint64_t i = ci < 0 || (uint64_t)ci >= bt->len ? bt->len - 1 : (uint64_t)ci;
+		uint32_t off = ((struct type_field *)b->sym)->offset + (uint32_t)i * et->size;
+		return cg_load_ctx(g, off, et->size, et->is_signed);
+	}
 	LLVMValueRef base = cg_expr(g, n->index.base);
 	LLVMValueRef idx = cg_expr(g, n->index.index);
 	LLVMValueRef addr;
@@ -617,13 +629,26 @@ static void cg_stmt(struct cg *g, struct node *n)
 
 void cg_probe_body(struct cg *g, struct node *probe);
 
+/* A predicate that needs no scratch space runs before the scratch lookup
+ * (object.c, build_prologue): entry -> predicate -> setup -> the rest, so
+ * that a probe whose predicate fails does nothing else. */
+static void setup_after_predicate(struct cg *g, LLVMValueRef pred_br, LLVMBasicBlockRef go)
+{
+	LLVMReplaceAllUsesWith(LLVMBasicBlockAsValue(g->setup), LLVMBasicBlockAsValue(g->body));
+	LLVMSetSuccessor(pred_br, 0, g->setup);
+	LLVMSetSuccessor(g->setup_insts[2], 1, go);
+	g->body = go; /* where scratch slot addresses go */
+}
+
 void cg_probe_body(struct cg *g, struct node *probe)
 {
 	if (probe->probe.pred) {
 		cg_set_loc(g, probe->probe.pred);
 		LLVMValueRef c = cg_bool(g, cg_expr(g, probe->probe.pred));
 		LLVMBasicBlockRef go = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "pred.true");
-		LLVMBuildCondBr(g->b, c, go, g->exit_bb);
+		LLVMValueRef br = LLVMBuildCondBr(g->b, c, go, g->exit_bb);
+		if (!g->scratch_size)
+			setup_after_predicate(g, br, go);
 		LLVMPositionBuilderAtEnd(g->b, go);
 		g->stack_top = g->stack_persist;
 		g->scratch_top = g->scratch_persist;

@@ -58,6 +58,7 @@ struct cg_map {
 	LLVMValueRef global;
 	struct sema_map *sm;
 	int pd_index;
+	bool array; /* keyless count(): a per-CPU array of one element */
 };
 
 struct cg {
@@ -80,7 +81,7 @@ struct cg {
 
 	/* maps */
 	struct cg_map *maps; /* by sema_map index */
-	LLVMValueRef ringbuf, lost, scratch; /* ringbuf: the event buffer */
+	LLVMValueRef ringbuf, scratch; /* ringbuf: the event buffer (ring or perf) */
 	int pd_ringbuf, pd_lost, pd_scratch;
 	bool perfbuf; /* no ring buffer (< 5.8): events go through a perf buffer */
 	struct cg_stack_map {
@@ -91,6 +92,14 @@ struct cg {
 	} stacks[16];
 	int nstacks;
 	uint32_t scratch_size; /* max over programs */
+	LLVMValueRef zeros;	/* .rodata zeros for map inserts, made on first use */
+	LLVMValueRef one;	/* .rodata u64 1, the first value of a count() */
+	uint32_t zeros_size;	/* the largest map value */
+	LLVMValueRef lost_var;	/* .bss u64: records the ring buffer refused */
+	/* where the next aggregate producer may write its value (a record
+	 * field of exactly its size), or NULL: see cg_dest */
+	LLVMValueRef dest;
+	uint32_t dest_size;
 
 	/* the function being generated */
 	struct sema_probe *probe;
@@ -166,6 +175,19 @@ void cg_record_header(struct cg *g, LLVMValueRef rec, enum pd_record_kind kind, 
 /* An if-then without else; returns the continuation block (builder is
  * positioned in the then-block). */
 LLVMBasicBlockRef cg_if(struct cg *g, LLVMValueRef cond_i1, const char *name);
+/* Marks a conditional branch whose first successor is (un)likely, so that
+ * the common path falls through */
+void cg_expect(struct cg *g, LLVMValueRef condbr, bool first_likely);
+/* A slot of `size` bytes for an aggregate the caller is about to produce
+ * (and zero-fill): the destination set by the consumer through g->dest
+ * when its size matches, else a new temporary slot. */
+LLVMValueRef cg_dest(struct cg *g, uint32_t size);
+
+/* object.c: globals; read-only zeros of at least `size` bytes (a map
+ * value to insert, the key of a keyless map), and the lost-records counter */
+LLVMValueRef cg_zeros(struct cg *g, uint32_t size);
+LLVMValueRef cg_one(struct cg *g); /* a u64 1 in .rodata */
+LLVMValueRef cg_lost_counter(struct cg *g);
 
 /* progdesc building (object.c) */
 uint32_t cg_add_printf(struct cg *g, const char *fmt, struct pd_layout *args, uint32_t nargs,

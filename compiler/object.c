@@ -294,17 +294,28 @@ static void define_user_maps(struct cg *g)
 {
 	struct sema *s = g->sema;
 	g->maps = arena_alloc(g->arena, (s->nmaps + 1) * sizeof(*g->maps));
+	g->zeros_size = 8; /* also the key of keyless maps (cg_map_key) */
 	for (struct sema_map *m = s->maps; m; m = m->next) {
 		bool agg = m->value->kind == TY_AGG;
+		/* keyless count(): a per-CPU array of one element, as in
+		 * bpftrace 0.17 (printed as 0 when it never ran); the
+		 * verifier inlines its lookup and it never misses. Unless a
+		 * delete() names it: an array element cannot be deleted, and
+		 * a program reaches only its own CPU's share of it */
+		bool array = agg && !m->key && m->value->agg == PD_AGG_COUNT && !m->deleted;
 		struct map_def d = {
-			.type = agg ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH,
+			.type = array ? BPF_MAP_TYPE_PERCPU_ARRAY
+				: agg ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH,
 			.max_entries = m->key ? MAP_KEYS_MAX : 1,
-			.key_size = m->key ? m->key->size : 8,
+			.key_size = m->key ? m->key->size : array ? 4 : 8,
 			.value_size = agg ? cg_agg_value_size(m) : m->value->size,
 		};
+		if (d.value_size > g->zeros_size)
+			g->zeros_size = d.value_size;
 		const char *obj = arena_printf(g->arena, "m%d", m->index);
 		struct cg_map *cm = &g->maps[m->index];
 		cm->sm = m;
+		cm->array = array;
 		cm->global = map_global(g, obj, 4);
 		set_map_debug_info(g, cm->global, obj, &d);
 		cm->pd_index = add_pd_map(g, m->name, obj, PD_MAP_USER, &d);
@@ -313,7 +324,7 @@ static void define_user_maps(struct cg *g)
 		if (m->key)
 			type_to_layout(g->arena, m->key, &pm->key);
 		else
-			pm->key = (struct pd_layout){ .kind = PD_NONE, .size = 8, .stack_map = -1 };
+			pm->key = (struct pd_layout){ .kind = PD_NONE, .size = d.key_size, .stack_map = -1 };
 		if (!agg)
 			type_to_layout(g->arena, m->value, &pm->value);
 		pm->nbuckets = agg && (pm->agg == PD_AGG_HIST || pm->agg == PD_AGG_LHIST)
@@ -339,11 +350,67 @@ static void define_internal_maps(struct cg *g)
 		set_map_debug_info(g, g->ringbuf, "ringbuf", &rb);
 		g->pd_ringbuf = add_pd_map(g, "ringbuf", "ringbuf", PD_MAP_RINGBUF, &rb);
 	}
-	struct map_def lost = { BPF_MAP_TYPE_PERCPU_ARRAY, 1, 4, 8, false };
-	g->lost = map_global(g, "lost", 4);
-	set_map_debug_info(g, g->lost, "lost", &lost);
-	g->pd_lost = add_pd_map(g, "lost", "lost", PD_MAP_LOST, &lost);
 	g->scratch = map_global(g, "scratch", 4); /* debug info once its size is known */
+}
+
+/* A global variable of `bytes` bytes in an ELF data section, which libbpf
+ * turns into a one-element array map ("internal map") whose value the
+ * program addresses directly: no lookup. Debug info gives it a BTF VAR. */
+static LLVMValueRef data_global(struct cg *g, const char *name, const char *section,
+				uint32_t bytes, bool is_const, uint8_t first)
+{
+	LLVMTypeRef ty = LLVMArrayType2(g->i8, bytes);
+	LLVMValueRef gv = LLVMAddGlobal(g->mod, ty, name);
+	LLVMValueRef init = LLVMConstNull(ty);
+	if (first) { /* bytes[0] = first, little-endian: a u64 of that value */
+		LLVMValueRef *b = arena_alloc(g->arena, bytes * sizeof(*b));
+		for (uint32_t i = 0; i < bytes; i++)
+			b[i] = LLVMConstInt(g->i8, i ? 0 : first, 0);
+		init = LLVMConstArray2(g->i8, b, bytes);
+	}
+	LLVMSetInitializer(gv, init);
+	LLVMSetGlobalConstant(gv, is_const);
+	LLVMSetSection(gv, section);
+	LLVMSetAlignment(gv, 8);
+	LLVMMetadataRef expr = LLVMDIBuilderCreateExpression(g->di, NULL, 0);
+	LLVMMetadataRef gve = LLVMDIBuilderCreateGlobalVariableExpression(
+		g->di, g->di_cu, name, strlen(name), "", 0, g->di_file, 1, di_bytes(g, bytes), 0,
+		expr, NULL, 64);
+	LLVMGlobalSetMetadata(gv, LLVMGetMDKindIDInContext(g->ctx, "dbg", 3), gve);
+	return gv;
+}
+
+/* Zeros in .rodata (a frozen, read-only array map): the value a map
+ * insert copies, however large (a hist() value is 528 bytes), without
+ * filling a slot store by store. Sized for the largest map value. */
+LLVMValueRef cg_zeros(struct cg *g, uint32_t size)
+{
+	if (!g->zeros)
+		g->zeros = data_global(g, "zeros", ".rodata",
+				       g->zeros_size > size ? g->zeros_size : size, true, 0);
+	return g->zeros;
+}
+
+/* A u64 1 in .rodata: the first value of a count() */
+LLVMValueRef cg_one(struct cg *g)
+{
+	if (!g->one)
+		g->one = data_global(g, "one", ".rodata", 8, true, 1);
+	return g->one;
+}
+
+/* The count of records the ring buffer refused: one u64 in .bss (an
+ * array map of one element that the program addresses directly), added
+ * to atomically; refusals are rare, so sharing it between CPUs costs
+ * nothing. The runtime finds the map by its section name. */
+LLVMValueRef cg_lost_counter(struct cg *g)
+{
+	if (!g->lost_var) {
+		g->lost_var = data_global(g, "lost", ".bss", 8, false, 0);
+		struct map_def d = { BPF_MAP_TYPE_ARRAY, 1, 4, 8, false };
+		g->pd_lost = add_pd_map(g, "lost", ".bss", PD_MAP_LOST, &d);
+	}
+	return g->lost_var;
 }
 
 static void finish_scratch(struct cg *g)
@@ -469,7 +536,8 @@ static void build_syscall_filter(struct cg *g)
 }
 
 /* entry: slot frame; setup: the per-CPU scratch lookup (removed again if
- * no slot spilled to scratch); body; exit: return 0 */
+ * no slot spilled to scratch; moved after the predicate when the predicate
+ * needs none: codegen.c); body; exit: return 0 */
 static void build_prologue(struct cg *g)
 {
 	g->entry = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry");

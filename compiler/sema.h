@@ -38,6 +38,7 @@ struct sema_map {
 	uint32_t hist_k;
 	int index;
 	bool has_key_use, has_scalar_use;
+	bool deleted; /* named by delete(): a keyless count() stays a hash map */
 	bool saved_key_use, saved_scalar_use; /* across sema_type_probe's quiet walks */
 	struct sema_map *next;
 };

@@ -786,19 +786,22 @@ void rt_output_lost(struct rt_output *o, uint64_t total)
 int rt_output_report_lost(struct rt_output *o)
 {
 	for (uint32_t i = 0; i < o->pd->nmaps; i++) {
+		const struct pd_map *m = &o->pd->maps[i];
 		uint64_t *vals, total = 0;
-		uint32_t key = 0;
+		uint32_t key = 0, n;
 
-		if (o->pd->maps[i].role != PD_MAP_LOST || !o->map_fds || o->map_fds[i] < 0)
+		if (m->role != PD_MAP_LOST || !o->map_fds || o->map_fds[i] < 0)
 			continue;
-		vals = calloc(o->ncpus, 8);
+		/* a u64 per CPU, or one shared u64 (the .bss counter) */
+		n = m->bpf_type == BPF_MAP_TYPE_PERCPU_ARRAY ? o->ncpus : 1;
+		vals = calloc(n, m->value_size > 8 ? m->value_size : 8);
 		if (!vals)
 			return -ENOMEM;
 		if (bpf_map_lookup_elem(o->map_fds[i], &key, vals)) {
 			free(vals);
 			return -errno;
 		}
-		for (uint32_t c = 0; c < o->ncpus; c++)
+		for (uint32_t c = 0; c < n; c++)
 			total += vals[c];
 		free(vals);
 		rt_output_lost(o, total > o->lost_kernel ? total : o->lost_kernel);

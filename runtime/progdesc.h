@@ -78,7 +78,7 @@ enum pd_map_role {
 	PD_MAP_PERFBUF, /* the event perf buffer, when there is no ring buffer */
 	PD_MAP_STACKS,	/* BPF_MAP_TYPE_STACK_TRACE */
 	PD_MAP_SCRATCH, /* per-CPU scratch space; nothing to read */
-	PD_MAP_LOST,	/* per-CPU array[1] of u64: records the event buffer refused */
+	PD_MAP_LOST,	/* array[1] of u64 (.bss; per-CPU if PERCPU_ARRAY): records the event buffer refused */
 };
 
 struct pd_map {

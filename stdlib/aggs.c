@@ -3,7 +3,7 @@
  * Aggregations live in per-CPU hash maps, so updates need no atomics; the
  * runtime merges the CPUs when it prints (runtime/maps.c). Per-CPU value
  * layouts are those of runtime/progdesc.h. Each update is one lookup (plus
- * an insert the first time a key is seen).
+ * an insert the first time a key is seen: see agg_begin).
  */
 #include <linux/bpf.h>
 
@@ -127,11 +127,59 @@ static LLVMValueRef arg_value(struct cg *g, struct node *call)
 	return cg_expr(g, call->call.args);
 }
 
-static LLVMValueRef value_ptr(struct cg *g, struct node *call, LLVMValueRef key,
-			      struct sema_map *m)
+/* Where an update goes: the value found for the key (the builder in the
+ * found path), or, for a key seen for the first time, an insert of the
+ * update's result as the first value (agg_insert). */
+struct agg_at {
+	LLVMValueRef p;
+	LLVMBasicBlockRef insert, done;
+	struct cg_map *cm;
+	LLVMValueRef key;
+};
+
+/* A miss costs one map update with the first value, BPF_ANY: if another
+ * CPU inserted the key meanwhile, this CPU's share of the per-CPU value is
+ * still zero (an insert zeroes the other CPUs' shares), so the first value
+ * is right. No second lookup, no zero value. Values too large to build
+ * (hist, lhist) are inserted as zeros and looked up again, and keyless
+ * count() is an array whose element always exists (cg_map_lookup_or_init). */
+static void agg_begin(struct cg *g, struct sema_map *m, LLVMValueRef key, struct agg_at *at)
 {
-	(void)call;
-	return cg_map_lookup_or_init(g, &g->maps[m->index], key);
+	struct cg_map *cm = &g->maps[m->index];
+	*at = (struct agg_at){ .cm = cm, .key = key };
+	if (cm->array || cg_agg_value_size(m) > 16 || cg_breaks(g, "null-check")) {
+		at->p = cg_map_lookup_or_init(g, cm, key);
+		return;
+	}
+	at->p = cg_map_lookup(g, cm->global, key);
+	LLVMBasicBlockRef found = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "found");
+	at->insert = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "insert");
+	at->done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "");
+	cg_expect(g, LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, at->p, ""), at->insert, found),
+		  false);
+	LLVMPositionBuilderAtEnd(g->b, found);
+}
+
+/* Ends the found path; on a miss, inserts { first0 } or { first0, first1 }
+ * (count()'s constant 1 straight from .rodata) */
+static void agg_insert(struct cg *g, struct agg_at *at, LLVMValueRef first0, LLVMValueRef first1)
+{
+	if (!at->insert)
+		return;
+	LLVMBuildBr(g->b, at->done);
+	LLVMPositionBuilderAtEnd(g->b, at->insert);
+	LLVMValueRef v;
+	if (!first1 && LLVMIsAConstantInt(first0) && LLVMConstIntGetZExtValue(first0) == 1) {
+		v = cg_one(g);
+	} else {
+		v = cg_slot(g, first1 ? 16 : 8, false);
+		cg_store_int(g, v, first0, 8);
+		if (first1)
+			cg_store_int(g, cg_gep(g, v, 8), first1, 8);
+	}
+	cg_map_update(g, at->cm->global, at->key, v, BPF_ANY);
+	LLVMBuildBr(g->b, at->done);
+	LLVMPositionBuilderAtEnd(g->b, at->done);
 }
 
 static void add_at(struct cg *g, LLVMValueRef p, LLVMValueRef delta)
@@ -142,13 +190,20 @@ static void add_at(struct cg *g, LLVMValueRef p, LLVMValueRef delta)
 
 static void lower_count(struct cg *g, struct node *call, LLVMValueRef key, struct sema_map *m)
 {
-	add_at(g, value_ptr(g, call, key, m), cg_const(g, 1));
+	(void)call;
+	struct agg_at at;
+	agg_begin(g, m, key, &at);
+	add_at(g, at.p, cg_const(g, 1));
+	agg_insert(g, &at, cg_const(g, 1), NULL);
 }
 
 static void lower_sum(struct cg *g, struct node *call, LLVMValueRef key, struct sema_map *m)
 {
 	LLVMValueRef v = arg_value(g, call);
-	add_at(g, value_ptr(g, call, key, m), v);
+	struct agg_at at;
+	agg_begin(g, m, key, &at);
+	add_at(g, at.p, v);
+	agg_insert(g, &at, v, NULL);
 }
 
 /* { int64 value; uint64 is_set; }: replace when unset or better */
@@ -156,7 +211,9 @@ static void lower_minmax(struct cg *g, struct node *call, LLVMValueRef key, stru
 			 bool is_min)
 {
 	LLVMValueRef v = arg_value(g, call);
-	LLVMValueRef p = value_ptr(g, call, key, m);
+	struct agg_at at;
+	agg_begin(g, m, key, &at);
+	LLVMValueRef p = at.p;
 	LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, p, "");
 	LLVMValueRef set = LLVMBuildLoad2(g->b, g->i64, cg_gep(g, p, 8), "");
 	bool sgn = call->call.args->type->is_signed;
@@ -168,6 +225,7 @@ static void lower_minmax(struct cg *g, struct node *call, LLVMValueRef key, stru
 	LLVMBuildStore(g->b, cg_const(g, 1), cg_gep(g, p, 8));
 	LLVMBuildBr(g->b, done);
 	LLVMPositionBuilderAtEnd(g->b, done);
+	agg_insert(g, &at, v, cg_const(g, 1));
 }
 
 static void lower_min(struct cg *g, struct node *call, LLVMValueRef key, struct sema_map *m)
@@ -184,42 +242,41 @@ static void lower_max(struct cg *g, struct node *call, LLVMValueRef key, struct 
 static void lower_avg(struct cg *g, struct node *call, LLVMValueRef key, struct sema_map *m)
 {
 	LLVMValueRef v = arg_value(g, call);
-	LLVMValueRef p = value_ptr(g, call, key, m);
-	add_at(g, p, v);
-	add_at(g, cg_gep(g, p, 8), cg_const(g, 1));
-}
-
-/* 1 if x != 0 else 0, for x < 2^63, without a branch: BPF has no
- * conditional move, so every select becomes a jump, and the verifier
- * walks each outcome of each jump separately; six hist() calls in an
- * unrolled loop made it give up after a million instructions. The
- * passthrough keeps LLVM from turning this back into a compare. */
-static LLVMValueRef nonzero_bit(struct cg *g, LLVMValueRef x)
-{
-	LLVMValueRef t = LLVMBuildOr(g->b, x, LLVMBuildNeg(g->b, x, ""), "");
-	return LLVMBuildLShr(g->b, cg_opaque(g, t), cg_const(g, 63), "");
+	struct agg_at at;
+	agg_begin(g, m, key, &at);
+	add_at(g, at.p, v);
+	add_at(g, cg_gep(g, at.p, 8), cg_const(g, 1));
+	agg_insert(g, &at, v, cg_const(g, 1));
 }
 
 /* Bucket index as bpftrace computes it: 0 for negative values, 1 for 0,
- * then 2 + floor(log2(v)), by a binary search in arithmetic only. */
+ * then 2 + floor(log2(v)), by a binary search in arithmetic only: BPF has
+ * no conditional move, so every select becomes a jump, and the verifier
+ * walks each outcome of each jump separately; six hist() calls in an
+ * unrolled loop made it give up after a million instructions. Each step
+ * takes the sign of (2^bits - 1 - n), which is set exactly when
+ * n >= 2^bits (n < 2^63: negative v are sorted out at the end); it goes
+ * through cg_opaque so that LLVM cannot turn it back into a compare. */
 static LLVMValueRef hist_index(struct cg *g, LLVMValueRef v)
 {
-	LLVMValueRef n = v, log = cg_const(g, 0);
-	for (unsigned k = 5; k-- > 0;) { /* shifts 32, 16, 8, 4, 2 */
-		LLVMValueRef big = nonzero_bit(g, LLVMBuildLShr(g->b, n, cg_const(g, 1u << (k + 1)), ""));
-		LLVMValueRef sh = LLVMBuildShl(g->b, big, cg_const(g, k + 1), "");
+	LLVMValueRef n = v, log = NULL;
+	for (unsigned k = 5; k-- > 0;) { /* steps of 32, 16, 8, 4, 2 bits */
+		unsigned bits = 1u << (k + 1);
+		LLVMValueRef t = cg_opaque(g, LLVMBuildSub(g->b, cg_const(g, (1ull << bits) - 1), n, ""));
+		LLVMValueRef sh = LLVMBuildShl(g->b, LLVMBuildLShr(g->b, t, cg_const(g, 63), ""),
+					       cg_const(g, k + 1), "");
 		n = LLVMBuildLShr(g->b, n, sh, "");
-		log = LLVMBuildAdd(g->b, log, sh, "");
+		log = log ? LLVMBuildOr(g->b, log, sh, "") : sh;
 	}
-	log = LLVMBuildAdd(g->b, log, LLVMBuildLShr(g->b, n, cg_const(g, 1), ""), ""); /* n < 4 */
-	/* v > 0: log + 2; v == 0: 1 */
-	LLVMValueRef idx = LLVMBuildAdd(
-		g->b, cg_const(g, 1),
-		LLVMBuildMul(g->b, nonzero_bit(g, v), LLVMBuildAdd(g->b, log, cg_const(g, 1), ""), ""),
-		"");
+	/* n is 0..3 now, 0 only for v == 0: add 0, 1, 2, 2 for n = 0..3 (bit
+	 * pairs of 0xa4), then 1: bucket 1 for 0, log2(v) + 2 above */
+	LLVMValueRef pair = LLVMBuildLShr(g->b, cg_const(g, 0xa4),
+					  LLVMBuildShl(g->b, n, cg_const(g, 1), ""), "");
+	LLVMValueRef idx = LLVMBuildAdd(g->b, log, LLVMBuildAnd(g->b, pair, cg_const(g, 3), ""), "");
+	idx = LLVMBuildAdd(g->b, idx, cg_const(g, 1), "");
 	/* v < 0: 0 */
-	LLVMValueRef neg = LLVMBuildLShr(g->b, v, cg_const(g, 63), "");
-	return LLVMBuildAnd(g->b, idx, LLVMBuildSub(g->b, neg, cg_const(g, 1), ""), "");
+	LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, v, cg_const(g, 0), "");
+	return LLVMBuildSelect(g->b, neg, cg_const(g, 0), idx, "");
 }
 
 /* buckets[idx]++, with idx clamped right before use (rule 4) */
@@ -235,7 +292,7 @@ static void lower_hist(struct cg *g, struct node *call, LLVMValueRef key, struct
 {
 	LLVMValueRef v = arg_value(g, call);
 	LLVMValueRef idx = hist_index(g, v);
-	bump_bucket(g, value_ptr(g, call, key, m), idx, HIST_NBUCKETS);
+	bump_bucket(g, cg_map_lookup_or_init(g, &g->maps[m->index], key), idx, HIST_NBUCKETS);
 }
 
 /* index 0: v < min; 1 + (v - min) / step, clamped to the last bucket (which
@@ -252,7 +309,7 @@ static void lower_lhist(struct cg *g, struct node *call, LLVMValueRef key, struc
 					cg_const(g, 1), "");
 	idx = LLVMBuildSelect(g->b, above, cg_const(g, nb - 1), idx, "");
 	idx = LLVMBuildSelect(g->b, below, cg_const(g, 0), idx, "");
-	bump_bucket(g, value_ptr(g, call, key, m), idx, nb);
+	bump_bucket(g, cg_map_lookup_or_init(g, &g->maps[m->index], key), idx, nb);
 }
 
 const struct stdlib_fn stdlib_agg_fns[] = {

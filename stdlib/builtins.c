@@ -48,7 +48,9 @@ static LLVMValueRef pid_tgid(struct cg *g)
 static LLVMValueRef l_pid(struct cg *g, struct node *n)
 {
 	(void)n;
-	return LLVMBuildLShr(g->b, pid_tgid(g), cg_const(g, 32), "pid");
+	/* opaque: LLVM turns `(x >> 32) == 1` into a compare of x masked
+	 * with 0xffffffff00000000 against 1 << 32, two 64-bit constants */
+	return cg_opaque(g, LLVMBuildLShr(g->b, pid_tgid(g), cg_const(g, 32), "pid"));
 }
 
 static LLVMValueRef l_tid(struct cg *g, struct node *n)
@@ -68,7 +70,7 @@ static LLVMValueRef l_gid(struct cg *g, struct node *n)
 {
 	(void)n;
 	LLVMValueRef v = cg_helper(g, BPF_FUNC_get_current_uid_gid, g->i64, NULL, 0);
-	return LLVMBuildLShr(g->b, v, cg_const(g, 32), "gid");
+	return cg_opaque(g, LLVMBuildLShr(g->b, v, cg_const(g, 32), "gid")); /* as pid */
 }
 
 static struct type *t_comm(struct sema *s, struct node *n)
@@ -80,7 +82,7 @@ static struct type *t_comm(struct sema *s, struct node *n)
 static LLVMValueRef l_comm(struct cg *g, struct node *n)
 {
 	(void)n;
-	LLVMValueRef slot = cg_slot(g, 16, false);
+	LLVMValueRef slot = cg_dest(g, 16);
 	cg_zero(g, slot, 16);
 	LLVMValueRef args[2] = { slot, LLVMConstInt(g->i32, 16, 0) };
 	cg_helper(g, BPF_FUNC_get_current_comm, g->i64, args, 2);

@@ -123,21 +123,45 @@ static void lower_record_args(struct cg *g, struct node *first, uint32_t nargs,
 		type_to_layout(g->arena, tuple->fields[i].type, &lay[i]);
 		lay[i].offset = tuple->fields[i].offset;
 	}
-	/* evaluate first: arguments may use slots (and create stack maps) */
+	/* the arguments: an aggregate whose storage form is its own type is
+	 * produced right in its field (cg_dest: comm, str() read straight
+	 * into the record, which zero-fill their own bytes), the others are
+	 * stored after evaluation; every other byte (padding included) is
+	 * zero-filled first (rule 1) */
+	LLVMValueRef rec = cg_slot(g, 8 + tuple->size, false);
 	LLVMValueRef vals[64];
+	bool in_place[64] = { false };
 	uint32_t i = 0;
-	for (struct node *a = first; a && i < 64; a = a->next, i++)
+	for (struct node *a = first; a && i < 64; a = a->next, i++) {
+		struct type *ft = tuple->fields[i].type;
+		LLVMValueRef field = cg_gep(g, rec, 8 + tuple->fields[i].offset);
+		if (type_is_aggregate(a->type) && type_equal(a->type, ft)) {
+			g->dest = field;
+			g->dest_size = ft->size;
+		}
 		vals[i] = cg_expr(g, a);
+		g->dest = NULL;
+		in_place[i] = vals[i] == field;
+	}
+	uint32_t from = 0; /* zero-fill around the fields written in place */
+	for (i = 0; i <= n; i++) {
+		uint32_t end = i < n ? 8 + tuple->fields[i].offset : 8 + tuple->size;
+		if (i < n && !in_place[i])
+			continue;
+		if (end > from)
+			cg_zero(g, cg_gep(g, rec, from), end - from);
+		if (i < n)
+			from = end + tuple->fields[i].type->size;
+	}
 	for (i = 0; i < n; i++)
 		cg_fix_layout(g, &lay[i]);
 	uint32_t id = cg_add_printf(g, fmt, lay, n, tuple->size);
-	LLVMValueRef rec = cg_slot(g, 8 + tuple->size, false);
-	cg_zero(g, rec, 8 + tuple->size);
 	cg_record_header(g, rec, kind, id);
 	i = 0;
 	for (struct node *a = first; a && i < 64; a = a->next, i++)
-		cg_store_as(g, a, vals[i], a->type, tuple->fields[i].type,
-			    cg_gep(g, rec, 8 + tuple->fields[i].offset));
+		if (!in_place[i])
+			cg_store_as(g, a, vals[i], a->type, tuple->fields[i].type,
+				    cg_gep(g, rec, 8 + tuple->fields[i].offset));
 	cg_emit_record(g, rec, 8 + tuple->size);
 }
 
@@ -307,6 +331,7 @@ static struct type *check_delete(struct sema *s, struct node *call)
 	struct sema_map *sm = map_arg(s, call, true);
 	if (!sm)
 		return &type_none;
+	sm->deleted = true;
 	if (!m->map.nkeys && sm->key) {
 		sema_error(s, m->span, "delete() needs a key: delete(%s[key])", m->map.name);
 		return &type_none;

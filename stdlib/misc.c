@@ -68,14 +68,14 @@ static LLVMValueRef lower_str(struct cg *g, struct node *call)
 	if (p->type->kind == TY_STR)
 		return addr;
 	uint32_t size = call->type->size;
-	LLVMValueRef slot = cg_slot(g, size, false);
-	cg_zero(g, slot, size);
 	LLVMValueRef n = cg_const(g, size);
 	if (call->call.nargs == 2) {
 		/* a variable length, clamped to the slot right before use (rule 4) */
 		LLVMValueRef len = LLVMBuildAdd(g->b, cg_expr(g, p->next), cg_const(g, 1), "");
 		n = cg_clamp(g, len, size);
 	}
+	LLVMValueRef slot = cg_dest(g, size); /* after every sub-expression */
+	cg_zero(g, slot, size);
 	cg_probe_read_str(g, slot, n, addr, is_user_addr(g->probe, p->type));
 	return slot;
 }

@@ -353,6 +353,7 @@ typedef struct Map {
 	Type *vt; /* V_INT, V_STR, V_TUP */
 	int64_t lmin, lmax, lstep;
 	bool declared;
+	bool deleted; /* a delete() names it (keyless count(): stays a hash map) */
 	Ent *ents;
 	int nents, capents;
 } Map;
@@ -1268,6 +1269,7 @@ static Stmt *gen_stmt(struct ctx *c, int d)
 				continue;
 			Stmt *s = mk_stmt(S_DELETE);
 			s->map = m;
+			m->deleted = true;
 			s->keys = gen_keys(c, m, d - 1 < 0 ? 0 : d - 1);
 			return s;
 		}
@@ -2186,6 +2188,12 @@ static void render_map(struct sb *b, const Map *m, int top, int div)
 	for (int i = 0; i < m->nents; i++)
 		if (m->ents[i].live)
 			v[n++] = &m->ents[i];
+	/* a keyless count() no delete() names is a per-CPU array, as in
+	 * bpftrace 0.17: its one element always exists (0 before the first
+	 * count and after clear()) */
+	static Ent zero_ent;
+	if (!n && m->vk == V_COUNT && !m->nk && !m->deleted)
+		v[n++] = &zero_ent;
 	sort_map = m;
 	qsort(v, (size_t)n, sizeof(Ent *), ent_cmp);
 	int start = top > 0 && top < n ? n - top : 0;
