@@ -698,9 +698,9 @@ static void expand_memset(struct cg *g, LLVMValueRef dst, uint8_t byte, uint64_t
 }
 
 /* memmove, which the optimizer makes of a memcpy whose forwarded source
- * might overlap the destination: up to 64 bytes, every word is loaded
- * before any is stored (exact for any overlap); longer ones are copied
- * forward word by word, exact unless the destination starts inside the
+ * might overlap the destination: up to 8 moves of its alignment, every one
+ * is loaded before any is stored (exact for any overlap; more would spill
+ * past the stack limit); longer ones are copied forward move by move, exact unless the destination starts inside the
  * source (slots that overlap partially hold different statements'
  * temporaries, which no copy connects). */
 static void expand_memmove(struct cg *g, LLVMValueRef dst, LLVMValueRef src, uint64_t n,
@@ -715,7 +715,7 @@ static void expand_memmove(struct cg *g, LLVMValueRef dst, LLVMValueRef src, uin
 			w /= 2;
 		LLVMValueRef v = LLVMBuildLoad2(g->b, int_of_width(g, w), cg_gep(g, src, off), "");
 		LLVMSetAlignment(v, w);
-		if (n > 64) {
+		if (n > 8 * align) {
 			LLVMSetAlignment(LLVMBuildStore(g->b, v, cg_gep(g, dst, off)), w);
 		} else {
 			vals[k] = v;
