@@ -33,33 +33,6 @@ static uint32_t align8(uint32_t v)
 	return (v + 7) & ~7u;
 }
 
-/* The address of a variable's slot, computed where it dominates every
- * use: a variable first assigned inside an `if` (or an unrolled loop body)
- * is read after it, so its address cannot be built in the current block.
- * Frame slots are addressed in the entry block, scratch slots at the top
- * of the body (after the scratch lookup). Temporaries are addressed where
- * they are made: an address computed at the top stays live in a register
- * through the whole program, and hundreds of them spilled past the stack
- * limit. */
-static LLVMValueRef slot_addr(struct cg *g, LLVMValueRef base, uint32_t off, bool scratch)
-{
-	LLVMBasicBlockRef cur = LLVMGetInsertBlock(g->b);
-	LLVMMetadataRef loc = LLVMGetCurrentDebugLocation2(g->b); /* positioning resets it */
-	if (!scratch) {
-		LLVMPositionBuilderBefore(g->b, LLVMGetBasicBlockTerminator(g->entry));
-	} else {
-		LLVMValueRef first = LLVMGetFirstInstruction(g->body);
-		if (first)
-			LLVMPositionBuilderBefore(g->b, first);
-		else
-			LLVMPositionBuilderAtEnd(g->b, g->body);
-	}
-	LLVMValueRef p = cg_gep(g, base, off);
-	LLVMPositionBuilderAtEnd(g->b, cur);
-	LLVMSetCurrentDebugLocation2(g->b, loc);
-	return p;
-}
-
 /* A variable's slot address (from cg_slot) built again at the current
  * position. Scratch addresses go through llvm.bpf.passthrough so that LLVM
  * cannot merge them into one computed early and kept in a register (or,
@@ -80,20 +53,22 @@ LLVMValueRef cg_slot_at(struct cg *g, LLVMValueRef slot)
 
 /* A slot of `size` bytes. Temporaries are released at the end of each
  * statement (codegen.c resets the tops); persistent slots (variables)
- * survive until the end of the probe. */
+ * survive until the end of the probe, and their address is rebuilt at each
+ * use with cg_slot_at: a variable first assigned inside an `if` or an
+ * unrolled loop is read after it, where an address built at the first
+ * assignment would not dominate the use. */
 LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent)
 {
 	size = align8(size ? size : 8);
 	LLVMValueRef p;
 	if (g->stack_top + size <= cg_stack_budget(g)) {
-		p = persistent ? slot_addr(g, g->frame, g->stack_top, false)
-			       : cg_gep(g, g->frame, g->stack_top);
+		p = cg_gep(g, g->frame, g->stack_top);
 		g->stack_top += size;
 		if (persistent)
 			g->stack_persist = g->stack_top;
 	} else {
-		p = persistent ? slot_addr(g, g->scratch_ptr, g->scratch_top, true)
-			       : cg_gep(g, cg_opaque(g, g->scratch_ptr), g->scratch_top);
+		p = cg_gep(g, persistent ? g->scratch_ptr : cg_opaque(g, g->scratch_ptr),
+			   g->scratch_top);
 		g->scratch_top += size;
 		if (persistent)
 			g->scratch_persist = g->scratch_top;
@@ -103,15 +78,40 @@ LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent)
 	return p;
 }
 
-/* The alignment LLVM may assume for a slot address: slots start 8-byte
- * aligned in the frame and in the scratch value, so a constant offset from
- * either keeps the alignment of the offset. Anything else: 1. */
+static unsigned align_attr_kind(void)
+{
+	static unsigned kind;
+	if (!kind)
+		kind = LLVMGetEnumAttributeKindForName("align", 5);
+	return kind;
+}
+
+unsigned cg_call_align(LLVMValueRef call, unsigned index)
+{
+	LLVMAttributeRef a = LLVMGetCallSiteEnumAttribute(call, index, align_attr_kind());
+	uint64_t v = a ? LLVMGetEnumAttributeValue(a) : 1;
+	return v > 8 ? 8 : v ? (unsigned)v : 1;
+}
+
+static void set_ret_align(struct cg *g, LLVMValueRef call, unsigned align)
+{
+	LLVMAddCallSiteAttribute(call, LLVMAttributeReturnIndex,
+				 LLVMCreateEnumAttribute(g->ctx, align_attr_kind(), align));
+}
+
+/* The alignment LLVM may assume for an address: the frame is 8-byte
+ * aligned, a call result (a map value, an opaque copy of one) as its
+ * return attribute says, and a constant offset keeps the alignment of the
+ * offset. Anything else: 1. */
 static unsigned known_align(struct cg *g, LLVMValueRef p)
 {
 	uint64_t off = 0;
-	while (p != g->frame && p != g->scratch_ptr &&
-	       !(LLVMIsACallInst(p) && LLVMGetNumArgOperands(p) == 2 &&
-		 LLVMGetOperand(p, 1) == g->scratch_ptr)) { /* cg_opaque(scratch) */
+	unsigned base = 8;
+	while (p != g->frame) {
+		if (LLVMIsACallInst(p)) {
+			base = cg_call_align(p, LLVMAttributeReturnIndex);
+			break;
+		}
 		if (!LLVMIsAGetElementPtrInst(p) || LLVMGetNumOperands(p) != 2 ||
 		    LLVMGetGEPSourceElementType(p) != g->i8 ||
 		    !LLVMIsAConstantInt(LLVMGetOperand(p, 1)))
@@ -119,7 +119,7 @@ static unsigned known_align(struct cg *g, LLVMValueRef p)
 		off += LLVMConstIntGetZExtValue(LLVMGetOperand(p, 1));
 		p = LLVMGetOperand(p, 0);
 	}
-	unsigned a = 8;
+	unsigned a = base;
 	while (off % a)
 		a /= 2;
 	return a;
@@ -225,13 +225,8 @@ LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v)
 		g->mod, LLVMLookupIntrinsicID(name, sizeof(name) - 1), tys, 2);
 	LLVMValueRef args[2] = { LLVMConstInt(g->i32, ++seq, 0), v };
 	LLVMValueRef r = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 2, "");
-	if (v == g->scratch_ptr) { /* keep its alignment known */
-		static unsigned align_kind;
-		if (!align_kind)
-			align_kind = LLVMGetEnumAttributeKindForName("align", 5);
-		LLVMAddCallSiteAttribute(r, LLVMAttributeReturnIndex,
-					 LLVMCreateEnumAttribute(g->ctx, align_kind, 8));
-	}
+	if (LLVMGetTypeKind(t) == LLVMPointerTypeKind && known_align(g, v) > 1)
+		set_ret_align(g, r, known_align(g, v)); /* keep it known */
 	return r;
 }
 
@@ -309,11 +304,7 @@ LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key)
 	/* map values are 8-byte aligned in every map type trace creates;
 	 * without saying so, LLVM splits each 8-byte access of a value into
 	 * byte loads (which then spill past the stack limit) */
-	static unsigned align_kind;
-	if (!align_kind)
-		align_kind = LLVMGetEnumAttributeKindForName("align", 5);
-	LLVMAddCallSiteAttribute(v, LLVMAttributeReturnIndex,
-				 LLVMCreateEnumAttribute(g->ctx, align_kind, 8));
+	set_ret_align(g, v, 8);
 	return v;
 }
 

@@ -140,6 +140,9 @@ void cg_set_loc(struct cg *g, struct node *n);
 
 /* bpf_ir.c: BPF idioms */
 LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent);
+/* align attribute at a call's index (LLVMAttributeReturnIndex or argument
+ * + 1): 1 if none, at most 8 */
+unsigned cg_call_align(LLVMValueRef call, unsigned index);
 LLVMValueRef cg_slot_at(struct cg *g, LLVMValueRef slot); /* a variable's slot, here */
 void cg_zero(struct cg *g, LLVMValueRef dst, uint32_t size);
 void cg_copy(struct cg *g, LLVMValueRef dst, LLVMValueRef src, uint32_t size);

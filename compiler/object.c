@@ -666,16 +666,6 @@ static char *module_text(struct cg *g)
  * long ones (a 282-byte run of 'a' from a string literal becomes one
  * memset), so after optimizing, memsets are written out as stores and long
  * copies are split into chunks of 128 * alignment bytes. */
-static unsigned param_align(LLVMValueRef call, unsigned arg)
-{
-	static unsigned kind;
-	if (!kind)
-		kind = LLVMGetEnumAttributeKindForName("align", 5);
-	LLVMAttributeRef a = LLVMGetCallSiteEnumAttribute(call, arg + 1, kind);
-	uint64_t v = a ? LLVMGetEnumAttributeValue(a) : 1;
-	return v > 8 ? 8 : v ? (unsigned)v : 1;
-}
-
 static LLVMTypeRef int_of_width(struct cg *g, unsigned w)
 {
 	return w == 8 ? g->i64 : w == 4 ? g->i32 : w == 2 ? g->i16 : g->i8;
@@ -741,7 +731,7 @@ static bool split_mem_intrinsic(struct cg *g, LLVMValueRef call)
 	if ((!is_set && !is_cpy && !is_move) || !LLVMIsAConstantInt(size))
 		return false;
 	LLVMValueRef dst = LLVMGetOperand(call, 0), src = LLVMGetOperand(call, 1);
-	unsigned da = param_align(call, 0), sa = is_set ? 8 : param_align(call, 1);
+	unsigned da = cg_call_align(call, 1), sa = is_set ? 8 : cg_call_align(call, 2);
 	unsigned a = da < sa ? da : sa;
 	uint64_t n = LLVMConstIntGetZExtValue(size);
 	uint64_t chunk = 128 * a;
