@@ -588,7 +588,12 @@ static uint32_t gen_program(struct cg *g, struct sema_probe *sp)
 	g->probe = sp;
 	begin_function(g, sp, name);
 	build_prologue(g);
-	sema_type_probe(g->sema, sp); /* node types for this context */
+	/* node types for this context; sema_check already reported every
+	 * error, so a quiet walk: one walk per body, not two */
+	bool quiet = g->sema->quiet;
+	g->sema->quiet = true;
+	sema_type_probe(g->sema, sp);
+	g->sema->quiet = quiet;
 	uint32_t before = g->scratch_size;
 	g->scratch_size = 0;
 	cg_probe_body(g, sp->probe);
