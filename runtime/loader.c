@@ -142,7 +142,11 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 	}
 	/* BEGIN/END are run by hand, tracepoints attached by hand: no autoload
 	 * surprises, every program is loaded */
+	double t0 = now_ms();
 	int err = bpf_object__load(s->obj);
+	if (s->verbose)
+		fprintf(stderr, "load: maps and programs in %.1f ms (verifier included)\n",
+			now_ms() - t0);
 	if (err) {
 		note_failed_probe(s);
 		if ((err == -EPERM || err == -EACCES) && geteuid() != 0)
