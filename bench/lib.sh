@@ -41,6 +41,27 @@ values() {
 		'$1 == s && $2 == c && $3 == t && $5 == m { print $6 }' "$OUT/results.csv"
 }
 
+# paired SECTION CASE TOOL BASE METRIC -> per repetition, TOOL's value
+# minus BASE's value of the same repetition (runs of one repetition are
+# next to each other in time, so slow drifts of the machine cancel)
+paired() {
+	awk -F, -v s="$1" -v c="$2" -v t="$3" -v b="$4" -v m="$5" '
+		$1 == s && $2 == c && $5 == m && $3 == t { v[$4] = $6 }
+		$1 == s && $2 == c && $5 == m && $3 == b { w[$4] = $6 }
+		END { for (r in v) if (r in w) print v[r] - w[r] }' "$OUT/results.csv"
+}
+
+# ratio SECTION CASE TOOL HAND BASE METRIC -> per repetition, TOOL's
+# overhead over HAND's ((TOOL - BASE) / (HAND - BASE) - 1, in percent)
+ratio() {
+	awk -F, -v s="$1" -v c="$2" -v t="$3" -v h="$4" -v b="$5" -v m="$6" '
+		$1 == s && $2 == c && $5 == m && $3 == t { v[$4] = $6 }
+		$1 == s && $2 == c && $5 == m && $3 == h { x[$4] = $6 }
+		$1 == s && $2 == c && $5 == m && $3 == b { w[$4] = $6 }
+		END { for (r in v) if ((r in w) && (r in x) && x[r] > w[r])
+			printf "%.1f\n", ((v[r] - w[r]) / (x[r] - w[r]) - 1) * 100 }' "$OUT/results.csv"
+}
+
 # med SECTION CASE TOOL METRIC -> the median (or "-")
 med() { values "$@" | stats | awk '{ print $1 }'; }
 

@@ -39,7 +39,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 N=${N:-$( [ "$QUICK" = 1 ] && echo 200000 || echo 500000 )}
 METRIC=cpu_p10 # the figure compared (see the table's notes)
 REPS=${REPS:-$( [ "$QUICK" = 1 ] && echo 2 || echo 5 )}
-REPS_STATS=${REPS_STATS:-$( [ "$QUICK" = 1 ] && echo 1 || echo 2 )}
+REPS_STATS=${REPS_STATS:-$( [ "$QUICK" = 1 ] && echo 1 || echo 5 )}
 N_STATS=${N_STATS:-$((N / 4))} # calls per bpf_stats run
 SETTLE=${SETTLE:-0.3}
 LG_CPU=${LG_CPU:-1}
@@ -162,35 +162,43 @@ if sysctl -q -w kernel.bpf_stats_enabled=1 2>/dev/null; then
 	log "overhead: bpf_stats runs done"
 fi
 
+# prog_rel CASE TOOL: median BPF run time against the hand-written C's
+prog_rel() {
+	local t h
+	[ "$2" = none ] || [ "$2" = hand ] && { echo "–"; return; }
+	t=$(med overhead "$1" "$2" prog_ns); h=$(med overhead "$1" hand prog_ns)
+	awk -v t="$t" -v h="$h" 'BEGIN { if (t == "-" || h == "-" || h <= 0) print "–"; else printf "%+.0f%%\n", (t / h - 1) * 100 }'
+}
+
 # The table.
 {
 	echo "Per-event overhead: $N getppid() calls per run, loadgen pinned to CPU $LG_CPU, tracer on CPU $TR_CPU, $REPS runs per configuration (alternating); median over runs (min–max)."
-	echo "ns/call: the load generator's CPU time per call (CLOCK_THREAD_CPUTIME_ID: syscall + tracepoint + BPF program + wake-ups it triggers; not the time other processes held the CPU), 10th percentile over chunks of 5,000 calls, then the median over runs. Overhead = that minus the same with no tracer. Wall-clock ns/call (10th percentile of chunks, and the run's mean) shown for reference: on a shared machine they mostly measure the other load."
+	echo "ns/call: the load generator's CPU time per call (CLOCK_THREAD_CPUTIME_ID: syscall + tracepoint + BPF program + wake-ups it triggers; not the time other processes held the CPU), 10th percentile over chunks of 5,000 calls, then the median over runs. Overhead = that minus the no-tracer run of the same repetition (runs of a repetition are adjacent in time), median over repetitions (min–max); vs hand-written: per repetition, the tool's overhead over the hand-written C's, median. Wall-clock ns/call (10th percentile of chunks, and the run's mean) shown for reference: on a shared machine they mostly measure the other load."
 	echo
-	echo "| script | tool | ns/call (CPU p10) | overhead ns/event | vs hand-written | CPU median of chunks | wall p10 | wall mean | events/s (M) | printed | lost | BPF prog ns/run |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| script | tool | ns/call (CPU p10) | overhead ns/event | vs hand-written | CPU median of chunks | wall p10 | wall mean | events/s (M) | printed | lost | BPF prog ns/run | prog vs hand |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for c in $CASES; do
-		base=$(med overhead "$c" none $METRIC)
-		hand=$(med overhead "$c" hand $METRIC)
 		extra=()
 		[ "$c" = printf ] && extra=(hand_batch)
 		for tool in none "${T[@]}" "${extra[@]}"; do
 			m=$(med overhead "$c" "$tool" $METRIC)
 			if [ "$m" = - ]; then
-				failed overhead "$c" "$tool" && echo "| $c | $tool | FAILED | | | | | | | | | |"
+				failed overhead "$c" "$tool" && echo "| $c | $tool | FAILED | | | | | | | | | | |"
 				continue
 			fi
-			ov=$(awk -v m="$m" -v b="$base" 'BEGIN { printf "%.0f", m - b }')
 			if [ "$tool" = none ]; then ov="–"; rel="–"; else
-				rel=$(awk -v m="$m" -v b="$base" -v h="$hand" 'BEGIN {
-					if (h - b > 0) printf "%+.0f%%", ((m - b) / (h - b) - 1) * 100; else print "–" }')
+				ov=$(paired overhead "$c" "$tool" none $METRIC | stats | awk '{
+					if ($4 == 0) print "–"; else if ($4 == 1) printf "%.0f\n", $1
+					else printf "%.0f (%.0f–%.0f)\n", $1, $2, $3 }')
+				rel=$(ratio overhead "$c" "$tool" hand none $METRIC | stats | awk '{
+					if ($4 == 0) print "–"; else printf "%+.0f%%\n", $1 }')
 			fi
 			lines="–"; lost="–"
 			if [ "$tool" != none ]; then
 				lost=$(fmt_spread overhead "$c" "$tool" lost 1 0)
 				[ "$c" = printf ] && lines=$(fmt_spread overhead "$c" "$tool" lines 1 0)
 			fi
-			echo "| $c | $tool | $(fmt_spread overhead "$c" "$tool" $METRIC 1 0) | $ov | $rel | $(fmt_spread overhead "$c" "$tool" cpu_median 1 0) | $(fmt_spread overhead "$c" "$tool" ns_p10 1 0) | $(fmt_spread overhead "$c" "$tool" ns_mean 1 0) | $(fmt_spread overhead "$c" "$tool" calls_per_s 1000000 2) | $lines | $lost | $([ "$tool" = none ] && echo "–" || fmt_spread overhead "$c" "$tool" prog_ns 1 1) |"
+			echo "| $c | $tool | $(fmt_spread overhead "$c" "$tool" $METRIC 1 0) | $ov | $rel | $(fmt_spread overhead "$c" "$tool" cpu_median 1 0) | $(fmt_spread overhead "$c" "$tool" ns_p10 1 0) | $(fmt_spread overhead "$c" "$tool" ns_mean 1 0) | $(fmt_spread overhead "$c" "$tool" calls_per_s 1000000 2) | $lines | $lost | $([ "$tool" = none ] && echo "–" || fmt_spread overhead "$c" "$tool" prog_ns 1 1) | $(prog_rel "$c" "$tool") |"
 		done
 	done
 	echo

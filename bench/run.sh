@@ -159,18 +159,21 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "-" && b != "-" && a + 0 <= 
 		fi
 	fi
 	if [[ " $SECTIONS " == *" overhead "* ]]; then
+		# overheads: medians over repetitions of (tool - no tracer) in the
+		# same repetition; "vs hand": median over repetitions of the ratio
 		for c in count_comm count_pid hist printf; do
-			b=$(med overhead "$c" none cpu_p10); t=$(med overhead "$c" trace cpu_p10)
-			bt=$(med overhead "$c" bpftrace cpu_p10); h=$(med overhead "$c" hand cpu_p10)
-			[ "$t" = - ] && continue
-			read -r ot obt oh <<<"$(awk -v b="$b" -v t="$t" -v bt="$bt" -v h="$h" 'BEGIN { printf "%.0f %s %.0f", t - b, (bt == "-") ? "-" : sprintf("%.0f", bt - b), h - b }')"
+			[ "$(med overhead "$c" trace cpu_p10)" = - ] && continue
+			ot=$(paired overhead "$c" trace none cpu_p10 | stats | awk '{ printf "%.0f", $1 }')
+			obt=$(paired overhead "$c" bpftrace none cpu_p10 | stats | awk '{ print ($4 == 0) ? "-" : sprintf("%.0f", $1) }')
+			oh=$(paired overhead "$c" hand none cpu_p10 | stats | awk '{ printf "%.0f", $1 }')
+			rh=$(ratio overhead "$c" trace hand none cpu_p10 | stats | awk '{ print ($4 == 0) ? "-" : $1 }')
 			pt=$(med overhead "$c" trace prog_ns); pb=$(med overhead "$c" bpftrace prog_ns); ph=$(med overhead "$c" hand prog_ns)
 			echo "| $c: overhead below bpftrace | trace $ot ns/event, bpftrace $obt (program alone: $pt vs $pb ns/run) | $(verdict "$(awk -v t="$ot" -v b="$obt" 'BEGIN { print (b != "-" && t + 0 < b + 0) ? 1 : 0 }')") |"
-			echo "| $c: within 10% of hand-written C$([ "$c" = printf ] && echo " (same wake-up policy)") | trace $ot ns/event, hand-written $oh ($(awk -v t="$ot" -v h="$oh" 'BEGIN { if (h > 0) printf "%+.0f%%", (t / h - 1) * 100; else print "–" }'); program alone: $pt vs $ph ns/run) | $(verdict "$(awk -v t="$ot" -v h="$oh" 'BEGIN { print (t <= 1.1 * h) ? 1 : 0 }')") |"
-			hb=$(med overhead "$c" hand_batch cpu_p10)
-			if [ "$hb" != - ]; then
-				ohb=$(awk -v b="$b" -v h="$hb" 'BEGIN { printf "%.0f", h - b }')
-				echo "| $c: within 10% of hand-written C (batched wake-ups) | trace $ot ns/event, hand-written $ohb ($(awk -v t="$ot" -v h="$ohb" 'BEGIN { if (h > 0) printf "%+.0f%%", (t / h - 1) * 100; else print "–" }'); program alone: $pt vs $(med overhead "$c" hand_batch prog_ns) ns/run) | $(verdict "$(awk -v t="$ot" -v h="$ohb" 'BEGIN { print (t <= 1.1 * h) ? 1 : 0 }')") |"
+			echo "| $c: within 10% of hand-written C$([ "$c" = printf ] && echo " (same wake-up policy)") | trace $ot ns/event, hand-written $oh (per repetition: $(awk -v r="$rh" 'BEGIN { if (r == "-") print "–"; else printf "%+.0f%%", r }') median; program alone: $pt vs $ph ns/run) | $(verdict "$(awk -v r="$rh" 'BEGIN { print (r != "-" && r + 0 <= 10) ? 1 : 0 }')") |"
+			if [ "$(med overhead "$c" hand_batch cpu_p10)" != - ]; then
+				ohb=$(paired overhead "$c" hand_batch none cpu_p10 | stats | awk '{ printf "%.0f", $1 }')
+				rhb=$(ratio overhead "$c" trace hand_batch none cpu_p10 | stats | awk '{ print ($4 == 0) ? "-" : $1 }')
+				echo "| $c: within 10% of hand-written C (batched wake-ups) | trace $ot ns/event, hand-written $ohb (per repetition: $(awk -v r="$rhb" 'BEGIN { if (r == "-") print "–"; else printf "%+.0f%%", r }') median; program alone: $pt vs $(med overhead "$c" hand_batch prog_ns) ns/run) | $(verdict "$(awk -v r="$rhb" 'BEGIN { print (r != "-" && r + 0 <= 10) ? 1 : 0 }')") |"
 			fi
 		done
 	fi
