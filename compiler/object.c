@@ -391,6 +391,17 @@ LLVMValueRef cg_zeros(struct cg *g, uint32_t size)
 	return g->zeros;
 }
 
+/* `size` bytes of read-only data in .rodata (a lookup table) */
+LLVMValueRef cg_rodata(struct cg *g, const char *name, const uint8_t *bytes, uint32_t size)
+{
+	LLVMValueRef gv = data_global(g, name, ".rodata", size, true, 0);
+	LLVMValueRef *b = arena_alloc(g->arena, size * sizeof(*b));
+	for (uint32_t i = 0; i < size; i++)
+		b[i] = LLVMConstInt(g->i8, bytes[i], 0);
+	LLVMSetInitializer(gv, LLVMConstArray2(g->i8, b, size));
+	return gv;
+}
+
 /* A u64 1 in .rodata: the first value of a count() */
 LLVMValueRef cg_one(struct cg *g)
 {
@@ -514,6 +525,8 @@ static void build_syscall_filter(struct cg *g)
 		nr = cg_load_int(g, cg_gep(g, g->ctx_arg, 8), 8, false);
 	}
 	nr = LLVMBuildTrunc(g->b, nr, g->i32, ""); /* syscall_get_nr() is an int */
+	g->sys_nr = nr;
+	g->sys_probes = NULL;
 	LLVMBasicBlockRef compat = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "compat");
 	unsigned ncases = 0;
 	for (struct sema_probe *sp = g->sema->probes; sp; sp = sp->next)
