@@ -509,20 +509,27 @@ static void begin_function(struct cg *g, struct sema_probe *sp, const char *name
  * their syscall numbers and not in a 32-bit syscall, which is exactly when
  * the kernel fires them (trace_get_syscall_nr: -1 in_ia32_syscall(), and
  * only 0 <= nr < NR_syscalls). Leaves the builder branching to setup. */
+static LLVMValueRef raw_tp_arg(struct cg *g, unsigned i)
+{
+	LLVMValueRef v = LLVMBuildLoad2(g->b, g->i64, cg_gep(g, g->ctx_arg, 8 * i), "");
+	LLVMSetAlignment(v, 8); /* u64 args[]: else LLVM loads it byte by byte */
+	return v;
+}
+
 static void build_syscall_filter(struct cg *g)
 {
 	bool is_exit = !strcmp(g->probe->raw_syscall, "sys_exit");
 	LLVMValueRef tmp = LLVMBuildAlloca(g->b, g->i64, "sysnr");
 	LLVMValueRef nr;
 	if (is_exit) { /* the number is the task's regs->orig_ax, as the kernel reads it */
-		LLVMValueRef regs = cg_load_int(g, g->ctx_arg, 8, false);
+		LLVMValueRef regs = raw_tp_arg(g, 0);
 		LLVMValueRef src = LLVMBuildIntToPtr(g->b, LLVMBuildAdd(g->b, regs,
 				cg_const(g, PT_REGS_ORIG_AX), ""), g->ptr, "");
 		LLVMValueRef a[3] = { tmp, LLVMConstInt(g->i32, 8, 0), src };
 		cg_helper(g, BPF_FUNC_probe_read_kernel, g->i64, a, 3);
 		nr = LLVMBuildLoad2(g->b, g->i64, tmp, "");
 	} else {
-		nr = cg_load_int(g, cg_gep(g, g->ctx_arg, 8), 8, false);
+		nr = raw_tp_arg(g, 1);
 	}
 	nr = LLVMBuildTrunc(g->b, nr, g->i32, ""); /* syscall_get_nr() is an int */
 	g->sys_nr = nr;

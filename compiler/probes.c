@@ -665,23 +665,34 @@ static void group_syscalls(struct sema *s, struct sema_probe *first, const struc
 		}
 		if (n < RAW_SYSCALL_MIN)
 			continue;
-		/* classes: each ungrouped candidate takes the later ones
-		 * whose fields match it */
+		/* classes: each ungrouped candidate takes the later ones whose
+		 * fields match it. A number already in the class (the same
+		 * tracepoint attached twice) stays a perf event of its own: the
+		 * raw program runs once per syscall. */
+		int max_nr = 0;
+		for (struct sema_probe *sp = first; sp; sp = sp->next)
+			if (sp->sys_nr > max_nr)
+				max_nr = sp->sys_nr;
+		bool *taken = arena_alloc(s->arena, (size_t)max_nr + 1);
 		for (struct sema_probe *lead = first; lead; lead = lead->next) {
 			if (lead->sys_nr < 0 || lead->raw_syscall)
 				continue;
+			memset(taken, 0, (size_t)max_nr + 1);
 			int size = 0;
 			for (struct sema_probe *sp = lead; sp; sp = sp->next)
-				size += sp->sys_nr >= 0 && !sp->raw_syscall &&
-					same_fields(lead, sp, u, k == 1);
+				if (sp->sys_nr >= 0 && !sp->raw_syscall && !taken[sp->sys_nr] &&
+				    same_fields(lead, sp, u, k == 1))
+					taken[sp->sys_nr] = true, size++;
 			if (size < RAW_SYSCALL_MIN) {
 				lead->sys_nr = -1;
 				continue;
 			}
+			memset(taken, 0, (size_t)max_nr + 1);
 			int group = s->ngroups++;
 			for (struct sema_probe *sp = lead; sp; sp = sp->next)
-				if (sp->sys_nr >= 0 && !sp->raw_syscall &&
+				if (sp->sys_nr >= 0 && !sp->raw_syscall && !taken[sp->sys_nr] &&
 				    same_fields(lead, sp, u, k == 1)) {
+					taken[sp->sys_nr] = true;
 					sp->group = group;
 					sp->raw_syscall = kinds[k];
 				}
