@@ -25,25 +25,27 @@
  * in argument order */
 static const uint32_t arg_regs[6] = { 112, 104, 96, 56, 72, 64 };
 
-/* The group's probe indices by syscall number: u32, little-endian. */
+/* The group's probe indices by syscall number, u32 little-endian, made
+ * on first use; *max_nr is its last index. */
 static LLVMValueRef probe_table(struct cg *g, uint32_t *max_nr)
 {
-	uint32_t max = 0;
-	for (struct sema_probe *sp = g->sema->probes; sp; sp = sp->next)
-		if (sp->group == g->probe->group && (uint32_t)sp->sys_nr > max)
-			max = (uint32_t)sp->sys_nr;
-	*max_nr = max;
-	if (g->sys_probes)
-		return g->sys_probes;
-	uint32_t size = (max + 1) * 4;
-	uint8_t *bytes = arena_alloc(g->arena, size);
-	memset(bytes, 0, size);
-	for (struct sema_probe *sp = g->sema->probes; sp; sp = sp->next)
-		if (sp->group == g->probe->group)
-			for (int i = 0; i < 4; i++)
-				bytes[sp->sys_nr * 4 + i] = (uint8_t)((uint32_t)sp->index >> (8 * i));
-	const char *name = arena_printf(g->arena, "sysprobes%d", g->probe->group);
-	g->sys_probes = cg_rodata(g, name, bytes, size);
+	if (!g->sys_probes) {
+		uint32_t max = 0;
+		for (struct sema_probe *sp = g->sema->probes; sp; sp = sp->next)
+			if (sp->group == g->probe->group && (uint32_t)sp->sys_nr > max)
+				max = (uint32_t)sp->sys_nr;
+		uint32_t size = (max + 1) * 4;
+		uint8_t *bytes = arena_alloc(g->arena, size);
+		memset(bytes, 0, size);
+		for (struct sema_probe *sp = g->sema->probes; sp; sp = sp->next)
+			if (sp->group == g->probe->group)
+				for (int i = 0; i < 4; i++)
+					bytes[sp->sys_nr * 4 + i] =
+						(uint8_t)((uint32_t)sp->index >> (8 * i));
+		const char *name = arena_printf(g->arena, "sysprobes%d", g->probe->group);
+		g->sys_probes = cg_rodata(g, name, bytes, size);
+	}
+	*max_nr = (uint32_t)(LLVMGetArrayLength2(LLVMGlobalGetValueType(g->sys_probes)) / 4 - 1);
 	return g->sys_probes;
 }
 
@@ -72,8 +74,8 @@ LLVMValueRef cg_syscall_field(struct cg *g, const struct type_field *f)
 		v = cg_load_ctx(g, 8, 8, false); /* ret */
 	} else {
 		LLVMValueRef regs = cg_load_ctx(g, 0, 8, false);
-		LLVMValueRef addr = LLVMBuildAdd(g->b, regs,
-						 cg_const(g, arg_regs[(f->offset - 16) / 8]), "");
+		LLVMValueRef addr =
+			LLVMBuildAdd(g->b, regs, cg_const(g, arg_regs[(f->offset - 16) / 8]), "");
 		LLVMValueRef tmp = cg_slot(g, 8, false);
 		cg_store_int(g, tmp, cg_const(g, 0), 8);
 		cg_probe_read(g, tmp, 8, addr, false);
@@ -83,5 +85,6 @@ LLVMValueRef cg_syscall_field(struct cg *g, const struct type_field *f)
 	if (size >= 8)
 		return v;
 	v = LLVMBuildTrunc(g->b, v, LLVMIntTypeInContext(g->ctx, size * 8), "");
-	return t->is_signed ? LLVMBuildSExt(g->b, v, g->i64, "") : LLVMBuildZExt(g->b, v, g->i64, "");
+	return t->is_signed ? LLVMBuildSExt(g->b, v, g->i64, "") :
+			      LLVMBuildZExt(g->b, v, g->i64, "");
 }
