@@ -327,6 +327,8 @@ static LLVMValueRef cg_field(struct cg *g, struct node *n)
 	/* args->field: the tracepoint record is the context (ctx) */
 	struct type_field *f = n->sym;
 	struct type *ft = f->type;
+	if (g->probe->raw_syscall)
+		return cg_syscall_field(g, f);
 	if (f->is_data_loc) {
 		/* __data_loc: u32 (len << 16 | offset from the record start) */
 		LLVMValueRef loc = cg_load_ctx(g, f->offset, 4, false);

@@ -115,6 +115,9 @@ struct cg {
 	bool retry_on_stack_limit; /* a stack overflow is retried with a smaller frame */
 	LLVMBasicBlockRef break_bb[CG_MAX_LOOPS], cont_bb[CG_MAX_LOOPS];
 	int nloops;
+	/* raw syscall programs (probe->raw_syscall): the syscall number (i32,
+	 * computed in the entry block) and the probe-by-number table */
+	LLVMValueRef sys_nr, sys_probes;
 };
 
 static inline bool cg_breaks(const struct cg *g, const char *rule)
@@ -190,6 +193,13 @@ LLVMValueRef cg_dest(struct cg *g, uint32_t size);
  * value to insert, the key of a keyless map), and the lost-records counter */
 LLVMValueRef cg_zeros(struct cg *g, uint32_t size);
 LLVMValueRef cg_one(struct cg *g); /* a u64 1 in .rodata */
+LLVMValueRef cg_rodata(struct cg *g, const char *name, const uint8_t *bytes, uint32_t size);
+
+/* rawsyscall.c: in a raw syscall program, what differs per syscall event:
+ * `probe` (the event's probe index) and args->FIELD (probes.c groups only
+ * events that have the field alike) */
+LLVMValueRef cg_syscall_probe(struct cg *g);
+LLVMValueRef cg_syscall_field(struct cg *g, const struct type_field *f);
 LLVMValueRef cg_lost_counter(struct cg *g);
 
 /* progdesc building (object.c) */

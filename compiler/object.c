@@ -391,6 +391,17 @@ LLVMValueRef cg_zeros(struct cg *g, uint32_t size)
 	return g->zeros;
 }
 
+/* `size` bytes of read-only data in .rodata (a lookup table) */
+LLVMValueRef cg_rodata(struct cg *g, const char *name, const uint8_t *bytes, uint32_t size)
+{
+	LLVMValueRef gv = data_global(g, name, ".rodata", size, true, 0);
+	LLVMValueRef *b = arena_alloc(g->arena, size * sizeof(*b));
+	for (uint32_t i = 0; i < size; i++)
+		b[i] = LLVMConstInt(g->i8, bytes[i], 0);
+	LLVMSetInitializer(gv, LLVMConstArray2(g->i8, b, size));
+	return gv;
+}
+
 /* A u64 1 in .rodata: the first value of a count() */
 LLVMValueRef cg_one(struct cg *g)
 {
@@ -498,22 +509,31 @@ static void begin_function(struct cg *g, struct sema_probe *sp, const char *name
  * their syscall numbers and not in a 32-bit syscall, which is exactly when
  * the kernel fires them (trace_get_syscall_nr: -1 in_ia32_syscall(), and
  * only 0 <= nr < NR_syscalls). Leaves the builder branching to setup. */
+static LLVMValueRef raw_tp_arg(struct cg *g, unsigned i)
+{
+	LLVMValueRef v = LLVMBuildLoad2(g->b, g->i64, cg_gep(g, g->ctx_arg, 8 * i), "");
+	LLVMSetAlignment(v, 8); /* u64 args[]: else LLVM loads it byte by byte */
+	return v;
+}
+
 static void build_syscall_filter(struct cg *g)
 {
 	bool is_exit = !strcmp(g->probe->raw_syscall, "sys_exit");
 	LLVMValueRef tmp = LLVMBuildAlloca(g->b, g->i64, "sysnr");
 	LLVMValueRef nr;
 	if (is_exit) { /* the number is the task's regs->orig_ax, as the kernel reads it */
-		LLVMValueRef regs = cg_load_int(g, g->ctx_arg, 8, false);
+		LLVMValueRef regs = raw_tp_arg(g, 0);
 		LLVMValueRef src = LLVMBuildIntToPtr(g->b, LLVMBuildAdd(g->b, regs,
 				cg_const(g, PT_REGS_ORIG_AX), ""), g->ptr, "");
 		LLVMValueRef a[3] = { tmp, LLVMConstInt(g->i32, 8, 0), src };
 		cg_helper(g, BPF_FUNC_probe_read_kernel, g->i64, a, 3);
 		nr = LLVMBuildLoad2(g->b, g->i64, tmp, "");
 	} else {
-		nr = cg_load_int(g, cg_gep(g, g->ctx_arg, 8), 8, false);
+		nr = raw_tp_arg(g, 1);
 	}
 	nr = LLVMBuildTrunc(g->b, nr, g->i32, ""); /* syscall_get_nr() is an int */
+	g->sys_nr = nr;
+	g->sys_probes = NULL;
 	LLVMBasicBlockRef compat = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "compat");
 	unsigned ncases = 0;
 	for (struct sema_probe *sp = g->sema->probes; sp; sp = sp->next)

@@ -557,9 +557,95 @@ static bool uses_call(const struct node *n, const char *name)
  * system, a perf event only for its own. */
 #define RAW_SYSCALL_MIN 8
 
-static void group_syscalls(struct sema *s, struct sema_probe *first)
+/* The fields of `args` a block reads (args->NAME), in order of first use;
+ * `whole` when `args` is used other than as the base of a field (its
+ * layout would then be the program's). */
+struct args_use {
+	const char **names;
+	int n, cap;
+	bool whole;
+};
+
+static void collect_args(struct sema *s, const struct node *n, struct args_use *u)
 {
-	if (!s->ki->syscall_nr)
+	for (; n; n = n->next) {
+		if (n->kind == N_FIELD && n->field.base->kind == N_IDENT &&
+		    !strcmp(n->field.base->ident.name, "args")) {
+			int i = 0;
+			while (i < u->n && strcmp(u->names[i], n->field.name))
+				i++;
+			if (i == u->n) {
+				if (u->n == u->cap) {
+					int cap = u->cap ? 2 * u->cap : 8;
+					const char **a = arena_alloc(s->arena, cap * sizeof(*a));
+					if (u->n)
+						memcpy(a, u->names, u->n * sizeof(*a));
+					u->names = a, u->cap = cap;
+				}
+				u->names[u->n++] = n->field.name;
+			}
+			continue;
+		}
+		if (n->kind == N_IDENT && !strcmp(n->ident.name, "args"))
+			u->whole = true;
+		struct node *kids[AST_MAX_CHILDREN];
+		int k = ast_children(n, kids);
+		for (int i = 0; i < k; i++)
+			collect_args(s, kids[i], u);
+	}
+}
+
+/* Can the raw syscall program give this field exactly the value the
+ * syscall event's record holds? The record (kernel/trace/trace_syscalls.c)
+ * is the int __syscall_nr at 8, then sys_enter's arguments, each an
+ * unsigned long at 16 + 8 * i (syscall_get_arguments: the task's
+ * registers), or sys_exit's long ret at 16 (the raw tracepoint's ret). A
+ * field is read as its C type from its slot, which the raw program does
+ * from the same 8-byte value. */
+static const struct type_field *raw_field(const struct sema_probe *sp, const char *name,
+					  bool is_exit)
+{
+	if (!sp->ctx)
+		return NULL;
+	const struct type_field *f = NULL;
+	for (uint32_t i = 0; i < sp->ctx->nfields && !f; i++)
+		if (!strcmp(sp->ctx->fields[i].name, name))
+			f = &sp->ctx->fields[i];
+	if (!f || f->is_data_loc || (f->type->kind != TY_INT && f->type->kind != TY_PTR) ||
+	    f->type->size > 8)
+		return NULL;
+	if (f->offset == 8)
+		return !strcmp(name, "__syscall_nr") && f->type->size <= 4 ? f : NULL;
+	if (f->offset < 16 || (f->offset - 16) % 8)
+		return NULL;
+	return (f->offset - 16) / 8 < (is_exit ? 1u : 6u) ? f : NULL;
+}
+
+/* Do two probes read every field of u at the same place with the same
+ * type? Then one program, typed for either, serves both. */
+static bool same_fields(const struct sema_probe *a, const struct sema_probe *b,
+			const struct args_use *u, bool is_exit)
+{
+	for (int i = 0; i < u->n; i++) {
+		const struct type_field *fa = raw_field(a, u->names[i], is_exit);
+		const struct type_field *fb = raw_field(b, u->names[i], is_exit);
+		if (!fa || !fb || fa->offset != fb->offset || !type_equal(fa->type, fb->type) ||
+		    fa->type->is_user != fb->type->is_user)
+			return false;
+	}
+	return true;
+}
+
+/* Syscall tracepoints of one kind go into one raw program per class of
+ * probes that read the block's `args` fields alike: a body that reads no
+ * field has one class; `probe` becomes a table lookup by syscall number
+ * (codegen), a field a read from the raw tracepoint's registers or ret.
+ * A probe whose field the raw program cannot read (a missing field, which
+ * sema then reports; a field not in an argument slot) keeps its own
+ * perf event, as does a class of fewer than RAW_SYSCALL_MIN probes. */
+static void group_syscalls(struct sema *s, struct sema_probe *first, const struct args_use *u)
+{
+	if (!s->ki->syscall_nr || u->whole)
 		return;
 	static const char *const kinds[2] = { "sys_enter", "sys_exit" };
 	for (int k = 0; k < 2; k++) {
@@ -572,17 +658,48 @@ static void group_syscalls(struct sema *s, struct sema_probe *first)
 			if (sp->kind != PD_PROBE_TRACEPOINT || strcmp(sp->target, "syscalls") ||
 			    strncmp(sp->func, kinds[k], plen - 1) || sp->func[plen - 1] != '_')
 				continue;
+			if (u->n && !same_fields(sp, sp, u, k == 1))
+				continue;
 			sp->sys_nr = s->ki->syscall_nr(s->ki, sp->func + plen);
 			n += sp->sys_nr >= 0;
 		}
 		if (n < RAW_SYSCALL_MIN)
 			continue;
-		int group = s->ngroups++;
+		/* classes: each ungrouped candidate takes the later ones whose
+		 * fields match it. A number already in the class (the same
+		 * tracepoint attached twice) stays a perf event of its own: the
+		 * raw program runs once per syscall. */
+		int max_nr = 0;
 		for (struct sema_probe *sp = first; sp; sp = sp->next)
-			if (sp->sys_nr >= 0 && !sp->raw_syscall) {
-				sp->group = group;
-				sp->raw_syscall = kinds[k];
+			if (sp->sys_nr > max_nr)
+				max_nr = sp->sys_nr;
+		bool *taken = arena_alloc(s->arena, (size_t)max_nr + 1);
+		for (struct sema_probe *lead = first; lead; lead = lead->next) {
+			if (lead->sys_nr < 0 || lead->raw_syscall)
+				continue;
+			memset(taken, 0, (size_t)max_nr + 1);
+			int size = 0;
+			for (struct sema_probe *sp = lead; sp; sp = sp->next)
+				if (sp->sys_nr >= 0 && !sp->raw_syscall && !taken[sp->sys_nr] &&
+				    same_fields(lead, sp, u, k == 1))
+					taken[sp->sys_nr] = true, size++;
+			if (size < RAW_SYSCALL_MIN) {
+				lead->sys_nr = -1;
+				continue;
 			}
+			memset(taken, 0, (size_t)max_nr + 1);
+			int group = s->ngroups++;
+			for (struct sema_probe *sp = lead; sp; sp = sp->next)
+				if (sp->sys_nr >= 0 && !sp->raw_syscall && !taken[sp->sys_nr] &&
+				    same_fields(lead, sp, u, k == 1)) {
+					taken[sp->sys_nr] = true;
+					sp->group = group;
+					sp->raw_syscall = kinds[k];
+				}
+		}
+		for (struct sema_probe *sp = first; sp; sp = sp->next)
+			if (!sp->raw_syscall)
+				sp->sys_nr = -1;
 	}
 }
 
@@ -642,8 +759,11 @@ void probes_resolve(struct sema *s)
 				sp->group = s->ngroups++;
 			}
 		}
-		if (shared >= 0 && !uses_call(p->probe.body, "kstack") &&
-		    !uses_call(p->probe.pred, "kstack"))
-			group_syscalls(s, *first);
+		/* kstack would start in other kernel frames in a raw program */
+		struct args_use u = { 0 };
+		collect_args(s, p->probe.pred, &u);
+		collect_args(s, p->probe.body, &u);
+		if (!uses_call(p->probe.body, "kstack") && !uses_call(p->probe.pred, "kstack"))
+			group_syscalls(s, *first, &u);
 	}
 }

@@ -155,6 +155,8 @@ static struct type *t_probe(struct sema *s, struct node *n)
 static LLVMValueRef l_probe(struct cg *g, struct node *n)
 {
 	(void)n;
+	if (g->probe->raw_syscall) /* one program for many syscall events */
+		return cg_syscall_probe(g);
 	return cg_const(g, (uint64_t)g->probe->index);
 }
 

@@ -16,6 +16,15 @@
  *   trace_workload uprobe N       N calls of workload_target(&v, "hello
  *                                 uprobe", i) for i = 0..N-1, v = 1000 + i
  *                                 (a uprobe target with user pointers)
+ *   trace_workload sysmix N       N rounds of syscalls that fail, with
+ *                                 known arguments: read(-1, NULL, 7),
+ *                                 write(-1, NULL, 9), close(-1),
+ *                                 fadvise64(-1, 3, 5, 0) (EBADF, -9: fd is
+ *                                 an unsigned int in the first three, an
+ *                                 int in fadvise64), sendto(-1, 0x10, 11,
+ *                                 12, 0x13, 14) (EBADF), access(SYSMIX_PATH,
+ *                                 4) and faccessat(AT_FDCWD, SYSMIX_PATH, 2)
+ *                                 (ENOENT, -2)
  *   trace_workload int80 N        N 32-bit (ia32) getppid calls through
  *                                 int $0x80 (ia32 number 64, which is semget
  *                                 in the 64-bit table): the kernel's
@@ -33,6 +42,8 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#define SYSMIX_PATH "/nonexistent/trace-sysmix"
 
 static void faults(long n)
 {
@@ -79,7 +90,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: trace_workload getppid|faults|open|sleep|sysargs|uprobe ARG\n"
+		fprintf(stderr, "usage: trace_workload getppid|faults|open|sleep|sysargs|sysmix|uprobe|int80 ARG\n"
 				"       trace_workload opens PATH...\n"
 				"       trace_workload comm NAME MODE ARG...\n");
 		return 2;
@@ -101,6 +112,16 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "sysargs")) {
 		for (long i = 0; i < n; i++)
 			syscall(SYS_getppid, 10L, 11L, 12L, 13L, 14L, 15L);
+	} else if (!strcmp(mode, "sysmix")) {
+		for (long i = 0; i < n; i++) {
+			syscall(SYS_read, -1, NULL, 7);
+			syscall(SYS_write, -1, NULL, 9);
+			syscall(SYS_close, -1);
+			syscall(SYS_fadvise64, -1, 3L, 5L, 0);
+			syscall(SYS_sendto, -1, (void *)0x10, 11L, 12, (void *)0x13, 14);
+			syscall(SYS_access, SYSMIX_PATH, 4);
+			syscall(SYS_faccessat, AT_FDCWD, SYSMIX_PATH, 2);
+		}
 	} else if (!strcmp(mode, "int80")) {
 #if defined(__x86_64__)
 		for (long i = 0; i < n; i++) {
