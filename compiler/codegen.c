@@ -461,8 +461,11 @@ static void cg_stmt(struct cg *g, struct node *n);
 /* Long straight-line blocks are cut into basic blocks of CG_CHUNK
  * statements: LLVM's instruction selection works per basic block and is
  * quadratic in its size (1,000 map assignments took 10 s in one block).
- * The cut is a branch on a volatile load of a zero byte, which LLVM cannot
- * fold and the verifier sees is always zero (it prunes the other side). */
+ * The cut is a branch on a volatile load of a zero byte, which the IR
+ * optimizer cannot fold; cg_remove_chunk_barriers turns the branch into a
+ * plain fall-through once the optimizer is done.
+ * The backend then keeps the blocks apart (CodeGenPrepare's block merging
+ * is off, see init_module) and no barrier reaches the BPF code. */
 static void cg_chunk_barrier(struct cg *g)
 {
 	if (!g->barrier) {
@@ -480,6 +483,176 @@ static void cg_chunk_barrier(struct cg *g)
 	LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "chunk");
 	LLVMBuildCondBr(g->b, zero, next, g->exit_bb);
 	LLVMPositionBuilderAtEnd(g->b, next);
+}
+
+/* One barrier found after optimization: the branch, the successor it
+ * takes on the zero byte and the one it never takes. */
+struct barrier_br {
+	LLVMValueRef br, cmp, load;
+	LLVMBasicBlockRef keep, drop;
+};
+
+/* The barrier whose volatile load is ld, or false if the optimizer
+ * reshaped it (then it stays a branch, which is still correct):
+ * load -> icmp eq/ne with 0 -> conditional branch, each with one user. */
+static bool barrier_match(LLVMValueRef ld, struct barrier_br *out)
+{
+	LLVMUseRef u = LLVMGetFirstUse(ld);
+	if (!u || LLVMGetNextUse(u))
+		return false;
+	LLVMValueRef cmp = LLVMGetUser(u);
+	if (!LLVMIsAICmpInst(cmp) || LLVMGetInstructionParent(cmp) != LLVMGetInstructionParent(ld))
+		return false;
+	LLVMIntPredicate p = LLVMGetICmpPredicate(cmp);
+	LLVMValueRef c = LLVMGetOperand(cmp, 1);
+	if (LLVMGetOperand(cmp, 0) != ld || (p != LLVMIntEQ && p != LLVMIntNE) ||
+	    !LLVMIsAConstantInt(c) || LLVMConstIntGetZExtValue(c) != 0)
+		return false;
+	u = LLVMGetFirstUse(cmp);
+	if (!u || LLVMGetNextUse(u))
+		return false;
+	LLVMValueRef br = LLVMGetUser(u);
+	if (!LLVMIsABranchInst(br) || !LLVMIsConditional(br) ||
+	    LLVMGetInstructionParent(br) != LLVMGetInstructionParent(ld))
+		return false;
+	LLVMBasicBlockRef t = LLVMGetSuccessor(br, 0), f = LLVMGetSuccessor(br, 1);
+	if (t == f)
+		return false;
+	*out = (struct barrier_br){ br, cmp, ld, p == LLVMIntEQ ? t : f, p == LLVMIntEQ ? f : t };
+	return true;
+}
+
+/* The barrier that ends block bb, if its branch is one */
+static bool barrier_of(LLVMBasicBlockRef bb, LLVMValueRef slot, struct barrier_br *out)
+{
+	LLVMValueRef br = LLVMGetBasicBlockTerminator(bb), cmp, ld;
+	if (!br || !LLVMIsABranchInst(br) || !LLVMIsConditional(br))
+		return false;
+	cmp = LLVMGetCondition(br);
+	if (!LLVMIsAICmpInst(cmp))
+		return false;
+	ld = LLVMGetOperand(cmp, 0);
+	return LLVMIsALoadInst(ld) && LLVMGetVolatile(ld) && LLVMGetOperand(ld, 0) == slot &&
+	       barrier_match(ld, out);
+}
+
+/* Whether bb has a predecessor that is not a barrier never taken into it
+ * (then its phis keep an entry and it stays reachable) */
+static bool has_other_pred(LLVMBasicBlockRef bb, LLVMValueRef slot)
+{
+	for (LLVMUseRef u = LLVMGetFirstUse(LLVMBasicBlockAsValue(bb)); u; u = LLVMGetNextUse(u)) {
+		struct barrier_br m;
+		LLVMValueRef term = LLVMGetUser(u);
+		if (!LLVMIsAInstruction(term) || !barrier_of(LLVMGetInstructionParent(term), slot, &m) ||
+		    m.drop != bb)
+			return true;
+	}
+	return false;
+}
+
+/* The phis of bb rebuilt without the entries of the barriers never taken
+ * into it (the C API has no removeIncoming) */
+static void drop_phi_entries(struct cg *g, LLVMBasicBlockRef bb, LLVMValueRef slot)
+{
+	LLVMValueRef phi = LLVMGetFirstInstruction(bb), next;
+	for (; phi && LLVMIsAPHINode(phi); phi = next) {
+		next = LLVMGetNextInstruction(phi);
+		LLVMPositionBuilderBefore(g->b, phi);
+		LLVMValueRef np = LLVMBuildPhi(g->b, LLVMTypeOf(phi), "");
+		unsigned cnt = LLVMCountIncoming(phi);
+		for (unsigned k = 0; k < cnt; k++) {
+			struct barrier_br m;
+			LLVMBasicBlockRef from = LLVMGetIncomingBlock(phi, k);
+			LLVMValueRef val = LLVMGetIncomingValue(phi, k);
+			if (!barrier_of(from, slot, &m) || m.drop != bb)
+				LLVMAddIncoming(np, &val, &from, 1);
+		}
+		LLVMReplaceAllUsesWith(phi, np);
+		LLVMInstructionEraseFromParent(phi);
+	}
+}
+
+/* The zero byte of fn's barriers: an entry-block alloca that only
+ * volatile accesses use, one store of 0 and loads (the optimizer may have
+ * rewritten the alloca cg_chunk_barrier made, so it is found again) */
+static LLVMValueRef barrier_slot(LLVMValueRef fn)
+{
+	for (LLVMValueRef a = LLVMGetFirstInstruction(LLVMGetEntryBasicBlock(fn)); a;
+	     a = LLVMGetNextInstruction(a)) {
+		if (!LLVMIsAAllocaInst(a))
+			continue;
+		int stores = 0, loads = 0;
+		for (LLVMUseRef u = LLVMGetFirstUse(a); u; u = LLVMGetNextUse(u)) {
+			LLVMValueRef i = LLVMGetUser(u);
+			if (LLVMIsALoadInst(i) && LLVMGetVolatile(i)) {
+				loads++;
+			} else if (LLVMIsAStoreInst(i) && LLVMGetVolatile(i) && LLVMGetOperand(i, 1) == a &&
+				   LLVMIsAConstantInt(LLVMGetOperand(i, 0)) &&
+				   !LLVMConstIntGetZExtValue(LLVMGetOperand(i, 0))) {
+				stores++;
+			} else {
+				stores = -1;
+				break;
+			}
+		}
+		if (stores == 1 && loads)
+			return a;
+	}
+	return NULL;
+}
+
+/* The barriers of fn become fall-throughs. A block that only barriers
+ * enter keeps them (rare: the optimizer found its other paths dead). */
+static void remove_barriers_in(struct cg *g, LLVMValueRef fn)
+{
+	LLVMValueRef slot = barrier_slot(fn);
+	if (!slot)
+		return;
+	LLVMBasicBlockRef last_drop = NULL; /* has_other_pred of the last target */
+	bool last_ok = false, kept = false;
+	for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+		if (LLVMIsAPHINode(LLVMGetFirstInstruction(bb)) && has_other_pred(bb, slot))
+			drop_phi_entries(g, bb, slot);
+	for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
+		struct barrier_br m;
+		if (!barrier_of(bb, slot, &m))
+			continue;
+		if (m.drop != last_drop) {
+			last_drop = m.drop;
+			last_ok = has_other_pred(m.drop, slot);
+		}
+		if (!last_ok) {
+			kept = true;
+			continue;
+		}
+		LLVMPositionBuilderBefore(g->b, m.br);
+		LLVMSetCurrentDebugLocation2(g->b, LLVMInstructionGetDebugLoc(m.br));
+		LLVMBuildBr(g->b, m.keep);
+		/* a block whose address is taken stays a block of its own
+		 * through CodeGenPrepare (eliminateFallThrough); the
+		 * constant is used nowhere, so no code refers to it */
+		LLVMBlockAddress(fn, m.keep);
+		LLVMInstructionEraseFromParent(m.br);
+		LLVMInstructionEraseFromParent(m.cmp);
+		LLVMInstructionEraseFromParent(m.load);
+	}
+	LLVMSetCurrentDebugLocation2(g->b, NULL);
+	/* the zero byte, once nothing reads it: its alloca and store */
+	if (kept)
+		return;
+	LLVMUseRef u = LLVMGetFirstUse(slot);
+	LLVMValueRef st = u ? LLVMGetUser(u) : NULL;
+	if (st && !LLVMGetNextUse(u) && LLVMIsAStoreInst(st)) {
+		LLVMInstructionEraseFromParent(st);
+		LLVMInstructionEraseFromParent(slot);
+	}
+}
+
+void cg_remove_chunk_barriers(struct cg *g)
+{
+	for (LLVMValueRef fn = LLVMGetFirstFunction(g->mod); fn; fn = LLVMGetNextFunction(fn))
+		if (LLVMGetFirstBasicBlock(fn))
+			remove_barriers_in(g, fn);
 }
 
 static void cg_block(struct cg *g, struct node *b)
