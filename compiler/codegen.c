@@ -463,9 +463,10 @@ static void cg_stmt(struct cg *g, struct node *n);
  * quadratic in its size (1,000 map assignments took 10 s in one block).
  * The cut is a branch on a volatile load of a zero byte, which the IR
  * optimizer cannot fold; cg_remove_chunk_barriers turns the branch into a
- * plain fall-through once the optimizer is done.
- * The backend then keeps the blocks apart (CodeGenPrepare's block merging
- * is off, see init_module) and no barrier reaches the BPF code. */
+ * plain fall-through once the optimizer is done, and an unused
+ * blockaddress of each chunk keeps the backend's CodeGenPrepare from
+ * merging them again: no barrier reaches the BPF code, and the verifier
+ * has no dead branches to remove (docs/kernel.md). */
 static void cg_chunk_barrier(struct cg *g)
 {
 	if (!g->barrier) {
