@@ -489,52 +489,34 @@ static void cg_chunk_barrier(struct cg *g)
 /* One barrier found after optimization: the branch, the successor it
  * takes on the zero byte and the one it never takes. */
 struct barrier_br {
-	LLVMValueRef br, cmp, load;
+	LLVMValueRef br;
 	LLVMBasicBlockRef keep, drop;
 };
 
-/* The barrier whose volatile load is ld, or false if the optimizer
- * reshaped it (then it stays a branch, which is still correct):
- * load -> icmp eq/ne with 0 -> conditional branch, each with one user. */
-static bool barrier_match(LLVMValueRef ld, struct barrier_br *out)
-{
-	LLVMUseRef u = LLVMGetFirstUse(ld);
-	if (!u || LLVMGetNextUse(u))
-		return false;
-	LLVMValueRef cmp = LLVMGetUser(u);
-	if (!LLVMIsAICmpInst(cmp) || LLVMGetInstructionParent(cmp) != LLVMGetInstructionParent(ld))
-		return false;
-	LLVMIntPredicate p = LLVMGetICmpPredicate(cmp);
-	LLVMValueRef c = LLVMGetOperand(cmp, 1);
-	if (LLVMGetOperand(cmp, 0) != ld || (p != LLVMIntEQ && p != LLVMIntNE) ||
-	    !LLVMIsAConstantInt(c) || LLVMConstIntGetZExtValue(c) != 0)
-		return false;
-	u = LLVMGetFirstUse(cmp);
-	if (!u || LLVMGetNextUse(u))
-		return false;
-	LLVMValueRef br = LLVMGetUser(u);
-	if (!LLVMIsABranchInst(br) || !LLVMIsConditional(br) ||
-	    LLVMGetInstructionParent(br) != LLVMGetInstructionParent(ld))
-		return false;
-	LLVMBasicBlockRef t = LLVMGetSuccessor(br, 0), f = LLVMGetSuccessor(br, 1);
-	if (t == f)
-		return false;
-	*out = (struct barrier_br){ br, cmp, ld, p == LLVMIntEQ ? t : f, p == LLVMIntEQ ? f : t };
-	return true;
-}
-
-/* The barrier that ends block bb, if its branch is one */
+/* The barrier that ends block bb, if its branch is one: a conditional
+ * branch on icmp eq/ne (volatile load of the zero byte), 0. The optimizer
+ * may have hoisted one load and compare for several branches (SimplifyCFG
+ * hoists the code both successors of a branch start with). */
 static bool barrier_of(LLVMBasicBlockRef bb, LLVMValueRef slot, struct barrier_br *out)
 {
-	LLVMValueRef br = LLVMGetBasicBlockTerminator(bb), cmp, ld;
+	LLVMValueRef br = LLVMGetBasicBlockTerminator(bb), cmp, ld, c;
 	if (!br || !LLVMIsABranchInst(br) || !LLVMIsConditional(br))
 		return false;
 	cmp = LLVMGetCondition(br);
 	if (!LLVMIsAICmpInst(cmp))
 		return false;
+	LLVMIntPredicate p = LLVMGetICmpPredicate(cmp);
 	ld = LLVMGetOperand(cmp, 0);
-	return LLVMIsALoadInst(ld) && LLVMGetVolatile(ld) && LLVMGetOperand(ld, 0) == slot &&
-	       barrier_match(ld, out);
+	c = LLVMGetOperand(cmp, 1);
+	if ((p != LLVMIntEQ && p != LLVMIntNE) || !LLVMIsAConstantInt(c) ||
+	    LLVMConstIntGetZExtValue(c) != 0 || !LLVMIsALoadInst(ld) || !LLVMGetVolatile(ld) ||
+	    LLVMGetOperand(ld, 0) != slot)
+		return false;
+	LLVMBasicBlockRef t = LLVMGetSuccessor(br, 0), f = LLVMGetSuccessor(br, 1);
+	if (t == f)
+		return false;
+	*out = (struct barrier_br){ br, p == LLVMIntEQ ? t : f, p == LLVMIntEQ ? f : t };
+	return true;
 }
 
 /* Whether bb has a predecessor that is not a barrier never taken into it
@@ -602,6 +584,36 @@ static LLVMValueRef barrier_slot(LLVMValueRef fn)
 	return NULL;
 }
 
+/* The compares and loads of the zero byte nothing uses any more and,
+ * once no barrier is kept, the byte itself: its alloca and store */
+static void drop_unused_loads(LLVMValueRef slot, bool kept)
+{
+	LLVMUseRef u = LLVMGetFirstUse(slot);
+	while (u) {
+		LLVMValueRef ld = LLVMGetUser(u);
+		u = LLVMGetNextUse(u);
+		if (!LLVMIsALoadInst(ld))
+			continue;
+		LLVMUseRef v = LLVMGetFirstUse(ld);
+		while (v) {
+			LLVMValueRef cmp = LLVMGetUser(v);
+			v = LLVMGetNextUse(v);
+			if (LLVMIsAICmpInst(cmp) && !LLVMGetFirstUse(cmp))
+				LLVMInstructionEraseFromParent(cmp);
+		}
+		if (!LLVMGetFirstUse(ld))
+			LLVMInstructionEraseFromParent(ld);
+	}
+	if (kept)
+		return;
+	u = LLVMGetFirstUse(slot);
+	LLVMValueRef st = u ? LLVMGetUser(u) : NULL;
+	if (st && !LLVMGetNextUse(u) && LLVMIsAStoreInst(st)) {
+		LLVMInstructionEraseFromParent(st);
+		LLVMInstructionEraseFromParent(slot);
+	}
+}
+
 /* The barriers of fn become fall-throughs. A block that only barriers
  * enter keeps them (rare: the optimizer found its other paths dead). */
 static void remove_barriers_in(struct cg *g, LLVMValueRef fn)
@@ -634,19 +646,9 @@ static void remove_barriers_in(struct cg *g, LLVMValueRef fn)
 		 * constant is used nowhere, so no code refers to it */
 		LLVMBlockAddress(fn, m.keep);
 		LLVMInstructionEraseFromParent(m.br);
-		LLVMInstructionEraseFromParent(m.cmp);
-		LLVMInstructionEraseFromParent(m.load);
 	}
 	LLVMSetCurrentDebugLocation2(g->b, NULL);
-	/* the zero byte, once nothing reads it: its alloca and store */
-	if (kept)
-		return;
-	LLVMUseRef u = LLVMGetFirstUse(slot);
-	LLVMValueRef st = u ? LLVMGetUser(u) : NULL;
-	if (st && !LLVMGetNextUse(u) && LLVMIsAStoreInst(st)) {
-		LLVMInstructionEraseFromParent(st);
-		LLVMInstructionEraseFromParent(slot);
-	}
+	drop_unused_loads(slot, kept);
 }
 
 void cg_remove_chunk_barriers(struct cg *g)
