@@ -184,6 +184,9 @@ LLVMBasicBlockRef cg_if(struct cg *g, LLVMValueRef cond_i1, const char *name);
 /* Marks a conditional branch whose first successor is (un)likely, so that
  * the common path falls through */
 void cg_expect(struct cg *g, LLVMValueRef condbr, bool first_likely);
+/* after the IR optimizer: the chunk barriers of long blocks become
+ * fall-throughs (codegen.c, cg_chunk_barrier) */
+void cg_remove_chunk_barriers(struct cg *g);
 /* A slot of `size` bytes for an aggregate the caller is about to produce
  * (and zero-fill): the destination set by the consumer through g->dest
  * when its size matches, else a new temporary slot. */

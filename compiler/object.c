@@ -875,6 +875,7 @@ static int emit(struct cg *g, struct diag *d, struct cg_result *out)
 		goto out;
 	}
 	split_mem_intrinsics(g);
+	cg_remove_chunk_barriers(g);
 	double t1 = now_ms();
 	out->ms_opt = t1 - t0;
 	if (g->opts.print_ir)
