@@ -9,7 +9,8 @@
 #   PROG <program text>          runs: $TRACE -e "<program text>"
 #   RUN <shell command>          instead of PROG; $TRACE is the binary
 #   AFTER <shell command>        workload, started in the background once the
-#                                output shows "Attaching"
+#                                output shows "Attaching"; $TRACE_PGID is the
+#                                process group of the trace (or RUN pipeline)
 #   EXPECT <line>                exact line; repeatable, matched in order
 #   EXPECT_REGEX <regex>         some line matches (grep -E, unanchored: use
 #                                ^...$ for a whole line); repeatable
@@ -169,7 +170,7 @@ run_case() {
 
 	if [ "$attached" -eq 1 ] && alive "$trace_pid"; then
 		if [ -n "$c_after" ]; then
-			setsid bash -c "$c_after" </dev/null >"$tmp/after.out" 2>&1 &
+			TRACE_PGID=$trace_pid setsid bash -c "$c_after" </dev/null >"$tmp/after.out" 2>&1 &
 			after_pid=$!
 		fi
 		if [ -n "$c_signal" ]; then
