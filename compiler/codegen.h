@@ -59,6 +59,10 @@ struct cg_map {
 	struct sema_map *sm;
 	int pd_index;
 	bool array; /* keyless count(): a per-CPU array of one element */
+	/* keyless hist()/lhist(): a per-CPU array of one u64 per bucket
+	 * (key: the bucket; array is set too), and one more element that
+	 * only the runtime writes (runtime/maps.c, "bucket arrays") */
+	bool buckets;
 };
 
 struct cg {
@@ -190,6 +194,7 @@ LLVMValueRef cg_dest(struct cg *g, uint32_t size);
  * value to insert, the key of a keyless map), and the lost-records counter */
 LLVMValueRef cg_zeros(struct cg *g, uint32_t size);
 LLVMValueRef cg_one(struct cg *g); /* a u64 1 in .rodata */
+LLVMValueRef cg_rodata(struct cg *g, const char *name, const uint8_t *bytes, uint32_t size);
 LLVMValueRef cg_lost_counter(struct cg *g);
 
 /* progdesc building (object.c) */

@@ -302,20 +302,28 @@ static void define_user_maps(struct cg *g)
 		 * verifier inlines its lookup and it never misses. Unless a
 		 * delete() names it: an array element cannot be deleted, and
 		 * a program reaches only its own CPU's share of it */
-		bool array = agg && !m->key && m->value->agg == PD_AGG_COUNT && !m->deleted;
+		bool keyless = agg && !m->key && !m->deleted;
+		bool array = keyless && m->value->agg == PD_AGG_COUNT;
+		/* keyless hist()/lhist(): a per-CPU array of u64 indexed by
+		 * bucket, plus one element the runtime marks when zero() keeps
+		 * the map (cg_bucket_array) */
+		bool buckets = keyless && (m->value->agg == PD_AGG_HIST ||
+					   m->value->agg == PD_AGG_LHIST);
+		uint32_t nbuckets = buckets ? cg_agg_value_size(m) / 8 : 0;
 		struct map_def d = {
-			.type = array ? BPF_MAP_TYPE_PERCPU_ARRAY
+			.type = array || buckets ? BPF_MAP_TYPE_PERCPU_ARRAY
 				: agg ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH,
-			.max_entries = m->key ? MAP_KEYS_MAX : 1,
-			.key_size = m->key ? m->key->size : array ? 4 : 8,
-			.value_size = agg ? cg_agg_value_size(m) : m->value->size,
+			.max_entries = m->key ? MAP_KEYS_MAX : buckets ? nbuckets + 1 : 1,
+			.key_size = m->key ? m->key->size : array || buckets ? 4 : 8,
+			.value_size = buckets ? 8 : agg ? cg_agg_value_size(m) : m->value->size,
 		};
 		if (d.value_size > g->zeros_size)
 			g->zeros_size = d.value_size;
 		const char *obj = arena_printf(g->arena, "m%d", m->index);
 		struct cg_map *cm = &g->maps[m->index];
 		cm->sm = m;
-		cm->array = array;
+		cm->array = array || buckets;
+		cm->buckets = buckets;
 		cm->global = map_global(g, obj, 4);
 		set_map_debug_info(g, cm->global, obj, &d);
 		cm->pd_index = add_pd_map(g, m->name, obj, PD_MAP_USER, &d);
@@ -328,7 +336,9 @@ static void define_user_maps(struct cg *g)
 		if (!agg)
 			type_to_layout(g->arena, m->value, &pm->value);
 		pm->nbuckets = agg && (pm->agg == PD_AGG_HIST || pm->agg == PD_AGG_LHIST)
-				       ? d.value_size / 8 : 0;
+				       ? cg_agg_value_size(m) / 8 : 0;
+		if (buckets) /* the runtime reads it as one value of all buckets */
+			pm->value_size = nbuckets * 8;
 		pm->lhist_min = m->lhist_min;
 		pm->lhist_max = m->lhist_max;
 		pm->lhist_step = m->lhist_step;
@@ -397,6 +407,22 @@ LLVMValueRef cg_one(struct cg *g)
 	if (!g->one)
 		g->one = data_global(g, "one", ".rodata", 8, true, 1);
 	return g->one;
+}
+
+/* `size` constant bytes in .rodata under `name`, made on first use: a
+ * table the program indexes (the verifier bounds the index by the size of
+ * .rodata, and knows nothing of the bytes read at a variable offset). */
+LLVMValueRef cg_rodata(struct cg *g, const char *name, const uint8_t *bytes, uint32_t size)
+{
+	LLVMValueRef gv = LLVMGetNamedGlobal(g->mod, name);
+	if (gv)
+		return gv;
+	gv = data_global(g, name, ".rodata", size, true, 0);
+	LLVMValueRef *b = arena_alloc(g->arena, size * sizeof(*b));
+	for (uint32_t i = 0; i < size; i++)
+		b[i] = LLVMConstInt(g->i8, bytes[i], 0);
+	LLVMSetInitializer(gv, LLVMConstArray2(g->i8, b, size));
+	return gv;
 }
 
 /* The count of records the ring buffer refused: one u64 in .bss (an

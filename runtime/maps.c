@@ -496,6 +496,70 @@ static size_t raw_value_size(struct rt_output *o, const struct pd_map *m)
 	return m->agg == PD_AGG_NONE ? m->value_size : rt_percpu_stride(m) * o->ncpus;
 }
 
+/* ---- bucket arrays ---------------------------------------------------
+ *
+ * A keyless hist() or lhist() is a per-CPU array of one u64 per bucket,
+ * indexed by bucket (the program's lookup is inlined and never misses),
+ * plus one more element, the marker, that only zero() writes. bpftrace
+ * 0.17 keeps such a map as a hash of one key per bucket: it is empty
+ * until something is counted, clear() empties it, and zero() keeps its
+ * keys with zero counts (printed as "@: " and an empty table). So the map
+ * has its one entry when some CPU counted in some bucket or the marker is
+ * set; zero() sets the marker when the map had its entry, clear() resets
+ * everything. The entry's value is gathered into the layout of the other
+ * maps (nbuckets words per CPU), so merging and printing are the same. */
+
+static bool is_bucket_array(const struct pd_map *m)
+{
+	return (m->agg == PD_AGG_HIST || m->agg == PD_AGG_LHIST) &&
+	       m->bpf_type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+/* Gathers the buckets into raw (ncpus values of value_size bytes; may be
+ * NULL) and says whether the map has its entry. */
+static int read_buckets(struct rt_output *o, int map, uint8_t *raw, bool *present)
+{
+	const struct pd_map *m = &o->pd->maps[map];
+	size_t stride = rt_percpu_stride(m);
+	uint64_t *elem = calloc(o->ncpus, sizeof(*elem));
+	int err = 0;
+
+	*present = false;
+	if (!elem)
+		return -ENOMEM;
+	for (uint32_t i = 0; i <= m->nbuckets && !err; i++) {
+		if (bpf_map_lookup_elem(o->map_fds[map], &i, elem)) {
+			err = -errno;
+			break;
+		}
+		for (uint32_t c = 0; c < o->ncpus; c++) {
+			*present |= elem[c] != 0;
+			if (raw && i < m->nbuckets)
+				memcpy(raw + c * stride + i * 8, &elem[c], 8);
+		}
+	}
+	free(elem);
+	return err;
+}
+
+/* Every bucket 0 on every CPU; the marker 1 (on one CPU) or 0. */
+static int reset_buckets(struct rt_output *o, int map, bool mark)
+{
+	const struct pd_map *m = &o->pd->maps[map];
+	uint64_t *elem = calloc(o->ncpus, sizeof(*elem));
+	int err = 0;
+
+	if (!elem)
+		return -ENOMEM;
+	for (uint32_t i = 0; i <= m->nbuckets && !err; i++) {
+		elem[0] = i == m->nbuckets && mark;
+		if (bpf_map_update_elem(o->map_fds[map], &i, elem, BPF_ANY))
+			err = -errno;
+	}
+	free(elem);
+	return err;
+}
+
 /* Every key, or only keys (values NULL) when the caller just clears. */
 static int read_map(struct rt_output *o, int map, struct snapshot *s, bool keys_only)
 {
@@ -507,6 +571,16 @@ static int read_map(struct rt_output *o, int map, struct snapshot *s, bool keys_
 
 	if (fd < 0)
 		return 0;
+	if (is_bucket_array(m)) {
+		bool present;
+
+		key = calloc(1, m->key_size ?: 1);
+		raw = calloc(o->ncpus, rt_percpu_stride(m));
+		err = !key || !raw ? -ENOMEM : read_buckets(o, map, raw, &present);
+		if (!err && present)
+			err = snapshot_add(s, m, key, raw, o->ncpus);
+		goto out;
+	}
 	key = calloc(1, m->key_size ?: 1);
 	next = calloc(1, m->key_size ?: 1);
 	raw = calloc(1, raw_value_size(o, m) ?: 1);
@@ -617,6 +691,10 @@ int rt_map_zero(struct rt_output *o, int map)
 	err = read_map(o, map, &s, true);
 	if (err || !s.n)
 		goto out;
+	if (is_bucket_array(m)) {
+		err = reset_buckets(o, map, true);
+		goto out;
+	}
 	zero = calloc(1, raw_value_size(o, m) ?: 1);
 	if (!zero) {
 		err = -ENOMEM;
@@ -643,6 +721,8 @@ int rt_map_clear(struct rt_output *o, int map)
 	if (map < 0 || (uint32_t)map >= o->pd->nmaps)
 		return -EINVAL;
 	m = &o->pd->maps[map];
+	if (is_bucket_array(m))
+		return o->map_fds && o->map_fds[map] >= 0 ? reset_buckets(o, map, false) : 0;
 	if (is_array(m))
 		return rt_map_zero(o, map);
 	err = read_map(o, map, &s, true);

@@ -250,17 +250,21 @@ static void lower_avg(struct cg *g, struct node *call, LLVMValueRef key, struct 
 }
 
 /* Bucket index as bpftrace computes it: 0 for negative values, 1 for 0,
- * then 2 + floor(log2(v)), by a binary search in arithmetic only: BPF has
- * no conditional move, so every select becomes a jump, and the verifier
- * walks each outcome of each jump separately; six hist() calls in an
- * unrolled loop made it give up after a million instructions. Each step
- * takes the sign of (2^bits - 1 - n), which is set exactly when
- * n >= 2^bits (n < 2^63: negative v are sorted out at the end); it goes
- * through cg_opaque so that LLVM cannot turn it back into a compare. */
+ * then 2 + floor(log2(v)). Three steps of a binary search narrow v down to
+ * its top 8 bits (shifted right by log, a multiple of 8 up to 56), then a
+ * 256-byte table in .rodata gives the rest: 1 for 0, floor(log2(n)) + 2
+ * for n = 1..255. All in arithmetic: BPF has no conditional move, so every
+ * select becomes a jump, and the verifier walks each outcome of each jump
+ * separately; six hist() calls in an unrolled loop made it give up after a
+ * million instructions. Each step takes the sign of (2^bits - 1 - n),
+ * which is set exactly when n >= 2^bits (n < 2^63: negative v are sorted
+ * out at the end); it goes through cg_opaque so that LLVM cannot turn it
+ * back into a compare. The table index is masked to 8 bits (rule 4: the
+ * verifier knows nothing of n after a shift by a variable amount). */
 static LLVMValueRef hist_index(struct cg *g, LLVMValueRef v)
 {
 	LLVMValueRef n = v, log = NULL;
-	for (unsigned k = 5; k-- > 0;) { /* steps of 32, 16, 8, 4, 2 bits */
+	for (unsigned k = 5; k-- > 2;) { /* steps of 32, 16, 8 bits */
 		unsigned bits = 1u << (k + 1);
 		LLVMValueRef t = cg_opaque(g, LLVMBuildSub(g->b, cg_const(g, (1ull << bits) - 1), n, ""));
 		LLVMValueRef sh = LLVMBuildShl(g->b, LLVMBuildLShr(g->b, t, cg_const(g, 63), ""),
@@ -268,20 +272,39 @@ static LLVMValueRef hist_index(struct cg *g, LLVMValueRef v)
 		n = LLVMBuildLShr(g->b, n, sh, "");
 		log = log ? LLVMBuildOr(g->b, log, sh, "") : sh;
 	}
-	/* n is 0..3 now, 0 only for v == 0: add 0, 1, 2, 2 for n = 0..3 (bit
-	 * pairs of 0xa4), then 1: bucket 1 for 0, log2(v) + 2 above */
-	LLVMValueRef pair = LLVMBuildLShr(g->b, cg_const(g, 0xa4),
-					  LLVMBuildShl(g->b, n, cg_const(g, 1), ""), "");
-	LLVMValueRef idx = LLVMBuildAdd(g->b, log, LLVMBuildAnd(g->b, pair, cg_const(g, 3), ""), "");
-	idx = LLVMBuildAdd(g->b, idx, cg_const(g, 1), "");
+	uint8_t tab[256];
+	tab[0] = 1;
+	for (unsigned i = 1, l = 0; i < 256; i++) {
+		l += i >> (l + 1) != 0; /* floor(log2(i)) */
+		tab[i] = (uint8_t)(l + 2);
+	}
+	LLVMValueRef table = cg_rodata(g, "hist_log2", tab, sizeof(tab));
+	if (!cg_breaks(g, "clamp"))
+		n = LLVMBuildAnd(g->b, cg_opaque(g, n), cg_const(g, 255), "");
+	LLVMValueRef at = LLVMBuildInBoundsGEP2(g->b, g->i8, table, &n, 1, "");
+	LLVMValueRef rest = LLVMBuildZExt(g->b, LLVMBuildLoad2(g->b, g->i8, at, ""), g->i64, "");
+	LLVMValueRef idx = LLVMBuildAdd(g->b, log, rest, "");
 	/* v < 0: 0 */
 	LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, v, cg_const(g, 0), "");
 	return LLVMBuildSelect(g->b, neg, cg_const(g, 0), idx, "");
 }
 
-/* buckets[idx]++, with idx clamped right before use (rule 4) */
-static void bump_bucket(struct cg *g, LLVMValueRef p, LLVMValueRef idx, uint32_t nbuckets)
+/* buckets[idx]++ for the map's key. A keyless hist()/lhist() is a per-CPU
+ * array indexed by bucket (cg_map.buckets): idx is the key, and the
+ * lookup the verifier inlines compares it with the array's size, so there
+ * is nothing to clamp and no hash lookup. Otherwise the buckets are one
+ * value of the key, and idx is clamped right before use (rule 4). */
+static void count_in_bucket(struct cg *g, struct sema_map *m, LLVMValueRef key, LLVMValueRef idx,
+			    uint32_t nbuckets)
 {
+	struct cg_map *cm = &g->maps[m->index];
+	if (cm->buckets) {
+		LLVMValueRef k = cg_slot(g, 4, false);
+		cg_store_int(g, k, idx, 4);
+		add_at(g, cg_map_lookup_or_init(g, cm, k), cg_const(g, 1));
+		return;
+	}
+	LLVMValueRef p = cg_map_lookup_or_init(g, cm, key);
 	idx = cg_clamp(g, idx, nbuckets - 1);
 	LLVMValueRef off = LLVMBuildMul(g->b, idx, cg_const(g, 8), "");
 	LLVMValueRef slot = LLVMBuildInBoundsGEP2(g->b, g->i8, p, &off, 1, "");
@@ -291,8 +314,7 @@ static void bump_bucket(struct cg *g, LLVMValueRef p, LLVMValueRef idx, uint32_t
 static void lower_hist(struct cg *g, struct node *call, LLVMValueRef key, struct sema_map *m)
 {
 	LLVMValueRef v = arg_value(g, call);
-	LLVMValueRef idx = hist_index(g, v);
-	bump_bucket(g, cg_map_lookup_or_init(g, &g->maps[m->index], key), idx, HIST_NBUCKETS);
+	count_in_bucket(g, m, key, hist_index(g, v), HIST_NBUCKETS);
 }
 
 /* index 0: v < min; 1 + (v - min) / step, clamped to the last bucket (which
@@ -309,7 +331,7 @@ static void lower_lhist(struct cg *g, struct node *call, LLVMValueRef key, struc
 					cg_const(g, 1), "");
 	idx = LLVMBuildSelect(g->b, above, cg_const(g, nb - 1), idx, "");
 	idx = LLVMBuildSelect(g->b, below, cg_const(g, 0), idx, "");
-	bump_bucket(g, cg_map_lookup_or_init(g, &g->maps[m->index], key), idx, nb);
+	count_in_bucket(g, m, key, idx, nb);
 }
 
 const struct stdlib_fn stdlib_agg_fns[] = {
