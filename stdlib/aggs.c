@@ -1,21 +1,30 @@
 /* aggs.c: count, sum, min, max, avg, stats, hist, lhist.
  *
- * Aggregations live in per-CPU hash maps, so updates need no atomics; the
+ * Aggregations live in per-CPU maps, so updates need no atomics; the
  * runtime merges the CPUs when it prints (runtime/maps.c). Per-CPU value
- * layouts are those of runtime/progdesc.h. Each update is one lookup (plus
- * an insert the first time a key is seen: see agg_begin).
+ * layouts are those of runtime/progdesc.h. Keyed ones are hashes: each
+ * update is one lookup (plus an insert the first time a key is seen: see
+ * agg_begin). Keyless ones are per-CPU arrays (cg_agg_array), whose lookup
+ * the verifier inlines and which never miss; hist() and lhist() index
+ * theirs by bucket.
  */
 #include <linux/bpf.h>
 
 #include "compiler/codegen.h"
 #include "stdlib/stdlib.h"
 
+bool cg_agg_array(const struct sema_map *m)
+{
+	return !m->key && !m->deleted;
+}
+
 uint32_t cg_agg_value_size(const struct sema_map *m)
 {
 	switch (m->value->agg) {
 	case PD_AGG_COUNT:
-	case PD_AGG_SUM:
 		return 8;
+	case PD_AGG_SUM: /* a keyless sum() also says it was updated */
+		return cg_agg_array(m) ? 16 : 8;
 	case PD_AGG_MIN:
 	case PD_AGG_MAX:
 	case PD_AGG_AVG:
@@ -141,8 +150,9 @@ struct agg_at {
  * CPU inserted the key meanwhile, this CPU's share of the per-CPU value is
  * still zero (an insert zeroes the other CPUs' shares), so the first value
  * is right. No second lookup, no zero value. Values too large to build
- * (hist, lhist) are inserted as zeros and looked up again, and keyless
- * count() is an array whose element always exists (cg_map_lookup_or_init). */
+ * (hist, lhist) are inserted as zeros and looked up again, and a keyless
+ * aggregation is an array whose element always exists
+ * (cg_map_lookup_or_init). */
 static void agg_begin(struct cg *g, struct sema_map *m, LLVMValueRef key, struct agg_at *at)
 {
 	struct cg_map *cm = &g->maps[m->index];
@@ -203,6 +213,10 @@ static void lower_sum(struct cg *g, struct node *call, LLVMValueRef key, struct 
 	struct agg_at at;
 	agg_begin(g, m, key, &at);
 	add_at(g, at.p, v);
+	/* in an array, { total, updated }: a sum of 0 is still there to
+	 * print, as a key of bpftrace's hash would be */
+	if (at.cm->array)
+		LLVMBuildStore(g->b, cg_const(g, 1), cg_gep(g, at.p, 8));
 	agg_insert(g, &at, v, NULL);
 }
 
