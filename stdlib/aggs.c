@@ -230,8 +230,9 @@ static void lower_minmax(struct cg *g, struct node *call, LLVMValueRef key, stru
 	LLVMValueRef p = at.p;
 	LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, p, "");
 	LLVMValueRef set = LLVMBuildLoad2(g->b, g->i64, cg_gep(g, p, 8), "");
-	bool sgn = call->call.args->type->is_signed;
-	LLVMIntPredicate pred = is_min ? (sgn ? LLVMIntSLT : LLVMIntULT) : (sgn ? LLVMIntSGT : LLVMIntUGT);
+	/* signed whatever the argument's type, as bpftrace 0.17 (which
+	 * prints the result signed too): min(arg2 - 3) of arg2 = 0 is -3 */
+	LLVMIntPredicate pred = is_min ? LLVMIntSLT : LLVMIntSGT;
 	LLVMValueRef better = LLVMBuildICmp(g->b, pred, v, old, "");
 	LLVMValueRef unset = LLVMBuildICmp(g->b, LLVMIntEQ, set, cg_const(g, 0), "");
 	LLVMBasicBlockRef done = cg_if(g, LLVMBuildOr(g->b, better, unset, ""), "replace");
