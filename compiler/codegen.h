@@ -195,7 +195,6 @@ LLVMValueRef cg_dest(struct cg *g, uint32_t size);
  * value to insert, the key of a keyless map), and the lost-records counter */
 LLVMValueRef cg_zeros(struct cg *g, uint32_t size);
 LLVMValueRef cg_one(struct cg *g); /* a u64 1 in .rodata */
-LLVMValueRef cg_rodata(struct cg *g, const char *name, const uint8_t *bytes, uint32_t size);
 LLVMValueRef cg_lost_counter(struct cg *g);
 
 /* progdesc building (object.c) */

@@ -409,22 +409,6 @@ LLVMValueRef cg_one(struct cg *g)
 	return g->one;
 }
 
-/* `size` constant bytes in .rodata under `name`, made on first use: a
- * table the program indexes (the verifier bounds the index by the size of
- * .rodata, and knows nothing of the bytes read at a variable offset). */
-LLVMValueRef cg_rodata(struct cg *g, const char *name, const uint8_t *bytes, uint32_t size)
-{
-	LLVMValueRef gv = LLVMGetNamedGlobal(g->mod, name);
-	if (gv)
-		return gv;
-	gv = data_global(g, name, ".rodata", size, true, 0);
-	LLVMValueRef *b = arena_alloc(g->arena, size * sizeof(*b));
-	for (uint32_t i = 0; i < size; i++)
-		b[i] = LLVMConstInt(g->i8, bytes[i], 0);
-	LLVMSetInitializer(gv, LLVMConstArray2(g->i8, b, size));
-	return gv;
-}
-
 /* The count of records the ring buffer refused: one u64 in .bss (an
  * array map of one element that the program addresses directly), added
  * to atomically; refusals are rare, so sharing it between CPUs costs

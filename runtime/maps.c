@@ -4,7 +4,9 @@
  * the map cleared/zeroed.
  *
  * Reading walks the keys with bpf_map_get_next_key and looks each up; a
- * key deleted between the two calls is skipped, as bpftrace does. Per-CPU
+ * key deleted between the two calls is skipped, as bpftrace does. Keyless
+ * aggregations other than count() are per-CPU arrays read element by
+ * element into one entry (see "keyless arrays" below). Per-CPU
  * values come back as ncpus (possible CPUs) copies, each padded to 8 bytes;
  * rt_agg_merge folds them into one value of the per-CPU layout, so the
  * printing code sees the same bytes whatever the CPU count.

@@ -265,21 +265,27 @@ static void lower_avg(struct cg *g, struct node *call, LLVMValueRef key, struct 
 }
 
 /* Bucket index as bpftrace computes it: 0 for negative values, 1 for 0,
- * then 2 + floor(log2(v)). Three steps of a binary search narrow v down to
- * its top 8 bits (shifted right by log, a multiple of 8 up to 56), then a
- * 256-byte table in .rodata gives the rest: 1 for 0, floor(log2(n)) + 2
- * for n = 1..255. All in arithmetic: BPF has no conditional move, so every
- * select becomes a jump, and the verifier walks each outcome of each jump
- * separately; six hist() calls in an unrolled loop made it give up after a
- * million instructions. Each step takes the sign of (2^bits - 1 - n),
- * which is set exactly when n >= 2^bits (n < 2^63: negative v are sorted
- * out at the end); it goes through cg_opaque so that LLVM cannot turn it
- * back into a compare. The table index is masked to 8 bits (rule 4: the
- * verifier knows nothing of n after a shift by a variable amount). */
+ * then 2 + floor(log2(v)). Four steps of a binary search narrow v down to
+ * its top 4 bits (shifted right by log, a multiple of 4 up to 60), then a
+ * table of 16 nibbles in one 64-bit constant gives the rest: 1 for 0,
+ * floor(log2(n)) + 2 for n = 1..15. All in arithmetic: BPF has no
+ * conditional move, so every select becomes a jump, and the verifier walks
+ * each outcome of each jump separately; six hist() calls in an unrolled
+ * loop made it give up after a million instructions. Each step takes the
+ * sign of (2^bits - 1 - n), which is set exactly when n >= 2^bits
+ * (n < 2^63: negative v are sorted out at the end); it goes through
+ * cg_opaque so that LLVM cannot turn it back into a compare.
+ * The verifier knows nothing of n after a shift by a variable amount, so
+ * every bound it needs comes from a mask that the arithmetic itself needs
+ * (the steps' & 2^k, the nibble's & 15), never from one LLVM could prove
+ * redundant: instruction selection sees through llvm.bpf.passthrough, and
+ * a `& 255` before a load from a 256-byte table in .rodata was dropped
+ * whenever v was known to be small (hist((uint16)(2 >> x))), leaving the
+ * verifier an unbounded offset. */
 static LLVMValueRef hist_index(struct cg *g, LLVMValueRef v)
 {
 	LLVMValueRef n = v, log = NULL;
-	for (unsigned k = 5; k-- > 2;) { /* steps of 32, 16, 8 bits */
+	for (unsigned k = 5; k-- > 1;) { /* steps of 32, 16, 8, 4 bits */
 		unsigned bits = 1u << (k + 1);
 		LLVMValueRef t = cg_opaque(g, LLVMBuildSub(g->b, cg_const(g, (1ull << bits) - 1), n, ""));
 		LLVMValueRef sh = LLVMBuildShl(g->b, LLVMBuildLShr(g->b, t, cg_const(g, 63), ""),
@@ -287,17 +293,14 @@ static LLVMValueRef hist_index(struct cg *g, LLVMValueRef v)
 		n = LLVMBuildLShr(g->b, n, sh, "");
 		log = log ? LLVMBuildOr(g->b, log, sh, "") : sh;
 	}
-	uint8_t tab[256];
-	tab[0] = 1;
-	for (unsigned i = 1, l = 0; i < 256; i++) {
+	uint64_t nibbles = 1; /* n = 0: bucket 1 */
+	for (unsigned i = 1, l = 0; i < 16; i++) {
 		l += i >> (l + 1) != 0; /* floor(log2(i)) */
-		tab[i] = (uint8_t)(l + 2);
+		nibbles |= (uint64_t)(l + 2) << (4 * i);
 	}
-	LLVMValueRef table = cg_rodata(g, "hist_log2", tab, sizeof(tab));
-	if (!cg_breaks(g, "clamp"))
-		n = LLVMBuildAnd(g->b, cg_opaque(g, n), cg_const(g, 255), "");
-	LLVMValueRef at = LLVMBuildInBoundsGEP2(g->b, g->i8, table, &n, 1, "");
-	LLVMValueRef rest = LLVMBuildZExt(g->b, LLVMBuildLoad2(g->b, g->i8, at, ""), g->i64, "");
+	LLVMValueRef rest = LLVMBuildLShr(g->b, cg_const(g, nibbles),
+					  LLVMBuildShl(g->b, n, cg_const(g, 2), ""), "");
+	rest = LLVMBuildAnd(g->b, rest, cg_const(g, 15), "");
 	LLVMValueRef idx = LLVMBuildAdd(g->b, log, rest, "");
 	/* v < 0: 0 */
 	LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, v, cg_const(g, 0), "");
