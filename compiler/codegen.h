@@ -58,7 +58,8 @@ struct cg_map {
 	LLVMValueRef global;
 	struct sema_map *sm;
 	int pd_index;
-	bool array; /* keyless count(): a per-CPU array of one element */
+	bool array; /* a keyless aggregation: a per-CPU array (cg_agg_array) */
+	bool buckets; /* and a hist()/lhist(), indexed by bucket */
 };
 
 struct cg {
@@ -172,6 +173,10 @@ LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLV
 LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef key);
 /* Bytes of one CPU's value of an aggregation map (progdesc.h layouts). */
 uint32_t cg_agg_value_size(const struct sema_map *m);
+/* A keyless aggregation that no delete() names: a per-CPU array of its
+ * value, or of its buckets indexed by bucket (an array element cannot be
+ * deleted, and a program reaches only its own CPU's share of it). */
+bool cg_agg_array(const struct sema_map *m);
 /* Sends a record (header included at rec) of `size` bytes through the ring
  * buffer (bpf_ringbuf_output) or, on kernels without one, the perf buffer
  * (bpf_perf_event_output to this CPU's buffer); counts it as lost in the

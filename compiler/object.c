@@ -297,18 +297,25 @@ static void define_user_maps(struct cg *g)
 	g->zeros_size = 8; /* also the key of keyless maps (cg_map_key) */
 	for (struct sema_map *m = s->maps; m; m = m->next) {
 		bool agg = m->value->kind == TY_AGG;
-		/* keyless count(): a per-CPU array of one element, as in
-		 * bpftrace 0.17 (printed as 0 when it never ran); the
-		 * verifier inlines its lookup and it never misses. Unless a
-		 * delete() names it: an array element cannot be deleted, and
-		 * a program reaches only its own CPU's share of it */
-		bool array = agg && !m->key && m->value->agg == PD_AGG_COUNT && !m->deleted;
+		/* a keyless aggregation is a per-CPU array (cg_agg_array):
+		 * the verifier inlines its lookup, which never misses. count()
+		 * has one element, as in bpftrace 0.17 (printed as 0 when it
+		 * never ran); hist()/lhist() one u64 per bucket, indexed by
+		 * bucket; the others one value. Those are hashes in 0.17,
+		 * empty until updated: their array has one more element, a
+		 * marker only the runtime writes (runtime/maps.c, "keyless
+		 * arrays"). */
+		bool array = agg && cg_agg_array(m);
+		bool buckets = array && (m->value->agg == PD_AGG_HIST ||
+					 m->value->agg == PD_AGG_LHIST);
+		uint32_t nelems = buckets ? cg_agg_value_size(m) / 8 : 1;
 		struct map_def d = {
 			.type = array ? BPF_MAP_TYPE_PERCPU_ARRAY
 				: agg ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH,
-			.max_entries = m->key ? MAP_KEYS_MAX : 1,
+			.max_entries = m->key ? MAP_KEYS_MAX
+				: array ? nelems + (m->value->agg != PD_AGG_COUNT) : 1,
 			.key_size = m->key ? m->key->size : array ? 4 : 8,
-			.value_size = agg ? cg_agg_value_size(m) : m->value->size,
+			.value_size = buckets ? 8 : agg ? cg_agg_value_size(m) : m->value->size,
 		};
 		if (d.value_size > g->zeros_size)
 			g->zeros_size = d.value_size;
@@ -316,6 +323,7 @@ static void define_user_maps(struct cg *g)
 		struct cg_map *cm = &g->maps[m->index];
 		cm->sm = m;
 		cm->array = array;
+		cm->buckets = buckets;
 		cm->global = map_global(g, obj, 4);
 		set_map_debug_info(g, cm->global, obj, &d);
 		cm->pd_index = add_pd_map(g, m->name, obj, PD_MAP_USER, &d);
@@ -328,7 +336,9 @@ static void define_user_maps(struct cg *g)
 		if (!agg)
 			type_to_layout(g->arena, m->value, &pm->value);
 		pm->nbuckets = agg && (pm->agg == PD_AGG_HIST || pm->agg == PD_AGG_LHIST)
-				       ? d.value_size / 8 : 0;
+				       ? cg_agg_value_size(m) / 8 : 0;
+		if (buckets) /* the runtime reads it as one value of all buckets */
+			pm->value_size = cg_agg_value_size(m);
 		pm->lhist_min = m->lhist_min;
 		pm->lhist_max = m->lhist_max;
 		pm->lhist_step = m->lhist_step;

@@ -4,7 +4,9 @@
  * the map cleared/zeroed.
  *
  * Reading walks the keys with bpf_map_get_next_key and looks each up; a
- * key deleted between the two calls is skipped, as bpftrace does. Per-CPU
+ * key deleted between the two calls is skipped, as bpftrace does. Keyless
+ * aggregations other than count() are per-CPU arrays read element by
+ * element into one entry (see "keyless arrays" below). Per-CPU
  * values come back as ncpus (possible CPUs) copies, each padded to 8 bytes;
  * rt_agg_merge folds them into one value of the per-CPU layout, so the
  * printing code sees the same bytes whatever the CPU count.
@@ -496,6 +498,89 @@ static size_t raw_value_size(struct rt_output *o, const struct pd_map *m)
 	return m->agg == PD_AGG_NONE ? m->value_size : rt_percpu_stride(m) * o->ncpus;
 }
 
+/* ---- keyless arrays ----------------------------------------------------
+ *
+ * A keyless aggregation (other than count(), which is a plain one-element
+ * array as in bpftrace 0.17) is a per-CPU array whose lookup the program
+ * gets inlined: sum, min, max, avg and stats one element holding the
+ * value; hist() and lhist() one u64 per bucket, indexed by bucket. After
+ * those comes the marker, an element that only zero() writes. bpftrace 0.17
+ * keeps these maps as hashes (hist: one key per bucket): empty until
+ * something is counted, emptied by clear(), kept with zero values by
+ * zero() ("@: 0", or "@: " and an empty table). So the map has its one
+ * entry when some CPU's value is not all zero (a sum has its "updated"
+ * word, min/max is_set, avg/stats a count) or the marker is set; zero()
+ * sets the marker when the map had its entry, clear() resets everything.
+ * The entry's value is gathered into the layout of the hashes' values
+ * (nbuckets words per CPU for hist), so merging and printing are the same. */
+
+static bool has_marker(const struct pd_map *m)
+{
+	return m->bpf_type == BPF_MAP_TYPE_PERCPU_ARRAY && m->agg != PD_AGG_NONE &&
+	       m->agg != PD_AGG_COUNT;
+}
+
+static bool is_bucket_array(const struct pd_map *m)
+{
+	return m->agg == PD_AGG_HIST || m->agg == PD_AGG_LHIST;
+}
+
+/* Elements before the marker, and the bytes of one CPU's share of each. */
+static uint32_t array_elems(const struct pd_map *m)
+{
+	return is_bucket_array(m) ? m->nbuckets : 1;
+}
+
+static size_t array_elem_size(const struct pd_map *m)
+{
+	return is_bucket_array(m) ? 8 : rt_percpu_stride(m);
+}
+
+/* Gathers the value into raw (ncpus values of value_size bytes, 8-byte
+ * aligned) and says whether the map has its entry. */
+static int read_keyless(struct rt_output *o, int map, uint8_t *raw, bool *present)
+{
+	const struct pd_map *m = &o->pd->maps[map];
+	size_t stride = rt_percpu_stride(m), es = array_elem_size(m);
+	uint8_t *elem = calloc(o->ncpus, es);
+	int err = 0;
+
+	*present = false;
+	if (!elem)
+		return -ENOMEM;
+	for (uint32_t i = 0; i <= array_elems(m) && !err; i++) {
+		if (bpf_map_lookup_elem(o->map_fds[map], &i, elem)) {
+			err = -errno;
+			break;
+		}
+		for (size_t b = 0; b < o->ncpus * es; b++)
+			*present |= elem[b] != 0;
+		for (uint32_t c = 0; i < array_elems(m) && c < o->ncpus; c++)
+			memcpy(raw + c * stride + i * es, elem + c * es, es);
+	}
+	free(elem);
+	return err;
+}
+
+/* Every element 0 on every CPU; the marker 1 (on one CPU) or 0. */
+static int reset_keyless(struct rt_output *o, int map, bool mark)
+{
+	const struct pd_map *m = &o->pd->maps[map];
+	size_t es = array_elem_size(m);
+	uint8_t *elem = calloc(o->ncpus, es);
+	int err = 0;
+
+	if (!elem)
+		return -ENOMEM;
+	for (uint32_t i = 0; i <= array_elems(m) && !err; i++) {
+		elem[0] = i == array_elems(m) && mark;
+		if (bpf_map_update_elem(o->map_fds[map], &i, elem, BPF_ANY))
+			err = -errno;
+	}
+	free(elem);
+	return err;
+}
+
 /* Every key, or only keys (values NULL) when the caller just clears. */
 static int read_map(struct rt_output *o, int map, struct snapshot *s, bool keys_only)
 {
@@ -507,6 +592,16 @@ static int read_map(struct rt_output *o, int map, struct snapshot *s, bool keys_
 
 	if (fd < 0)
 		return 0;
+	if (has_marker(m)) {
+		bool present;
+
+		key = calloc(1, m->key_size ?: 1);
+		raw = calloc(o->ncpus, rt_percpu_stride(m));
+		err = !key || !raw ? -ENOMEM : read_keyless(o, map, raw, &present);
+		if (!err && present)
+			err = snapshot_add(s, m, key, raw, o->ncpus);
+		goto out;
+	}
 	key = calloc(1, m->key_size ?: 1);
 	next = calloc(1, m->key_size ?: 1);
 	raw = calloc(1, raw_value_size(o, m) ?: 1);
@@ -617,6 +712,10 @@ int rt_map_zero(struct rt_output *o, int map)
 	err = read_map(o, map, &s, true);
 	if (err || !s.n)
 		goto out;
+	if (has_marker(m)) {
+		err = reset_keyless(o, map, true);
+		goto out;
+	}
 	zero = calloc(1, raw_value_size(o, m) ?: 1);
 	if (!zero) {
 		err = -ENOMEM;
@@ -643,6 +742,8 @@ int rt_map_clear(struct rt_output *o, int map)
 	if (map < 0 || (uint32_t)map >= o->pd->nmaps)
 		return -EINVAL;
 	m = &o->pd->maps[map];
+	if (has_marker(m))
+		return o->map_fds && o->map_fds[map] >= 0 ? reset_keyless(o, map, false) : 0;
 	if (is_array(m))
 		return rt_map_zero(o, map);
 	err = read_map(o, map, &s, true);

@@ -54,11 +54,18 @@ struct pd_layout {
 
 /* Aggregation kinds; each is a per-CPU map merged in user space.
  * Per-CPU value layouts (all little-endian, 8-byte aligned):
- *   COUNT, SUM: int64 (sum is signed; count is never negative)
+ *   COUNT, SUM: int64 (sum is signed; count is never negative); a
+ *               keyless sum has a uint64 "updated" after it (value_size 16)
  *   MIN, MAX:   { int64 value; uint64 is_set; }
  *   AVG, STATS: { int64 total; uint64 count; }
  *   HIST:       uint64 buckets[nbuckets]  (see rt_hist_bucket in stdlib)
  *   LHIST:      uint64 buckets[nbuckets]  (below min, min.., >= max)
+ * Keyed aggregations are BPF_MAP_TYPE_PERCPU_HASH. Keyless ones are
+ * PERCPU_ARRAY (key u32, key_size 4), unless a delete() names them
+ * (PERCPU_HASH of one key of 8 zero bytes): COUNT has one element, the
+ * value; HIST and LHIST one u64 element per bucket (value_size is still
+ * nbuckets * 8, the value the runtime gathers) and a marker after them;
+ * the others the value and a marker (runtime/maps.c, "keyless arrays").
  */
 enum pd_agg {
 	PD_AGG_NONE, /* plain value of `value` layout, not per-CPU */

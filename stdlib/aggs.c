@@ -1,21 +1,30 @@
 /* aggs.c: count, sum, min, max, avg, stats, hist, lhist.
  *
- * Aggregations live in per-CPU hash maps, so updates need no atomics; the
+ * Aggregations live in per-CPU maps, so updates need no atomics; the
  * runtime merges the CPUs when it prints (runtime/maps.c). Per-CPU value
- * layouts are those of runtime/progdesc.h. Each update is one lookup (plus
- * an insert the first time a key is seen: see agg_begin).
+ * layouts are those of runtime/progdesc.h. Keyed ones are hashes: each
+ * update is one lookup (plus an insert the first time a key is seen: see
+ * agg_begin). Keyless ones are per-CPU arrays (cg_agg_array), whose lookup
+ * the verifier inlines and which never miss; hist() and lhist() index
+ * theirs by bucket.
  */
 #include <linux/bpf.h>
 
 #include "compiler/codegen.h"
 #include "stdlib/stdlib.h"
 
+bool cg_agg_array(const struct sema_map *m)
+{
+	return !m->key && !m->deleted;
+}
+
 uint32_t cg_agg_value_size(const struct sema_map *m)
 {
 	switch (m->value->agg) {
 	case PD_AGG_COUNT:
-	case PD_AGG_SUM:
 		return 8;
+	case PD_AGG_SUM: /* a keyless sum() also says it was updated */
+		return cg_agg_array(m) ? 16 : 8;
 	case PD_AGG_MIN:
 	case PD_AGG_MAX:
 	case PD_AGG_AVG:
@@ -141,8 +150,9 @@ struct agg_at {
  * CPU inserted the key meanwhile, this CPU's share of the per-CPU value is
  * still zero (an insert zeroes the other CPUs' shares), so the first value
  * is right. No second lookup, no zero value. Values too large to build
- * (hist, lhist) are inserted as zeros and looked up again, and keyless
- * count() is an array whose element always exists (cg_map_lookup_or_init). */
+ * (hist, lhist) are inserted as zeros and looked up again, and a keyless
+ * aggregation is an array whose element always exists
+ * (cg_map_lookup_or_init). */
 static void agg_begin(struct cg *g, struct sema_map *m, LLVMValueRef key, struct agg_at *at)
 {
 	struct cg_map *cm = &g->maps[m->index];
@@ -203,6 +213,10 @@ static void lower_sum(struct cg *g, struct node *call, LLVMValueRef key, struct 
 	struct agg_at at;
 	agg_begin(g, m, key, &at);
 	add_at(g, at.p, v);
+	/* in an array, { total, updated }: a sum of 0 is still there to
+	 * print, as a key of bpftrace's hash would be */
+	if (at.cm->array)
+		LLVMBuildStore(g->b, cg_const(g, 1), cg_gep(g, at.p, 8));
 	agg_insert(g, &at, v, NULL);
 }
 
@@ -216,8 +230,9 @@ static void lower_minmax(struct cg *g, struct node *call, LLVMValueRef key, stru
 	LLVMValueRef p = at.p;
 	LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, p, "");
 	LLVMValueRef set = LLVMBuildLoad2(g->b, g->i64, cg_gep(g, p, 8), "");
-	bool sgn = call->call.args->type->is_signed;
-	LLVMIntPredicate pred = is_min ? (sgn ? LLVMIntSLT : LLVMIntULT) : (sgn ? LLVMIntSGT : LLVMIntUGT);
+	/* signed whatever the argument's type, as bpftrace 0.17 (which
+	 * prints the result signed too): min(arg2 - 3) of arg2 = 0 is -3 */
+	LLVMIntPredicate pred = is_min ? LLVMIntSLT : LLVMIntSGT;
 	LLVMValueRef better = LLVMBuildICmp(g->b, pred, v, old, "");
 	LLVMValueRef unset = LLVMBuildICmp(g->b, LLVMIntEQ, set, cg_const(g, 0), "");
 	LLVMBasicBlockRef done = cg_if(g, LLVMBuildOr(g->b, better, unset, ""), "replace");
@@ -250,17 +265,27 @@ static void lower_avg(struct cg *g, struct node *call, LLVMValueRef key, struct 
 }
 
 /* Bucket index as bpftrace computes it: 0 for negative values, 1 for 0,
- * then 2 + floor(log2(v)), by a binary search in arithmetic only: BPF has
- * no conditional move, so every select becomes a jump, and the verifier
- * walks each outcome of each jump separately; six hist() calls in an
- * unrolled loop made it give up after a million instructions. Each step
- * takes the sign of (2^bits - 1 - n), which is set exactly when
- * n >= 2^bits (n < 2^63: negative v are sorted out at the end); it goes
- * through cg_opaque so that LLVM cannot turn it back into a compare. */
+ * then 2 + floor(log2(v)). Four steps of a binary search narrow v down to
+ * its top 4 bits (shifted right by log, a multiple of 4 up to 60), then a
+ * table of 16 nibbles in one 64-bit constant gives the rest: 1 for 0,
+ * floor(log2(n)) + 2 for n = 1..15. All in arithmetic: BPF has no
+ * conditional move, so every select becomes a jump, and the verifier walks
+ * each outcome of each jump separately; six hist() calls in an unrolled
+ * loop made it give up after a million instructions. Each step takes the
+ * sign of (2^bits - 1 - n), which is set exactly when n >= 2^bits
+ * (n < 2^63: negative v are sorted out at the end); it goes through
+ * cg_opaque so that LLVM cannot turn it back into a compare.
+ * The verifier knows nothing of n after a shift by a variable amount, so
+ * every bound it needs comes from a mask that the arithmetic itself needs
+ * (the steps' & 2^k, the nibble's & 15), never from one LLVM could prove
+ * redundant: instruction selection sees through llvm.bpf.passthrough, and
+ * a `& 255` before a load from a 256-byte table in .rodata was dropped
+ * whenever v was known to be small (hist((uint16)(2 >> x))), leaving the
+ * verifier an unbounded offset. */
 static LLVMValueRef hist_index(struct cg *g, LLVMValueRef v)
 {
 	LLVMValueRef n = v, log = NULL;
-	for (unsigned k = 5; k-- > 0;) { /* steps of 32, 16, 8, 4, 2 bits */
+	for (unsigned k = 5; k-- > 1;) { /* steps of 32, 16, 8, 4 bits */
 		unsigned bits = 1u << (k + 1);
 		LLVMValueRef t = cg_opaque(g, LLVMBuildSub(g->b, cg_const(g, (1ull << bits) - 1), n, ""));
 		LLVMValueRef sh = LLVMBuildShl(g->b, LLVMBuildLShr(g->b, t, cg_const(g, 63), ""),
@@ -268,20 +293,36 @@ static LLVMValueRef hist_index(struct cg *g, LLVMValueRef v)
 		n = LLVMBuildLShr(g->b, n, sh, "");
 		log = log ? LLVMBuildOr(g->b, log, sh, "") : sh;
 	}
-	/* n is 0..3 now, 0 only for v == 0: add 0, 1, 2, 2 for n = 0..3 (bit
-	 * pairs of 0xa4), then 1: bucket 1 for 0, log2(v) + 2 above */
-	LLVMValueRef pair = LLVMBuildLShr(g->b, cg_const(g, 0xa4),
-					  LLVMBuildShl(g->b, n, cg_const(g, 1), ""), "");
-	LLVMValueRef idx = LLVMBuildAdd(g->b, log, LLVMBuildAnd(g->b, pair, cg_const(g, 3), ""), "");
-	idx = LLVMBuildAdd(g->b, idx, cg_const(g, 1), "");
+	uint64_t nibbles = 1; /* n = 0: bucket 1 */
+	for (unsigned i = 1, l = 0; i < 16; i++) {
+		l += i >> (l + 1) != 0; /* floor(log2(i)) */
+		nibbles |= (uint64_t)(l + 2) << (4 * i);
+	}
+	LLVMValueRef rest = LLVMBuildLShr(g->b, cg_const(g, nibbles),
+					  LLVMBuildShl(g->b, n, cg_const(g, 2), ""), "");
+	rest = LLVMBuildAnd(g->b, rest, cg_const(g, 15), "");
+	LLVMValueRef idx = LLVMBuildAdd(g->b, log, rest, "");
 	/* v < 0: 0 */
 	LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, v, cg_const(g, 0), "");
 	return LLVMBuildSelect(g->b, neg, cg_const(g, 0), idx, "");
 }
 
-/* buckets[idx]++, with idx clamped right before use (rule 4) */
-static void bump_bucket(struct cg *g, LLVMValueRef p, LLVMValueRef idx, uint32_t nbuckets)
+/* buckets[idx]++ for the map's key. A keyless hist()/lhist() is a per-CPU
+ * array indexed by bucket (cg_map.buckets): idx is the key, and the
+ * lookup the verifier inlines compares it with the array's size, so there
+ * is nothing to clamp and no hash lookup. Otherwise the buckets are one
+ * value of the key, and idx is clamped right before use (rule 4). */
+static void count_in_bucket(struct cg *g, struct sema_map *m, LLVMValueRef key, LLVMValueRef idx,
+			    uint32_t nbuckets)
 {
+	struct cg_map *cm = &g->maps[m->index];
+	if (cm->buckets) {
+		LLVMValueRef k = cg_slot(g, 4, false);
+		cg_store_int(g, k, idx, 4);
+		add_at(g, cg_map_lookup_or_init(g, cm, k), cg_const(g, 1));
+		return;
+	}
+	LLVMValueRef p = cg_map_lookup_or_init(g, cm, key);
 	idx = cg_clamp(g, idx, nbuckets - 1);
 	LLVMValueRef off = LLVMBuildMul(g->b, idx, cg_const(g, 8), "");
 	LLVMValueRef slot = LLVMBuildInBoundsGEP2(g->b, g->i8, p, &off, 1, "");
@@ -291,8 +332,7 @@ static void bump_bucket(struct cg *g, LLVMValueRef p, LLVMValueRef idx, uint32_t
 static void lower_hist(struct cg *g, struct node *call, LLVMValueRef key, struct sema_map *m)
 {
 	LLVMValueRef v = arg_value(g, call);
-	LLVMValueRef idx = hist_index(g, v);
-	bump_bucket(g, cg_map_lookup_or_init(g, &g->maps[m->index], key), idx, HIST_NBUCKETS);
+	count_in_bucket(g, m, key, hist_index(g, v), HIST_NBUCKETS);
 }
 
 /* index 0: v < min; 1 + (v - min) / step, clamped to the last bucket (which
@@ -309,7 +349,7 @@ static void lower_lhist(struct cg *g, struct node *call, LLVMValueRef key, struc
 					cg_const(g, 1), "");
 	idx = LLVMBuildSelect(g->b, above, cg_const(g, nb - 1), idx, "");
 	idx = LLVMBuildSelect(g->b, below, cg_const(g, 0), idx, "");
-	bump_bucket(g, cg_map_lookup_or_init(g, &g->maps[m->index], key), idx, nb);
+	count_in_bucket(g, m, key, idx, nb);
 }
 
 const struct stdlib_fn stdlib_agg_fns[] = {

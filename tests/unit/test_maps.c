@@ -1,4 +1,5 @@
-/* test_maps.c: maps.c against real BPF maps (per-CPU hashes, a hash).
+/* test_maps.c: maps.c against real BPF maps (per-CPU hashes, a hash, a
+ * per-CPU array of hist buckets).
  *
  * Creates maps with bpf_map_create, fills them from user space the way the
  * programs would (one value per possible CPU), and checks what print(),
@@ -216,6 +217,104 @@ static void test_zero_clear(void)
 	free(t);
 }
 
+/* A keyless lhist(0, 0, 3, 1) as codegen lays it out: a per-CPU array of
+ * one u64 per bucket (5) and the marker element zero() sets. */
+static struct pd_map bucket_map = { .name = "@b",
+				    .role = PD_MAP_USER,
+				    .agg = PD_AGG_LHIST,
+				    .bpf_type = BPF_MAP_TYPE_PERCPU_ARRAY,
+				    .max_entries = 6,
+				    .key_size = 4,
+				    .value_size = 5 * 8,
+				    .key = { .kind = PD_NONE, .size = 4 },
+				    .nbuckets = 5,
+				    .lhist_min = 0,
+				    .lhist_max = 3,
+				    .lhist_step = 1 };
+
+static char *capture_buckets(int (*f)(struct rt_output *o, int map), int fd, int *err)
+{
+	struct progdesc pd = { .maps = &bucket_map, .nmaps = 1 };
+	struct rt_output o;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	CHECK(rt_output_init(&o, out, &pd, &fd) == 0);
+	*err = f(&o, 0);
+	rt_output_fini(&o);
+	fclose(out);
+	return text;
+}
+
+static uint64_t bucket_on(int fd, uint32_t bucket, int cpu)
+{
+	uint64_t *v = calloc((size_t)ncpus, 8), x;
+
+	CHECK(bpf_map_lookup_elem(fd, &bucket, v) == 0);
+	x = v[cpu];
+	free(v);
+	return x;
+}
+
+static void test_bucket_array(void)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, NULL, 4, 8, 6, NULL), err;
+	uint64_t *v = calloc((size_t)ncpus, 8);
+	uint32_t key;
+	char *t;
+
+	CHECK(fd >= 0);
+	/* nothing counted: no entry; zero() keeps it so */
+	t = capture_buckets(print_one, fd, &err);
+	CHECK(err == 0);
+	CHECK_STR(t, "\n");
+	free(t);
+	t = capture_buckets(rt_map_zero, fd, &err);
+	CHECK(err == 0);
+	free(t);
+	CHECK(bucket_on(fd, 5, 0) == 0);
+	t = capture_buckets(print_one, fd, &err);
+	CHECK_STR(t, "\n");
+	free(t);
+	/* bucket 1 ([0, 1)) twice on CPU 0, bucket 4 ([3, ...)) on the last */
+	v[0] = 2;
+	key = 1;
+	CHECK(bpf_map_update_elem(fd, &key, v, BPF_ANY) == 0);
+	v[0] = 0;
+	v[ncpus - 1] = 1;
+	key = 4;
+	CHECK(bpf_map_update_elem(fd, &key, v, BPF_ANY) == 0);
+	t = capture_buckets(print_one, fd, &err);
+	CHECK(err == 0);
+	CHECK_STR(t, "@b: \n"
+		     "[0, 1)                 2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		     "[1, 2)                 0 |                                                    |\n"
+		     "[2, 3)                 0 |                                                    |\n"
+		     "[3, ...)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
+		     "\n");
+	free(t);
+	/* zero(): counts gone, the marker keeps the entry */
+	t = capture_buckets(rt_map_zero, fd, &err);
+	CHECK(err == 0);
+	free(t);
+	CHECK(bucket_on(fd, 1, 0) == 0 && bucket_on(fd, 4, ncpus - 1) == 0);
+	CHECK(bucket_on(fd, 5, 0) == 1);
+	t = capture_buckets(print_one, fd, &err);
+	CHECK_STR(t, "@b: \n\n");
+	free(t);
+	/* clear(): no entry, marker reset */
+	t = capture_buckets(rt_map_clear, fd, &err);
+	CHECK(err == 0);
+	free(t);
+	CHECK(bucket_on(fd, 5, 0) == 0);
+	t = capture_buckets(print_one, fd, &err);
+	CHECK_STR(t, "\n");
+	free(t);
+	free(v);
+	close(fd);
+}
+
 int main(void)
 {
 	int err;
@@ -230,6 +329,7 @@ int main(void)
 	fill();
 	test_print();
 	test_zero_clear();
+	test_bucket_array();
 	for (int i = 0; i < NMAPS; i++)
 		close(fds[i]);
 	if (failures) {
