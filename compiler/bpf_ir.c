@@ -270,8 +270,11 @@ void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMVa
 
 LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m)
 {
-	if (!m->key) /* scalar map: a single 8-byte zero key, from .rodata */
-		return cg_zeros(g, 8);
+	if (!m->key) { /* scalar map: a single 8-byte zero key */
+		LLVMValueRef k = cg_slot(g, 8, false);
+		cg_store_int(g, k, cg_const(g, 0), 8);
+		return k;
+	}
 	struct node *keys = map_node->map.keys;
 	if (map_node->map.nkeys == 1) {
 		LLVMValueRef v = cg_expr(g, keys);
