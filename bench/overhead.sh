@@ -173,7 +173,7 @@ prog_rel() {
 # The table.
 {
 	echo "Per-event overhead: $N getppid() calls per run, loadgen pinned to CPU $LG_CPU, tracer on CPU $TR_CPU, $REPS runs per configuration (alternating); median over runs (min–max)."
-	echo "ns/call: the load generator's CPU time per call (CLOCK_THREAD_CPUTIME_ID: syscall + tracepoint + BPF program + wake-ups it triggers; not the time other processes held the CPU), 10th percentile over chunks of 5,000 calls, then the median over runs. Overhead = that minus the no-tracer run of the same repetition (runs of a repetition are adjacent in time), median over repetitions (min–max); vs hand-written: per repetition, the tool's overhead over the hand-written C's, median. Wall-clock ns/call (10th percentile of chunks, and the run's mean) shown for reference: on a shared machine they mostly measure the other load."
+	echo "ns/call: the load generator's CPU time per call (CLOCK_THREAD_CPUTIME_ID: syscall + tracepoint + BPF program + wake-ups it triggers; not the time other processes held the CPU), 10th percentile over chunks of 5,000 calls, then the median over runs. Overhead = that minus the no-tracer run of the same repetition (runs of a repetition are adjacent in time), median over repetitions (min–max); vs hand-written: that median over the hand-written C's. Wall-clock ns/call (10th percentile of chunks, and the run's mean) shown for reference: on a shared machine they mostly measure the other load."
 	echo
 	echo "| script | tool | ns/call (CPU p10) | overhead ns/event | vs hand-written | CPU median of chunks | wall p10 | wall mean | events/s (M) | printed | lost | BPF prog ns/run | prog vs hand |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -190,8 +190,9 @@ prog_rel() {
 				ov=$(paired overhead "$c" "$tool" none $METRIC | stats | awk '{
 					if ($4 == 0) print "–"; else if ($4 == 1) printf "%.0f\n", $1
 					else printf "%.0f (%.0f–%.0f)\n", $1, $2, $3 }')
-				rel=$(ratio overhead "$c" "$tool" hand none $METRIC | stats | awk '{
-					if ($4 == 0) print "–"; else printf "%+.0f%%\n", $1 }')
+				rel=$(awk -v t="$(paired overhead "$c" "$tool" none $METRIC | stats | cut -d' ' -f1)" \
+					-v h="$(paired overhead "$c" hand none $METRIC | stats | cut -d' ' -f1)" \
+					'BEGIN { if (t == "-" || h == "-" || h <= 0) print "–"; else printf "%+.0f%%\n", (t / h - 1) * 100 }')
 			fi
 			lines="–"; lost="–"
 			if [ "$tool" != none ]; then
