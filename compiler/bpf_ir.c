@@ -270,11 +270,8 @@ void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMVa
 
 LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m)
 {
-	if (!m->key) { /* scalar map: a single 8-byte zero key */
-		LLVMValueRef k = cg_slot(g, 8, false);
-		cg_store_int(g, k, cg_const(g, 0), 8);
-		return k;
-	}
+	if (!m->key) /* scalar map: NULL, the zero key, stored where it is used */
+		return NULL;
 	struct node *keys = map_node->map.keys;
 	if (map_node->map.nkeys == 1) {
 		LLVMValueRef v = cg_expr(g, keys);
@@ -298,8 +295,22 @@ LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m)
 	return k;
 }
 
+/* The key of a scalar map (NULL from cg_map_key) is an 8-byte zero stored
+ * to the stack right before the helper call: read from .rodata it cost a
+ * cache miss per event (docs/kernel.md), and built by cg_map_key it was a
+ * dead store for a keyless hist, whose key is the bucket. */
+LLVMValueRef cg_key_or_zero(struct cg *g, LLVMValueRef key)
+{
+	if (key)
+		return key;
+	LLVMValueRef k = cg_slot(g, 8, false);
+	cg_store_int(g, k, cg_const(g, 0), 8);
+	return k;
+}
+
 LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key)
 {
+	key = cg_key_or_zero(g, key);
 	if (cg_breaks(g, "key-pointer")) /* the key's value, not its address */
 		key = LLVMBuildIntToPtr(g->b, cg_load_int(g, key, 4, false), g->ptr, "");
 	LLVMValueRef args[2] = { map, key };
@@ -314,7 +325,7 @@ LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key)
 LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
 			   uint64_t flags)
 {
-	LLVMValueRef args[4] = { map, key, val, cg_const(g, flags) };
+	LLVMValueRef args[4] = { map, cg_key_or_zero(g, key), val, cg_const(g, flags) };
 	return cg_helper(g, BPF_FUNC_map_update_elem, g->i64, args, 4);
 }
 

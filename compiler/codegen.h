@@ -163,8 +163,10 @@ void cg_probe_read(struct cg *g, LLVMValueRef dst, uint32_t size, LLVMValueRef a
 void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
 		       bool user);
 /* The key slot of a map use: zero-filled, every key written in its
- * storage layout. */
+ * storage layout; NULL for a scalar map (no key expression), whose zero
+ * key cg_key_or_zero stores right where a helper takes it. */
 LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m);
+LLVMValueRef cg_key_or_zero(struct cg *g, LLVMValueRef key);
 LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key);
 LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
 			   uint64_t flags);

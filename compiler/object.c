@@ -294,7 +294,7 @@ static void define_user_maps(struct cg *g)
 {
 	struct sema *s = g->sema;
 	g->maps = arena_alloc(g->arena, (s->nmaps + 1) * sizeof(*g->maps));
-	g->zeros_size = 8; /* also the key of keyless maps (cg_map_key) */
+	g->zeros_size = 8;
 	for (struct sema_map *m = s->maps; m; m = m->next) {
 		bool agg = m->value->kind == TY_AGG;
 		/* a keyless aggregation is a per-CPU array (cg_agg_array):

@@ -346,7 +346,7 @@ static LLVMValueRef lower_delete(struct cg *g, struct node *call)
 	struct node *m = call->call.args;
 	struct sema_map *sm = m->sym;
 	LLVMValueRef key = cg_map_key(g, m, sm);
-	LLVMValueRef args[2] = { g->maps[sm->index].global, key };
+	LLVMValueRef args[2] = { g->maps[sm->index].global, cg_key_or_zero(g, key) };
 	cg_helper(g, BPF_FUNC_map_delete_elem, g->i64, args, 2);
 	return NULL;
 }
