@@ -257,26 +257,30 @@ static uint64_t bucket_on(int fd, uint32_t bucket, int cpu)
 	return x;
 }
 
+/* runs f (print, zero or clear) on the bucket array; want: the text it
+ * must print, or NULL for any */
+static void expect_buckets(int (*f)(struct rt_output *o, int map), int fd, const char *want)
+{
+	int err;
+	char *t = capture_buckets(f, fd, &err);
+	CHECK(err == 0);
+	if (want)
+		CHECK_STR(t, want);
+	free(t);
+}
+
 static void test_bucket_array(void)
 {
-	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, NULL, 4, 8, 6, NULL), err;
+	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, NULL, 4, 8, 6, NULL);
 	uint64_t *v = calloc((size_t)ncpus, 8);
 	uint32_t key;
-	char *t;
 
 	CHECK(fd >= 0);
 	/* nothing counted: no entry; zero() keeps it so */
-	t = capture_buckets(print_one, fd, &err);
-	CHECK(err == 0);
-	CHECK_STR(t, "\n");
-	free(t);
-	t = capture_buckets(rt_map_zero, fd, &err);
-	CHECK(err == 0);
-	free(t);
+	expect_buckets(print_one, fd, "\n");
+	expect_buckets(rt_map_zero, fd, NULL);
 	CHECK(bucket_on(fd, 5, 0) == 0);
-	t = capture_buckets(print_one, fd, &err);
-	CHECK_STR(t, "\n");
-	free(t);
+	expect_buckets(print_one, fd, "\n");
 	/* bucket 1 ([0, 1)) twice on CPU 0, bucket 4 ([3, ...)) on the last */
 	v[0] = 2;
 	key = 1;
@@ -285,32 +289,22 @@ static void test_bucket_array(void)
 	v[ncpus - 1] = 1;
 	key = 4;
 	CHECK(bpf_map_update_elem(fd, &key, v, BPF_ANY) == 0);
-	t = capture_buckets(print_one, fd, &err);
-	CHECK(err == 0);
-	CHECK_STR(t, "@b: \n"
-		     "[0, 1)                 2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
-		     "[1, 2)                 0 |                                                    |\n"
-		     "[2, 3)                 0 |                                                    |\n"
-		     "[3, ...)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
-		     "\n");
-	free(t);
+	expect_buckets(print_one, fd,
+		       "@b: \n"
+		       "[0, 1)                 2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		       "[1, 2)                 0 |                                                    |\n"
+		       "[2, 3)                 0 |                                                    |\n"
+		       "[3, ...)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
+		       "\n");
 	/* zero(): counts gone, the marker keeps the entry */
-	t = capture_buckets(rt_map_zero, fd, &err);
-	CHECK(err == 0);
-	free(t);
+	expect_buckets(rt_map_zero, fd, NULL);
 	CHECK(bucket_on(fd, 1, 0) == 0 && bucket_on(fd, 4, ncpus - 1) == 0);
 	CHECK(bucket_on(fd, 5, 0) == 1);
-	t = capture_buckets(print_one, fd, &err);
-	CHECK_STR(t, "@b: \n\n");
-	free(t);
+	expect_buckets(print_one, fd, "@b: \n\n");
 	/* clear(): no entry, marker reset */
-	t = capture_buckets(rt_map_clear, fd, &err);
-	CHECK(err == 0);
-	free(t);
+	expect_buckets(rt_map_clear, fd, NULL);
 	CHECK(bucket_on(fd, 5, 0) == 0);
-	t = capture_buckets(print_one, fd, &err);
-	CHECK_STR(t, "\n");
-	free(t);
+	expect_buckets(print_one, fd, "\n");
 	free(v);
 	close(fd);
 }
