@@ -258,6 +258,55 @@ static int attach_raw_syscalls(struct rt_session *s, const struct pd_probe *p,
 	return add_link(s, l);
 }
 
+/* Kprobes sharing a program. With `multi`, one kprobe_multi link for all
+ * of them, made for the first; else one kprobe each. Either way each
+ * function's attach cookie is its probe index (the program's `probe`). */
+static int attach_kprobe(struct rt_session *s, const struct pd_probe *p, struct bpf_program *prog)
+{
+	bool ret = p->kind == PD_PROBE_KRETPROBE;
+	uint32_t first = (uint32_t)(p - s->pd->probes);
+	if (!p->multi) {
+		LIBBPF_OPTS(bpf_kprobe_opts, ko, .offset = p->offset, .retprobe = ret,
+			    .bpf_cookie = first);
+		struct bpf_link *l = bpf_program__attach_kprobe_opts(prog, p->func, &ko);
+		if (!l)
+			return -errno;
+		return add_link(s, l);
+	}
+	for (uint32_t i = 0; i < first; i++)
+		if (s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name))
+			return 0; /* attached with the first */
+	uint32_t n = 0;
+	for (uint32_t i = first; i < s->pd->nprobes; i++)
+		n += s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name);
+	const char **syms = calloc(n, sizeof(*syms));
+	__u64 *cookies = calloc(n, sizeof(*cookies));
+	if (!syms || !cookies) {
+		free(syms);
+		free(cookies);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (uint32_t i = first; i < s->pd->nprobes; i++)
+		if (s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name)) {
+			syms[n] = s->pd->probes[i].func;
+			cookies[n++] = i;
+		}
+	LIBBPF_OPTS(bpf_kprobe_multi_opts, mo, .syms = syms, .cookies = cookies, .cnt = n,
+		    .retprobe = ret);
+	struct bpf_link *l = bpf_program__attach_kprobe_multi_opts(prog, NULL, &mo);
+	int err = l ? 0 : -errno;
+	free(syms);
+	free(cookies);
+	if (!l) {
+		fprintf(stderr,
+			"ERROR: cannot attach %u %s probes (%s, ...) as one kprobe_multi link: %s\n",
+			n, ret ? "kretprobe" : "kprobe", p->name, strerror(-err));
+		return err;
+	}
+	return add_link(s, l);
+}
+
 void rt_describe_attach(const struct progdesc *pd, FILE *f)
 {
 	uint32_t perf_tps = 0;
@@ -307,9 +356,15 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 	case PD_PROBE_HARDWARE:
 		return attach_perf(s, p);
 	case PD_PROBE_KPROBE:
-	case PD_PROBE_KRETPROBE:
-		l = bpf_program__attach_kprobe(prog, p->kind == PD_PROBE_KRETPROBE, p->func);
+	case PD_PROBE_KRETPROBE: {
+		int err = attach_kprobe(s, p, prog);
+		if (err == -ENOMEM || (err && p->multi))
+			return err;
+		if (!err)
+			return 0;
+		errno = -err;
 		break;
+	}
 	case PD_PROBE_UPROBE:
 	case PD_PROBE_URETPROBE:
 	case PD_PROBE_USDT: {
@@ -328,6 +383,10 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 		fprintf(stderr, "ERROR: cannot attach probe %s: %s\n", p->name, strerror(-err));
 		if (err == -ENOENT && (p->kind == PD_PROBE_KPROBE || p->kind == PD_PROBE_KRETPROBE))
 			fprintf(stderr, "HINT: this kernel may lack kprobes (CONFIG_KPROBES)\n");
+		if (err == -EILSEQ && p->kind == PD_PROBE_KPROBE)
+			fprintf(stderr,
+				"HINT: offset %#llx of %s is not at an instruction boundary\n",
+				(unsigned long long)p->offset, p->func);
 		return err;
 	}
 	return add_link(s, l);

@@ -173,6 +173,10 @@ struct pd_probe {
 	 * the program is attached once to this raw tracepoint for all the
 	 * probes that share it, and filters on the syscall number itself */
 	const char *raw_tp;
+	/* PD_PROBE_KPROBE/KRETPROBE: the probes sharing this program are
+	 * attached as one kprobe_multi link, made for the first of them.
+	 * Kprobes sharing a program get their probe index as attach cookie. */
+	bool multi;
 };
 
 struct progdesc {

@@ -157,6 +157,11 @@ static LLVMValueRef l_probe(struct cg *g, struct node *n)
 	(void)n;
 	if (g->probe->raw_syscall) /* one program for many syscall events */
 		return cg_syscall_probe(g);
+	if (g->probe->probe_cookie) { /* kprobes sharing a program: the runtime
+					 sets each one's probe index as cookie */
+		LLVMValueRef ctx = g->ctx_arg;
+		return cg_helper(g, BPF_FUNC_get_attach_cookie, g->i64, &ctx, 1);
+	}
 	return cg_const(g, (uint64_t)g->probe->index);
 }
 
@@ -222,15 +227,22 @@ static LLVMValueRef l_arg(struct cg *g, struct node *n)
 
 static struct type *t_func(struct sema *s, struct node *n)
 {
-	if (is_kind(s, PD_PROBE_KPROBE) || is_kind(s, PD_PROBE_KRETPROBE))
+	if (is_kind(s, PD_PROBE_KPROBE) || is_kind(s, PD_PROBE_KRETPROBE) ||
+	    is_kind(s, PD_PROBE_FENTRY) || is_kind(s, PD_PROBE_FEXIT))
 		return &type_ksym;
-	sema_error(s, n->span, "'func' is only available in kprobe probes");
+	sema_error(s, n->span, "'func' is only available in kprobe and fentry probes");
 	return &type_none;
 }
 
 static LLVMValueRef l_func(struct cg *g, struct node *n)
 {
 	(void)n;
+	/* A kretprobe's ip is the return address, and kprobe_multi's regs
+	 * are ftrace's: the helper knows the traced function (5.15). */
+	if (g->probe->kind != PD_PROBE_KPROBE || g->probe->multi) {
+		LLVMValueRef ctx = g->ctx_arg;
+		return cg_helper(g, BPF_FUNC_get_func_ip, g->i64, &ctx, 1);
+	}
 	return cg_load_ctx(g, REGS_IP, 8, false);
 }
 
