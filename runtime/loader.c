@@ -309,9 +309,25 @@ static int attach_kprobe(struct rt_session *s, const struct pd_probe *p, struct 
 
 void rt_describe_attach(const struct progdesc *pd, FILE *f)
 {
-	uint32_t perf_tps = 0;
+	uint32_t perf_tps = 0, kprobes = 0;
 	for (uint32_t i = 0; i < pd->nprobes; i++) {
 		const struct pd_probe *p = &pd->probes[i];
+		bool kp = p->kind == PD_PROBE_KPROBE || p->kind == PD_PROBE_KRETPROBE;
+		if (kp && !p->multi)
+			kprobes++;
+		if (kp && p->multi) {
+			uint32_t n = 0;
+			bool seen = false;
+			for (uint32_t j = 0; j < pd->nprobes; j++) {
+				bool same = pd->probes[j].multi &&
+					    !strcmp(pd->probes[j].prog_name, p->prog_name);
+				seen |= same && j < i;
+				n += same;
+			}
+			if (!seen)
+				fprintf(f, "attach plan: %u %s (%s, ...): one kprobe_multi link\n", n,
+					p->kind == PD_PROBE_KPROBE ? "kprobes" : "kretprobes", p->name);
+		}
 		if (p->kind != PD_PROBE_TRACEPOINT)
 			continue;
 		if (!p->raw_tp) {
@@ -332,6 +348,9 @@ void rt_describe_attach(const struct progdesc *pd, FILE *f)
 	if (perf_tps)
 		fprintf(f, "attach plan: %u tracepoint%s: one perf event each\n", perf_tps,
 			perf_tps == 1 ? "" : "s");
+	if (kprobes)
+		fprintf(f, "attach plan: %u kprobe%s: one perf event each\n", kprobes,
+			kprobes == 1 ? "" : "s");
 }
 
 static int attach_one(struct rt_session *s, const struct pd_probe *p)
