@@ -8,6 +8,7 @@
  */
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/btf.h>
 
@@ -77,6 +78,11 @@ static int list_events(const char *provider, const char **names, const char *pat
 		}
 	}
 	return n;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
 /* A BTF type as C spells it before a name: "struct file *", "const char *". */
@@ -157,6 +163,19 @@ static int list_functions(const char *pat, bool verbose, struct arena *a)
 	if (n < 0)
 		return n;
 	const struct btf *btf = fe ? rt_feature_vmlinux_btf() : NULL;
+	/* BTF's FUNC names, sorted: btf__find_by_name_kind is a linear scan */
+	const char **bfuncs = NULL;
+	size_t nb = 0;
+	if (btf) {
+		__u32 nt = btf__type_cnt(btf);
+		bfuncs = arena_alloc(a, nt * sizeof(*bfuncs));
+		for (__u32 id = 1; id < nt; id++) {
+			const struct btf_type *t = btf__type_by_id(btf, id);
+			if (btf_is_func(t))
+				bfuncs[nb++] = btf__name_by_offset(btf, t->name_off);
+		}
+		qsort(bfuncs, nb, sizeof(*bfuncs), cmp_str);
+	}
 	char full[512];
 	for (int k = 0; k < 2; k++) {
 		if (k == 1 && !btf)
@@ -165,7 +184,7 @@ static int list_functions(const char *pat, bool verbose, struct arena *a)
 			snprintf(full, sizeof(full), "%s:%s", k ? "fentry" : "kprobe", funcs[i]);
 			if (fnmatch(pat, full, 0))
 				continue;
-			if (k == 1 && btf__find_by_name_kind(btf, funcs[i], BTF_KIND_FUNC) <= 0)
+			if (k == 1 && !bsearch(&funcs[i], bfuncs, nb, sizeof(*bfuncs), cmp_str))
 				continue;
 			printf("%s\n", full);
 			if (verbose && k == 1)

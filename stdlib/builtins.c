@@ -206,7 +206,13 @@ static int arg_index(const char *name)
 static struct type *t_arg(struct sema *s, struct node *n)
 {
 	int i = arg_index(n->ident.name);
-	if (!has_regs(s) || is_kind(s, PD_PROBE_KRETPROBE) || is_kind(s, PD_PROBE_URETPROBE)) {
+	/* fentry: a kprobe that fell back to fentry on a kernel without
+	 * kprobes (probes.c) keeps its argN, read from the trampoline's
+	 * argument array */
+	bool fentry = is_kind(s, PD_PROBE_FENTRY) && s->cur->attach &&
+		      !strcmp(s->cur->attach->attach.provider, "kprobe");
+	if ((!has_regs(s) && !fentry) || is_kind(s, PD_PROBE_KRETPROBE) ||
+	    is_kind(s, PD_PROBE_URETPROBE)) {
 		sema_error(s, n->span, "'%s' is only available in kprobe and uprobe probes%s",
 			   n->ident.name,
 			   s->cur && s->cur->kind == PD_PROBE_TRACEPOINT ? "; use args->NAME" : "");
@@ -222,6 +228,8 @@ static struct type *t_arg(struct sema *s, struct node *n)
 static LLVMValueRef l_arg(struct cg *g, struct node *n)
 {
 	int i = arg_index(n->ident.name);
+	if (g->probe->kind == PD_PROBE_FENTRY) /* u64 args[] */
+		return cg_load_ctx(g, (uint32_t)(8 * i), 8, false);
 	return cg_load_ctx(g, regs_arg_off[i], 8, false);
 }
 
