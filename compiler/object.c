@@ -477,6 +477,8 @@ static const char *section_for(struct cg *g, const struct sema_probe *sp)
 		return arena_printf(g->arena, "fentry/%s", sp->func);
 	case PD_PROBE_FEXIT:
 		return arena_printf(g->arena, "fexit/%s", sp->func);
+	case PD_PROBE_ITER:
+		return arena_printf(g->arena, "iter/%s", sp->func);
 	}
 	return "raw_tp";
 }

@@ -775,6 +775,37 @@ static void group_syscalls(struct sema *s, struct sema_probe *first, const struc
 	}
 }
 
+/* iter:NAME: a BPF iterator (5.8), run once over every kernel object of
+ * its kind when trace starts; trace then exits. The program is a
+ * tracing program on the kernel's bpf_iter_NAME, typed by BTF. */
+static void resolve_iter(struct sema *s, struct node *probe, struct node *at)
+{
+	static const char *const known[] = { "task", "task_file", "task_vma", NULL };
+	if (at->attach.nparts != 1 || has_wildcard(at->attach.parts[0])) {
+		sema_error(s, at->span, "malformed attach point '%s': expected iter:NAME",
+			   at->attach.raw);
+		return;
+	}
+	const char *name = at->attach.parts[0];
+	int i = 0;
+	while (known[i] && strcmp(known[i], name))
+		i++;
+	if (!known[i]) {
+		sema_error(s, at->span, "unknown iterator '%s': trace knows iter:task, "
+					"iter:task_file and iter:task_vma", name);
+		return;
+	}
+	if (!ki_has(s->ki, KI_BTF)) {
+		sema_error(s, at->span, "iter probes need the kernel's BTF type information, "
+					"which is missing (%s)", ki_reason(s->ki, KI_BTF));
+		return;
+	}
+	struct sema_probe *sp = new_probe(s, probe, at, PD_PROBE_ITER);
+	sp->func = name;
+	sp->name = arena_printf(s->arena, "iter:%s", name);
+	add_probe(s, sp);
+}
+
 /* The kprobes (or kretprobes) of one block share one program: attached
  * as one kprobe_multi link where the kernel has them, else once per
  * function. `probe` is then the attach cookie, which the runtime sets to
@@ -831,6 +862,8 @@ static void resolve_attach(struct sema *s, struct node *probe, struct node *at, 
 	} else if (!strcmp(p, "fentry") || !strcmp(p, "fexit")) {
 		resolve_kernel_function(s, probe, at,
 					!strcmp(p, "fexit") ? PD_PROBE_FEXIT : PD_PROBE_FENTRY);
+	} else if (!strcmp(p, "iter")) {
+		resolve_iter(s, probe, at);
 	} else if (!strcmp(p, "usdt")) {
 		resolve_function(s, probe, at, PD_PROBE_USDT, 2);
 	} else {

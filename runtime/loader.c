@@ -396,6 +396,12 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 	case PD_PROBE_FEXIT:
 		l = bpf_program__attach_trace(prog);
 		break;
+	case PD_PROBE_ITER:
+		l = bpf_program__attach_iter(prog, NULL);
+		if (l) {
+			s->has_iter = true;
+		}
+		break;
 	}
 	if (!l) {
 		int err = -errno;
@@ -588,6 +594,40 @@ static int poll_ring(struct rt_session *s)
 	return n < 0 ? n : 0;
 }
 
+/* Reads each iterator link to its end: the kernel runs the program once
+ * per object (task, file, ...) as the reads walk them. The programs print
+ * through the ring buffer, so the reads themselves return nothing. */
+static int run_iters(struct rt_session *s)
+{
+	for (int i = 0; i < s->nlinks; i++) {
+		const struct bpf_link *l = s->links[i];
+		struct bpf_link_info info = { 0 };
+		__u32 len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len) ||
+		    info.type != BPF_LINK_TYPE_ITER)
+			continue;
+		int fd = bpf_iter_create(bpf_link__fd(l));
+		if (fd < 0) {
+			int err = -errno;
+			fprintf(stderr, "ERROR: cannot start an iterator: %s\n", strerror(-err));
+			return err;
+		}
+		char buf[4096];
+		ssize_t n;
+		while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+			if (n > 0)
+				fwrite(buf, 1, (size_t)n, s->out.out);
+		int err = n < 0 ? -errno : 0;
+		close(fd);
+		if (err) {
+			fprintf(stderr, "ERROR: reading an iterator: %s\n", strerror(-err));
+			return err;
+		}
+		drain(s);
+	}
+	return 0;
+}
+
 int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 {
 	int err = open_events(s);
@@ -596,6 +636,14 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	err = run_special(s, PD_PROBE_BEGIN);
 	if (!err)
 		err = drain(s);
+	if (!err && s->has_iter) {
+		/* iter probes run once, when their iterator is read; then trace
+		 * ends as after exit() (bpftrace does the same) */
+		err = run_iters(s);
+		if (!err)
+			err = drain(s);
+		s->exiting = true;
+	}
 	for (unsigned tick = 1; !err && !s->exiting && !*stop; tick++) {
 		int n = s->pb ? perf_buffer__poll(s->pb, 100) : poll_ring(s);
 		if (n < 0 && n != -EINTR)

@@ -34,6 +34,7 @@ struct rt_session {
 	struct rt_output out;
 	bool output_ready;
 	bool exiting;
+	bool has_iter; /* iter probes attached: read them after BEGIN, then end */
 	int verbose;
 	char *log; /* verifier log of the last load */
 	/* the probe whose program the verifier rejected, or -1; then where in

@@ -153,6 +153,7 @@ enum pd_probe_kind {
 	PD_PROBE_USDT,	   /* target: path, func: probe, provider */
 	PD_PROBE_FENTRY,   /* func */
 	PD_PROBE_FEXIT,
+	PD_PROBE_ITER,	   /* func: the iterator ("task", "task_file") */
 };
 
 struct pd_probe {

@@ -118,11 +118,15 @@ static int kinsn(const char *func)
 		return 1;
 	}
 	int off = 0;
-	if (code[0] == 0xf3 && code[1] == 0x0f && code[2] == 0x1e && code[3] == 0xfa)
-		off = 4; /* endbr64 */
+	if ((code[0] == 0xf3 && code[1] == 0x0f && code[2] == 0x1e && code[3] == 0xfa) ||
+	    (code[0] == 0x66 && code[1] == 0x0f && code[2] == 0x1f && code[3] == 0x00))
+		off = 4; /* endbr64, or the 4-byte nop it becomes on CPUs without IBT */
 	/* the ftrace site: a 5-byte nop (0f 1f 44 00 00) or call rel32 (e8) */
 	if (!(code[off] == 0xe8 || (code[off] == 0x0f && code[off + 1] == 0x1f))) {
-		fprintf(stderr, "kinsn: %s does not start with an ftrace call\n", func);
+		fprintf(stderr, "kinsn: %s does not start with an ftrace call:", func);
+		for (size_t i = 0; i < sizeof(code); i++)
+			fprintf(stderr, " %02x", code[i]);
+		fprintf(stderr, "\n");
 		return 1;
 	}
 	printf("%d %d\n", off + 5, off + 2);
