@@ -1268,7 +1268,11 @@ static size_t directive(struct cpp *c, size_t hash)
 	bool is_cond = false;
 	for (int j = 0; conds[j]; j++)
 		is_cond = is_cond || !strcmp(name, conds[j]);
-	if (is_cond) {
+	if (hash + 1 < n && s[hash + 1] == '!') {
+		sp.end = (uint32_t)hash + 2;
+		if (is_active(c))
+			diag_error(c->d, sp, "'#!' is only allowed at the start of the first line");
+	} else if (is_cond) {
 		do_conditional(c, name, rest, nrest, sp);
 	} else if (!is_active(c) || k == v.n) {
 		/* skipped, or the null directive */
