@@ -8,7 +8,8 @@
  * name), their enum constants, and the layout of their named structs and
  * unions (hdr_struct_lookup).
  *
- * libclang-19 is dlopen'ed at the first parse: linking it would cost every
+ * libclang-19 is dlopen'ed (RTLD_LAZY: binding its and libLLVM's symbols up front
+ * cost ~50 ms more) at the first parse: linking it would cost every
  * run its relocations (~10 ms), and most scripts include no header. The
  * headers are parsed for the host (x86-64, glibc), as a C compiler on this
  * machine sees them, with function bodies skipped. Any error in them is
@@ -113,7 +114,7 @@ static int load(char *err, size_t errlen)
 		goto fail;
 	double t0 = now_ms();
 	for (int i = 0; names[i] && !lc.dl; i++)
-		lc.dl = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+		lc.dl = dlopen(names[i], RTLD_LAZY | RTLD_LOCAL);
 	if (!lc.dl)
 		goto fail;
 #define SYM(name)                                        \
