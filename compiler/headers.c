@@ -30,43 +30,50 @@
 
 #include "compiler/headers.h"
 
-#define FN(name) __typeof__(name) *name
+/* The clang-c functions used, each found with dlsym. */
+/* clang-format off */
+#define LIBCLANG_FUNCTIONS(X) \
+	X(clang_createIndex) \
+	X(clang_disposeIndex) \
+	X(clang_parseTranslationUnit2) \
+	X(clang_disposeTranslationUnit) \
+	X(clang_getTranslationUnitCursor) \
+	X(clang_visitChildren) \
+	X(clang_getCursorKind) \
+	X(clang_getCursorSpelling) \
+	X(clang_getCString) \
+	X(clang_disposeString) \
+	X(clang_Cursor_isMacroFunctionLike) \
+	X(clang_Cursor_isMacroBuiltin) \
+	X(clang_getCursorLocation) \
+	X(clang_Location_isFromMainFile) \
+	X(clang_getFileLocation) \
+	X(clang_getCursorExtent) \
+	X(clang_tokenize) \
+	X(clang_getTokenSpelling) \
+	X(clang_disposeTokens) \
+	X(clang_getEnumConstantDeclValue) \
+	X(clang_getNumDiagnostics) \
+	X(clang_getDiagnostic) \
+	X(clang_getDiagnosticSeverity) \
+	X(clang_formatDiagnostic) \
+	X(clang_disposeDiagnostic) \
+	X(clang_getCursorType) \
+	X(clang_Type_getSizeOf) \
+	X(clang_Type_getAlignOf) \
+	X(clang_getTypeSpelling) \
+	X(clang_Cursor_getOffsetOfField) \
+	X(clang_Cursor_isBitField) \
+	X(clang_getFieldDeclBitWidth) \
+	X(clang_getCanonicalType) \
+	X(clang_getTypeDeclaration) \
+	X(clang_Cursor_isAnonymous)
+/* clang-format on */
+
+#define FN(name) __typeof__(name) *name;
 static struct {
 	void *dl;
-	FN(clang_createIndex);
-	FN(clang_disposeIndex);
-	FN(clang_parseTranslationUnit2);
-	FN(clang_disposeTranslationUnit);
-	FN(clang_getTranslationUnitCursor);
-	FN(clang_visitChildren);
-	FN(clang_getCursorKind);
-	FN(clang_getCursorSpelling);
-	FN(clang_getCString);
-	FN(clang_disposeString);
-	FN(clang_Cursor_isMacroFunctionLike);
-	FN(clang_Cursor_isMacroBuiltin);
-	FN(clang_getCursorLocation);
-	FN(clang_Location_isFromMainFile);
-	FN(clang_getCursorExtent);
-	FN(clang_tokenize);
-	FN(clang_getTokenSpelling);
-	FN(clang_disposeTokens);
-	FN(clang_getEnumConstantDeclValue);
-	FN(clang_getNumDiagnostics);
-	FN(clang_getDiagnostic);
-	FN(clang_getDiagnosticSeverity);
-	FN(clang_formatDiagnostic);
-	FN(clang_disposeDiagnostic);
-	FN(clang_getCursorType);
-	FN(clang_Type_getSizeOf);
-	FN(clang_Type_getAlignOf);
-	FN(clang_getTypeSpelling);
-	FN(clang_Cursor_getOffsetOfField);
-	FN(clang_Cursor_isBitField);
-	FN(clang_getFieldDeclBitWidth);
-	FN(clang_getCanonicalType);
-	FN(clang_getTypeDeclaration);
-	FN(clang_Cursor_isAnonymous);
+	LIBCLANG_FUNCTIONS(FN)
 } lc;
 #undef FN
 
@@ -117,31 +124,16 @@ static int load(char *err, size_t errlen)
 		lc.dl = dlopen(names[i], RTLD_LAZY | RTLD_LOCAL);
 	if (!lc.dl)
 		goto fail;
-#define SYM(name)                                        \
-	if (!(*(void **)&lc.name = dlsym(lc.dl, #name))) \
-		goto fail;
-	SYM(clang_createIndex)
-	SYM(clang_disposeIndex) SYM(clang_parseTranslationUnit2) SYM(clang_disposeTranslationUnit) SYM(
-		clang_getTranslationUnitCursor) SYM(clang_visitChildren) SYM(clang_getCursorKind)
-		SYM(clang_getCursorSpelling) SYM(clang_getCString) SYM(clang_disposeString) SYM(
-			clang_Cursor_isMacroFunctionLike) SYM(clang_Cursor_isMacroBuiltin)
-			SYM(clang_getCursorLocation) SYM(clang_Location_isFromMainFile) SYM(
-				clang_getCursorExtent) SYM(clang_tokenize)
-				SYM(clang_getTokenSpelling) SYM(clang_disposeTokens) SYM(
-					clang_getEnumConstantDeclValue) SYM(clang_getNumDiagnostics)
-					SYM(clang_getDiagnostic) SYM(clang_getDiagnosticSeverity) SYM(
-						clang_formatDiagnostic) SYM(clang_disposeDiagnostic)
-						SYM(clang_getCursorType) SYM(clang_Type_getSizeOf) SYM(
-							clang_Type_getAlignOf) SYM(clang_getTypeSpelling)
-							SYM(clang_Cursor_getOffsetOfField) SYM(
-								clang_Cursor_isBitField)
-								SYM(clang_getFieldDeclBitWidth) SYM(
-									clang_getCanonicalType)
-									SYM(clang_getTypeDeclaration) SYM(
-										clang_Cursor_isAnonymous)
+#define SYM(name) { #name, (void **)&lc.name },
+	static const struct {
+		const char *name;
+		void **slot;
+	} syms[] = { LIBCLANG_FUNCTIONS(SYM) };
 #undef SYM
-										h.stats.ms_load =
-		now_ms() - t0;
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
+		if (!(*syms[i].slot = dlsym(lc.dl, syms[i].name)))
+			goto fail;
+	h.stats.ms_load = now_ms() - t0;
 	return 0;
 fail:
 	snprintf(err, errlen,
@@ -252,6 +244,14 @@ static char *spelling(CXCursor c)
 	return r;
 }
 
+static bool in_header(CXCursor c)
+{
+	CXSourceLocation loc = lc.clang_getCursorLocation(c);
+	CXFile file = NULL;
+	lc.clang_getFileLocation(loc, &file, NULL, NULL, NULL);
+	return file && !lc.clang_Location_isFromMainFile(loc);
+}
+
 static enum CXChildVisitResult visit(CXCursor c, CXCursor parent, CXClientData data)
 {
 	(void)parent;
@@ -263,9 +263,11 @@ static enum CXChildVisitResult visit(CXCursor c, CXCursor parent, CXClientData d
 		(k == CXCursor_StructDecl || k == CXCursor_UnionDecl || k == CXCursor_TypedefDecl) ?
 						 &h.structs :
 						 NULL;
-	if (k == CXCursor_MacroDefinition &&
-	    (lc.clang_Cursor_isMacroBuiltin(c) ||
-	     lc.clang_Location_isFromMainFile(lc.clang_getCursorLocation(c))))
+	/* the script's own #defines (the prelude is the main file) are the
+	 * preprocessor's; builtins and predefined macros (__GNUC__, but also
+	 * `linux` and `unix`, which would eat script identifiers) are no
+	 * header's */
+	if (k == CXCursor_MacroDefinition && (lc.clang_Cursor_isMacroBuiltin(c) || !in_header(c)))
 		return CXChildVisit_Continue;
 	char *name = t ? spelling(c) : NULL;
 	if (name && name[0] && !strchr(name, ' ')) {
