@@ -98,6 +98,8 @@ struct cpp {
 	struct span cur; /* the top-level invocation being expanded */
 	int depth;	 /* brace depth of the script text so far */
 	const char *dir; /* the script's directory */
+	char **names;	 /* the script's identifiers, sorted, unique (headers) */
+	size_t nnames;
 };
 
 static const char *const default_sysdirs[] = { "/usr/local/include",
@@ -521,6 +523,21 @@ static bool substitute(struct cpp *c, const struct cpp_macro *m, const struct to
 	return ok && !c->failed;
 }
 
+/* A header's object-like macro that clang evaluated to an integer
+ * (O_CREAT, but also ((in_addr_t) 0x7f000001) or _IOR(...), which are
+ * not script syntax) becomes that integer. */
+static bool header_value(struct cpp *c, const struct cpp_macro *m, struct buf *out)
+{
+	int64_t v;
+	char num[32];
+
+	if (!c->hdr_loaded || !c->o->hdr->value || find_script(c, m->name, strlen(m->name)) ||
+	    !c->o->hdr->value(c->o->hdr->ctx, m->name, &v))
+		return false;
+	snprintf(num, sizeof(num), v < 0 ? "(%" PRId64 ")" : "%" PRId64, v);
+	return (!out->len || buf_add(c, out, " ", 1)) && buf_str(c, out, num);
+}
+
 /* in[*i] names macro m. Expands the invocation into out (consuming its
  * arguments: *i becomes the last token used). Returns 1 when expanded,
  * 0 when m is function-like and no '(' follows, -1 on error. */
@@ -538,6 +555,8 @@ static int invoke(struct cpp *c, const struct cpp_macro *m, const struct tok *in
 		c->failed = true;
 		return -1;
 	}
+	if (m->nparams < 0 && header_value(c, m, out))
+		return 1;
 	if (m->nparams >= 0) {
 		size_t lp = skip_blank(in, *i + 1, n);
 		if (lp == n || !tok_is(&in[lp], "("))
@@ -663,8 +682,8 @@ static void flush_headers(struct cpp *c)
 		return;
 	c->pending = false;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int rc = c->o->hdr->parse(c->o->hdr->ctx, c->prelude.p, c->o->incdirs, c->o->nincdirs, err,
-				  sizeof(err));
+	int rc = c->o->hdr->parse(c->o->hdr->ctx, c->prelude.p, (const char *const *)c->names,
+				  c->nnames, c->o->incdirs, c->o->nincdirs, err, sizeof(err));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	c->r->ms_headers += (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (rc) {
@@ -1389,6 +1408,45 @@ bool cpp_needed(const struct source *src)
 	return memchr(s, '#', (size_t)(end - s)) != NULL;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The script's identifiers (sorted, unique), for the header provider. */
+static void collect_names(struct cpp *c)
+{
+	const char *s = c->src->text;
+	size_t n = c->src->len, cap = 0;
+	struct tok t;
+
+	for (size_t i = 0; i < n && !c->failed;) {
+		i = lex1(s, i, n, &t);
+		if (t.kind != T_IDENT)
+			continue;
+		if (c->nnames == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **v = realloc(c->names, cap * sizeof(*v));
+			if (!v) {
+				c->failed = true;
+				return;
+			}
+			c->names = v;
+		}
+		c->names[c->nnames] = pool_keep(c, strndup(t.s, t.len));
+		if (c->names[c->nnames])
+			c->nnames++;
+	}
+	if (!c->nnames)
+		return;
+	qsort(c->names, c->nnames, sizeof(*c->names), cmp_str);
+	size_t u = 1;
+	for (size_t i = 1; i < c->nnames; i++)
+		if (strcmp(c->names[i], c->names[u - 1]))
+			c->names[u++] = c->names[i];
+	c->nnames = u;
+}
+
 static void script_dir(struct cpp *c, char *dir, size_t n)
 {
 	const char *name = c->src->name, *slash = strrchr(name, '/');
@@ -1431,6 +1489,8 @@ int cpp_run(const struct source *src, const struct cpp_opts *o, struct diag *d,
 	r->src_len = (uint32_t)n;
 	script_dir(&c, dir, sizeof(dir));
 	c.dir = dir;
+	if (o->hdr && !o->no_includes)
+		collect_names(&c);
 	cmdline_includes(&c);
 	if (n >= 2 && s[0] == '#' && s[1] == '!') {
 		const char *nl = memchr(s, '\n', n);
@@ -1463,6 +1523,7 @@ int cpp_run(const struct source *src, const struct cpp_opts *o, struct diag *d,
 	for (size_t k = 0; k < c.npool; k++)
 		free(c.pool[k]);
 	free(c.pool);
+	free(c.names);
 	free(c.prelude.p);
 	r->text = c.out.p ? c.out.p : strdup("");
 	r->len = c.out.len;

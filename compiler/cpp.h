@@ -33,13 +33,19 @@ struct cpp_macro {
 /* What the preprocessor needs from a C front end (compiler/headers.c). */
 struct cpp_header_ops {
 	/* Parses `prelude`, C text of #define, #undef and #include lines with
-	 * absolute paths. Returns 0, or -1 with a message in err. */
-	int (*parse)(void *ctx, const char *prelude, const char *const *incdirs, int nincdirs,
-		     char *err, size_t errlen);
+	 * absolute paths. `names` are the identifiers of the script: those
+	 * that are object-like macros of the headers get their value as a C
+	 * integer constant expression, where they have one (value()).
+	 * Returns 0, or -1 with a message in err. */
+	int (*parse)(void *ctx, const char *prelude, const char *const *names, size_t nnames,
+		     const char *const *incdirs, int nincdirs, char *err, size_t errlen);
 	/* A macro the headers define (NULL: none); valid until the next parse. */
 	const struct cpp_macro *(*macro)(void *ctx, const char *name);
 	/* An enum constant the headers declare. */
 	bool (*enum_value)(void *ctx, const char *name, int64_t *value);
+	/* The value of a header's object-like macro named in `names` (NULL:
+	 * no provider evaluates macros; they expand as text). */
+	bool (*value)(void *ctx, const char *name, int64_t *value);
 	void *ctx;
 };
 

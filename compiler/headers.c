@@ -67,7 +67,10 @@
 	X(clang_getFieldDeclBitWidth) \
 	X(clang_getCanonicalType) \
 	X(clang_getTypeDeclaration) \
-	X(clang_Cursor_isAnonymous)
+	X(clang_Cursor_isAnonymous) \
+	X(clang_isInvalidDeclaration) \
+	X(clang_getDiagnosticLocation) \
+	X(clang_getExpansionLocation)
 /* clang-format on */
 
 #define FN(name) __typeof__(name) *name;
@@ -93,7 +96,12 @@ struct table {
 static struct {
 	CXIndex index;
 	CXTranslationUnit tu;
-	struct table macros, enums, structs;
+	struct table macros, enums, structs, values;
+	/* macro probes of the current parse: names[k] is __trace_c_k */
+	const char *const *names;
+	size_t nnames;
+	bool *bad;	     /* probe k had an error: its macro has no value */
+	unsigned probe_line; /* first line of the probes in the main file */
 	struct hdr_stats stats;
 	bool load_failed;
 } h;
@@ -244,6 +252,20 @@ static char *spelling(CXCursor c)
 	return r;
 }
 
+#define PROBE "__trace_c_"
+
+/* enum { __trace_c_K = (NAME) }: NAME's value, unless clang said no. */
+static void record_probe(CXCursor c, const char *name)
+{
+	char *end;
+	unsigned long k = strtoul(name + strlen(PROBE), &end, 10);
+	if (*end || k >= h.nnames || h.bad[k] || lc.clang_isInvalidDeclaration(c))
+		return;
+	struct entry *e = put(&h.values, h.names[k]);
+	if (e)
+		e->value = lc.clang_getEnumConstantDeclValue(c);
+}
+
 static bool in_header(CXCursor c)
 {
 	CXSourceLocation loc = lc.clang_getCursorLocation(c);
@@ -270,6 +292,11 @@ static enum CXChildVisitResult visit(CXCursor c, CXCursor parent, CXClientData d
 	if (k == CXCursor_MacroDefinition && (lc.clang_Cursor_isMacroBuiltin(c) || !in_header(c)))
 		return CXChildVisit_Continue;
 	char *name = t ? spelling(c) : NULL;
+	if (name && k == CXCursor_EnumConstantDecl && !strncmp(name, PROBE, strlen(PROBE))) {
+		record_probe(c, name);
+		free(name);
+		return CXChildVisit_Continue;
+	}
 	if (name && name[0] && !strchr(name, ' ')) {
 		struct entry *e = put(t, name);
 		if (e) {
@@ -294,7 +321,16 @@ static bool first_error(char *err, size_t errlen)
 	for (unsigned i = 0; i < n; i++) {
 		CXDiagnostic d = lc.clang_getDiagnostic(h.tu, i);
 		bool bad = lc.clang_getDiagnosticSeverity(d) >= CXDiagnostic_Error;
-		if (bad) {
+		CXSourceLocation loc = lc.clang_getDiagnosticLocation(d);
+		CXFile file = NULL;
+		unsigned line = 0;
+		lc.clang_getExpansionLocation(loc, &file, &line, NULL, NULL);
+		if (bad && file && lc.clang_Location_isFromMainFile(loc) && line >= h.probe_line) {
+			/* a macro that is no integer constant: it expands as text */
+			if ((line - h.probe_line) / 3 < h.nnames)
+				h.bad[(line - h.probe_line) / 3] = true;
+			bad = false;
+		} else if (bad) {
 			CXString s = lc.clang_formatDiagnostic(
 				d, CXDiagnostic_DisplaySourceLocation | CXDiagnostic_DisplayColumn);
 			snprintf(err, errlen, "in C headers: %s", lc.clang_getCString(s));
@@ -312,22 +348,55 @@ static void drop_tu(void)
 	table_free(&h.macros);
 	table_free(&h.enums);
 	table_free(&h.structs);
+	table_free(&h.values);
+	free(h.bad);
+	h.bad = NULL;
 	if (h.tu)
 		lc.clang_disposeTranslationUnit(h.tu);
 	h.tu = NULL;
 }
 
-static int parse(void *ctx, const char *prelude, const char *const *incdirs, int nincdirs,
-		 char *err, size_t errlen)
+/* The prelude, then for every script identifier that is a macro there
+ * a probe of three lines whose enum constant clang evaluates:
+ *   #ifdef NAME / enum { __trace_c_K = (NAME) }; / #endif */
+static char *with_probes(const char *prelude, const char *const *names, size_t nnames)
+{
+	size_t len = strlen(prelude) + 2, lines = 1;
+	for (size_t k = 0; k < nnames; k++)
+		len += 2 * strlen(names[k]) + 64;
+	char *text = malloc(len), *p = text;
+	if (!text)
+		return NULL;
+	p += sprintf(p, "%s\n", prelude);
+	for (const char *q = text; *q; q++)
+		lines += *q == '\n';
+	h.probe_line = (unsigned)lines;
+	for (size_t k = 0; k < nnames; k++)
+		p += sprintf(p, "#ifdef %s\nenum { " PROBE "%zu = (%s) };\n#endif\n", names[k], k,
+			     names[k]);
+	return text;
+}
+
+static int parse(void *ctx, const char *prelude, const char *const *names, size_t nnames,
+		 const char *const *incdirs, int nincdirs, char *err, size_t errlen)
 {
 	(void)ctx;
 	if (load(err, errlen))
 		return -1;
 	double t0 = now_ms();
 	drop_tu();
+	char *text = with_probes(prelude, names, nnames);
+	h.bad = calloc(nnames + 1, sizeof(*h.bad));
+	h.names = names;
+	h.nnames = nnames;
+	if (!text || !h.bad) {
+		free(text);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (!h.index)
 		h.index = lc.clang_createIndex(0, 0);
-	const char *args[64 + 8] = { "-x", "c", "-std=gnu11", "-ferror-limit=1", "-w" };
+	const char *args[64 + 8] = { "-x", "c", "-std=gnu11", "-ferror-limit=0", "-w" };
 	int nargs = 5;
 	char *dirs[64];
 	int ndirs = 0;
@@ -338,8 +407,7 @@ static int parse(void *ctx, const char *prelude, const char *const *incdirs, int
 		args[nargs++] = "-resource-dir";
 		args[nargs++] = "/usr/lib/llvm-19/lib/clang/19";
 	}
-	struct CXUnsavedFile uf = { "/trace-script-headers.c", prelude,
-				    (unsigned long)strlen(prelude) };
+	struct CXUnsavedFile uf = { "/trace-script-headers.c", text, (unsigned long)strlen(text) };
 	enum CXErrorCode ec = lc.clang_parseTranslationUnit2(
 		h.index, uf.Filename, args, nargs, &uf, 1,
 		CXTranslationUnit_DetailedPreprocessingRecord |
@@ -347,6 +415,7 @@ static int parse(void *ctx, const char *prelude, const char *const *incdirs, int
 		&h.tu);
 	for (int i = 0; i < ndirs; i++)
 		free(dirs[i]);
+	free(text);
 	int rc = 0;
 	if (ec != CXError_Success || !h.tu) {
 		snprintf(err, errlen, "in C headers: libclang could not parse them (error %d)", ec);
@@ -360,6 +429,8 @@ static int parse(void *ctx, const char *prelude, const char *const *incdirs, int
 		h.stats.nenums = (int)h.enums.n;
 		h.stats.nstructs = (int)h.structs.n;
 	}
+	h.names = NULL; /* the caller's; the values table has copies */
+	h.nnames = 0;
 	h.stats.nparses++;
 	h.stats.ms_parse += now_ms() - t0;
 	return rc;
@@ -459,6 +530,16 @@ static const struct cpp_macro *macro(void *ctx, const char *name)
 	return e->macro;
 }
 
+static bool macro_value(void *ctx, const char *name, int64_t *value)
+{
+	(void)ctx;
+	struct entry *e = find(&h.values, name);
+	if (!e)
+		return false;
+	*value = e->value;
+	return true;
+}
+
 static bool enum_value(void *ctx, const char *name, int64_t *value)
 {
 	(void)ctx;
@@ -553,7 +634,7 @@ const struct hdr_struct *hdr_struct_lookup(const char *name)
 
 const struct cpp_header_ops *hdr_ops(void)
 {
-	static const struct cpp_header_ops ops = { parse, macro, enum_value, NULL };
+	static const struct cpp_header_ops ops = { parse, macro, enum_value, macro_value, NULL };
 	return &ops;
 }
 

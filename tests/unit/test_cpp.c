@@ -46,10 +46,20 @@ static bool btf_no(void)
 static char last_prelude[4096];
 static int nparses;
 
-static int fake_parse(void *ctx, const char *prelude, const char *const *incdirs, int nincdirs,
-		      char *err, size_t errlen)
+static size_t last_nnames;
+static bool saw_name_max;
+
+static int fake_parse(void *ctx, const char *prelude, const char *const *names, size_t nnames,
+		      const char *const *incdirs, int nincdirs, char *err, size_t errlen)
 {
 	(void)ctx, (void)incdirs, (void)nincdirs, (void)err, (void)errlen;
+	last_nnames = nnames;
+	saw_name_max = false;
+	for (size_t k = 0; k < nnames; k++) {
+		saw_name_max |= !strcmp(names[k], "MAX_FROM_C");
+		if (k > 0 && strcmp(names[k - 1], names[k]) >= 0)
+			return -1; /* must be sorted and unique */
+	}
 	snprintf(last_prelude, sizeof(last_prelude), "%s", prelude);
 	nparses++;
 	return 0;
@@ -61,6 +71,8 @@ static const struct cpp_macro *fake_macro(void *ctx, const char *name)
 	static const struct cpp_macro o_creat = { "O_CREAT", "00000100", NULL, -1, false };
 	static const struct cpp_macro ipproto = { "IPPROTO_TCP", "IPPROTO_TCP", NULL, -1, false };
 	static const struct cpp_macro twice = { "TWICE", "((x) * 2)", params, 1, false };
+	static const struct cpp_macro max = { "MAX_FROM_C", "((unsigned int) 4096)", NULL, -1,
+					      false };
 	(void)ctx;
 	if (!strcmp(name, "O_CREAT"))
 		return &o_creat;
@@ -68,7 +80,18 @@ static const struct cpp_macro *fake_macro(void *ctx, const char *name)
 		return &ipproto;
 	if (!strcmp(name, "TWICE"))
 		return &twice;
+	if (!strcmp(name, "MAX_FROM_C"))
+		return &max;
 	return NULL;
+}
+
+/* What clang evaluates: a cast that the script could not parse. */
+static bool fake_value(void *ctx, const char *name, int64_t *v)
+{
+	(void)ctx;
+	if (!strcmp(name, "MAX_FROM_C"))
+		return *v = 4096, true;
+	return false;
 }
 
 static bool fake_enum(void *ctx, const char *name, int64_t *v)
@@ -81,7 +104,8 @@ static bool fake_enum(void *ctx, const char *name, int64_t *v)
 	return false;
 }
 
-static const struct cpp_header_ops fake_ops = { fake_parse, fake_macro, fake_enum, NULL };
+static const struct cpp_header_ops fake_ops = { fake_parse, fake_macro, fake_enum, fake_value,
+						NULL };
 
 /* ---- helpers ---- */
 
@@ -330,6 +354,13 @@ static void test_headers(void)
 	CHECK(!strcmp(squeeze(&x), "BEGIN { @ = 00000100 | ( ( 3 ) * 2 ) ; @x = 6 ; @y = (-100) ; "
 				   "@z = args->AT_FDCWD; }"));
 	CHECK(x.r.nheaders == 1);
+	done(&x);
+	/* a header macro clang evaluated is its value; the provider was given
+	 * the script's identifiers, sorted and unique */
+	run_opts(&x, "#include <mine.h>\nBEGIN { @ = MAX_FROM_C + MAX_FROM_C; }", &o);
+	CHECK(x.nerrors == 0 && saw_name_max &&
+	      last_nnames == 5); /* BEGIN MAX_FROM_C h include mine */
+	CHECK(!strcmp(squeeze(&x), "BEGIN { @ = 4096 + 4096 ; }"));
 	done(&x);
 	/* without a provider, a header is an error that says why */
 	o.hdr = NULL;

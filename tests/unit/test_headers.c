@@ -29,6 +29,8 @@ static const char header[] =
 	"#define MY_CONST 42\n"
 	"#define MY_ADD(a, b) ((a) + (b))\n"
 	"#define MY_LOG(fmt, ...) printf(fmt, __VA_ARGS__)\n"
+	"#define MY_CAST ((unsigned char)0x1ff + sizeof(int))\n"
+	"#define MY_STRING \"text\"\n"
 	"enum color { RED, GREEN = 5, BLUE };\n"
 	"struct point { char tag; int x; long y; unsigned flags : 3, more : 5; };\n"
 	"typedef union { int i; char c[6]; } small_t;\n"
@@ -49,7 +51,9 @@ static void test_header(const struct cpp_header_ops *ops, const char *path)
 		 "#define BEFORE 1\n#include \"%s\"\n"
 		 "#include <linux/fcntl.h>\n",
 		 path);
-	CHECK(ops->parse(ops->ctx, prelude, NULL, 0, err, sizeof(err)) == 0);
+	static const char *const names[] = { "BEFORE",	  "MY_ADD",  "MY_CAST", "MY_CONST",
+					     "MY_STRING", "O_CREAT", "int",	"pid" };
+	CHECK(ops->parse(ops->ctx, prelude, names, 8, NULL, 0, err, sizeof(err)) == 0);
 	if (err[0])
 		fprintf(stderr, "parse: %s\n", err);
 
@@ -68,6 +72,17 @@ static void test_header(const struct cpp_header_ops *ops, const char *path)
 	CHECK(ops->macro(ops->ctx, "linux") == NULL);
 
 	int64_t v = 0;
+	/* clang's values of the named object-like macros that have one */
+	bool has_cast = ops->value(ops->ctx, "MY_CAST", &v);
+	if (!has_cast || v != 255 + 4)
+		fprintf(stderr, "MY_CAST: %d %lld\n", has_cast, (long long)v);
+	CHECK(has_cast && v == 255 + 4);
+	CHECK(ops->value(ops->ctx, "MY_CONST", &v) && v == 42);
+	CHECK(ops->value(ops->ctx, "O_CREAT", &v) && v == 64);
+	CHECK(!ops->value(ops->ctx, "MY_STRING", &v));
+	CHECK(!ops->value(ops->ctx, "MY_ADD", &v));	      /* function-like */
+	CHECK(!ops->value(ops->ctx, "BEFORE", &v) || v == 1); /* the script's */
+	CHECK(!ops->value(ops->ctx, "MY_LOG", &v));	      /* not in names */
 	CHECK(ops->enum_value(ops->ctx, "GREEN", &v) && v == 5);
 	CHECK(ops->enum_value(ops->ctx, "BLUE", &v) && v == 6);
 	CHECK(!ops->enum_value(ops->ctx, "PURPLE", &v));
@@ -105,7 +120,7 @@ static void test_error(const struct cpp_header_ops *ops, const char *path)
 	fputs("int broken(;\n", f);
 	fclose(f);
 	snprintf(prelude, sizeof(prelude), "#include \"%s\"\n", path);
-	CHECK(ops->parse(ops->ctx, prelude, NULL, 0, err, sizeof(err)) != 0);
+	CHECK(ops->parse(ops->ctx, prelude, NULL, 0, NULL, 0, err, sizeof(err)) != 0);
 	CHECK(strstr(err, "in C headers: ") && strstr(err, "error:"));
 	hdr_close();
 }
@@ -120,7 +135,8 @@ int main(void)
 		return 1;
 	}
 	close(fd);
-	if (ops->parse(ops->ctx, "", NULL, 0, err, sizeof(err)) && strstr(err, "libclang 19")) {
+	if (ops->parse(ops->ctx, "", NULL, 0, NULL, 0, err, sizeof(err)) &&
+	    strstr(err, "libclang 19")) {
 		printf("SKIP: %s\n", err);
 		unlink(path);
 		return 0;
