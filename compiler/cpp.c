@@ -780,7 +780,7 @@ static void do_include(struct cpp *c, const struct tok *t, size_t n, struct span
 		diag_warning(c->d, sp,
 			     "header %s%s%s not found; its types come from the kernel's BTF", l,
 			     name, r);
-		diag_hint(c->d, "searched: %s", searched.p ? searched.p : "(nothing)");
+		/* no list of directories: bpftrace tools include several */
 	} else if (!path) {
 		diag_error(c->d, sp, "header %s%s%s not found", l, name, r);
 		diag_hint(c->d, "searched: %s%s", searched.p ? searched.p : "(nothing)",
