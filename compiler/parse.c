@@ -224,6 +224,12 @@ static bool check_depth(struct parse_ctx *p, const struct node *n, int depth)
 
 struct node *parse_program(const struct source *src, struct arena *a, struct diag *d)
 {
+	return parse_program_pp(src, NULL, a, d);
+}
+
+struct node *parse_program_pp(const struct source *src, const struct cpp_result *pp,
+			      struct arena *a, struct diag *d)
+{
 	struct parse_ctx p;
 	struct node *prog;
 	void *scanner;
@@ -233,7 +239,8 @@ struct node *parse_program(const struct source *src, struct arena *a, struct dia
 	p.arena = a;
 	p.diag = d;
 	p.len = (uint32_t)src->len;
-	if (src->len > INT_MAX - 2) {
+	p.pp = pp;
+	if (src->len > INT_MAX - 2 || (pp && pp->len > INT_MAX - 2)) {
 		diag_error_nospan(d, "script is too large");
 		return NULL;
 	}
@@ -241,7 +248,10 @@ struct node *parse_program(const struct source *src, struct arena *a, struct dia
 		diag_error_nospan(d, "cannot start the lexer: %s", strerror(errno));
 		return NULL;
 	}
-	yy_scan_bytes(src->text, (int)src->len, scanner);
+	if (pp)
+		yy_scan_bytes(pp->text, (int)pp->len, scanner);
+	else
+		yy_scan_bytes(src->text, (int)src->len, scanner);
 	yyparse(scanner, &p);
 	yylex_destroy(scanner);
 	prog = new_program(&p);

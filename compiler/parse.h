@@ -12,5 +12,10 @@
 #include "compiler/diag.h"
 
 struct node *parse_program(const struct source *src, struct arena *a, struct diag *d);
+/* The same over the preprocessor's output (compiler/cpp.h); spans are the
+ * script's. */
+struct cpp_result;
+struct node *parse_program_pp(const struct source *src, const struct cpp_result *pp,
+			      struct arena *a, struct diag *d);
 
 #endif

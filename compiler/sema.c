@@ -591,6 +591,47 @@ static struct type *check_cast(struct sema *s, struct node *n)
 	return &type_none;
 }
 
+/* ---- identifiers that look like C macros (compiler/cpp.c) ---- */
+
+/* O_CREAT, TASK_COMM_LEN: upper case, digits and '_', two or more. */
+static bool looks_like_macro(const char *name)
+{
+	bool upper = false;
+	if (!name[0] || !name[1])
+		return false;
+	for (const char *p = name; *p; p++) {
+		if (*p >= 'a' && *p <= 'z')
+			return false;
+		upper = upper || (*p >= 'A' && *p <= 'Z');
+	}
+	return upper;
+}
+
+/* The preprocessor expands every macro and enum constant of the script
+ * and its headers, so a name left over is defined nowhere. */
+static void unknown_macro(struct sema *s, struct node *n)
+{
+	static const char *const where[][2] = {
+		{ "O_", "<linux/fcntl.h>" },	{ "AT_", "<linux/fcntl.h>" },
+		{ "AF_", "<sys/socket.h>" },	{ "PF_", "<sys/socket.h>" },
+		{ "SOCK_", "<sys/socket.h>" },	{ "IPPROTO_", "<linux/in.h>" },
+		{ "SIG", "<signal.h>" },	{ "E", "<errno.h>" },
+	};
+	const char *name = n->ident.name, *hdr = NULL;
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]) && !hdr; i++)
+		if (!strncmp(name, where[i][0], strlen(where[i][0])))
+			hdr = where[i][1];
+	sema_error(s, n->span, "unknown identifier '%s': no macro or enum constant of that name",
+		   name);
+	if (s->quiet || s->suppress_notes)
+		return;
+	if (hdr)
+		diag_hint(s->diag, "#include the header that defines it (e.g. #include %s), or #define it",
+			  hdr);
+	else
+		diag_hint(s->diag, "#include the header that defines it, or #define it");
+}
+
 static struct type *check_ident(struct sema *s, struct node *n)
 {
 	const struct stdlib_builtin *b = stdlib_find_builtin(n->ident.name);
@@ -598,6 +639,8 @@ static struct type *check_ident(struct sema *s, struct node *n)
 		if (stdlib_find_fn(n->ident.name))
 			sema_error(s, n->span, "%s is a function: call it as %s()", n->ident.name,
 				   n->ident.name);
+		else if (looks_like_macro(n->ident.name))
+			unknown_macro(s, n);
 		else
 			sema_error(s, n->span, "unknown identifier '%s'", n->ident.name);
 		return &type_none;

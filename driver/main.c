@@ -18,7 +18,9 @@
 
 #include "compiler/ast.h"
 #include "compiler/codegen.h"
+#include "compiler/cpp.h"
 #include "compiler/diag.h"
+#include "compiler/headers.h"
 #include "compiler/parse.h"
 #include "compiler/sema.h"
 #include "driver/list.h"
@@ -45,6 +47,10 @@ struct cli {
 	bool list;
 	bool info;
 	const char *break_rule; /* --debug-break: tests only */
+	const char **incdirs;	/* -I DIR */
+	int nincdirs;
+	const char **includes;	/* --include FILE */
+	int nincludes;
 	int verbose;
 };
 
@@ -72,6 +78,8 @@ static void usage(FILE *f)
 	      "    -v              verbose: verifier log on errors, load statistics\n"
 	      "    --unsafe        allow functions with side effects: system()\n"
 	      "    --info          print the kernel's BPF features and exit\n"
+	      "    -I DIR          search DIR for #include files (before the system's)\n"
+	      "    --include FILE  #include FILE before the script\n"
 	      "    --debug-break RULE\n"
 	      "                    debug only, for tests of verifier errors: turn off one\n"
 	      "                    verifier-safe convention so that the kernel rejects\n"
@@ -133,6 +141,16 @@ static int parse_break(struct cli *c, const char *rule)
 	return -1;
 }
 
+static int add_arg(const char ***v, int *n, const char *a)
+{
+	const char **nv = realloc(*v, (size_t)(*n + 1) * sizeof(*nv));
+	if (!nv)
+		return -1;
+	nv[(*n)++] = a;
+	*v = nv;
+	return 0;
+}
+
 /* Returns 0 to go on, 1 when done (help, version), -1 on a usage error. */
 static int parse_args(struct cli *c, int argc, char **argv)
 {
@@ -142,13 +160,14 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "unsafe", no_argument, NULL, 'u' },
 		{ "debug-break", required_argument, NULL, 'B' },
-		{ "info", no_argument, NULL, 'I' },
+		{ "info", no_argument, NULL, 'N' },
+		{ "include", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 	opterr = 0;
 	/* '+': stop at the first positional, the rest are parameters */
-	while ((ch = getopt_long(argc, argv, "+he:d:vl", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+he:d:vlI:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h': usage(stdout); return 1;
 		case 'V': printf("trace %s\n", TRACE_VERSION); return 1;
@@ -159,7 +178,9 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case 'n': c->dry_run = true; break;
 		case 'u': c->unsafe = true; break;
 		case 'B': if (parse_break(c, optarg)) return -1; break;
-		case 'I': c->info = true; return 0;
+		case 'N': c->info = true; return 0;
+		case 'I': if (add_arg(&c->incdirs, &c->nincdirs, optarg)) return -1; break;
+		case 'F': if (add_arg(&c->includes, &c->nincludes, optarg)) return -1; break;
 		default:
 			if (optopt && optopt != '?')
 				fprintf(stderr, "trace: option -%c needs an argument or is unknown\n\n", optopt);
@@ -353,6 +374,34 @@ static int run(const struct cli *c, const struct progdesc *pd, const struct node
 	return err ? EXIT_RUNTIME : 0;
 }
 
+static bool kernel_has_btf(void)
+{
+	return rt_feature_btf();
+}
+
+/* The C preprocessor (compiler/cpp.c); headers go to libclang, loaded
+ * only now (compiler/headers.c). Returns non-zero on errors. */
+static int preprocess(const struct cli *c, const struct source *src, struct diag *d,
+		      struct cpp_result *pp)
+{
+	struct cpp_opts o = { .incdirs = c->incdirs, .nincdirs = c->nincdirs,
+			      .includes = c->includes, .nincludes = c->nincludes,
+			      .has_btf = kernel_has_btf, .hdr = hdr_ops() };
+	double t0 = now_ms();
+	int err = cpp_run(src, &o, d, pp);
+	if (c->verbose) {
+		struct hdr_stats hs;
+		hdr_get_stats(&hs);
+		fprintf(stderr, "preprocess: %.2f ms", now_ms() - t0);
+		if (pp->nheaders)
+			fprintf(stderr, " (headers: %d, libclang load %.1f ms, parse %.1f ms, "
+					"%d macros, %d enum constants)",
+				pp->nheaders, hs.ms_load, hs.ms_parse, hs.nmacros, hs.nenums);
+		fputc('\n', stderr);
+	}
+	return err || diag_has_errors(d);
+}
+
 static int compile_and_run(const struct cli *c, struct source *src)
 {
 	struct arena arena = { 0 };
@@ -360,7 +409,11 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	int rc = EXIT_USAGE;
 	diag_init(&diag, src, stderr);
 	double t0 = now_ms();
-	struct node *prog = parse_program(src, &arena, &diag);
+	struct cpp_result pp = { 0 };
+	bool use_pp = cpp_needed(src) || c->nincludes;
+	if (use_pp && preprocess(c, src, &diag, &pp))
+		goto out;
+	struct node *prog = parse_program_pp(src, use_pp ? &pp : NULL, &arena, &diag);
 	double t_parse = now_ms() - t0;
 	if (!prog || diag_has_errors(&diag))
 		goto out;
@@ -416,6 +469,8 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	}
 	cg_result_free(&res);
 out:
+	cpp_result_free(&pp);
+	hdr_close();
 	diag_finish(&diag);
 	arena_free(&arena);
 	return rc;
@@ -439,5 +494,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	int rc = compile_and_run(&c, src);
 	src_free(src);
+	free(c.incdirs);
+	free(c.includes);
 	return rc;
 }

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "compiler/ast.h"
+#include "compiler/cpp.h"
 #include "compiler/diag.h"
 
 /* A list under construction: head, tail and length. */
@@ -62,6 +63,10 @@ struct parse_ctx {
 	bool prev_lex_error;	/* ...or in or before the one before it */
 	/* parser */
 	struct node_list structs, probes;
+	/* preprocessor (compiler/cpp.c): the lexer reads its output; spans are
+	   mapped back to the script through it. NULL: the script itself. */
+	const struct cpp_result *pp;
+	uint32_t tok_begin;	/* output offset of the token being matched */
 };
 
 /* parse.c */

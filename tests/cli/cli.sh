@@ -46,5 +46,13 @@ check "--version" 0 'trace' -- "$trace" --version
 check "unknown flag" 2 'usage' -- "$trace" --no-such-flag
 check "missing script file" 2 'no-such-file\.bt' -- "$trace" "$tmp/no-such-file.bt"
 
+# the preprocessor's flags (tests/runtime/headers.test runs them for real)
+check "-I needs a directory" 2 'needs an argument' -- "$trace" -I
+check "--include needs a file" 2 'usage' -- "$trace" --include
+check "--include missing file" 2 'include no-such\.h: file not found' -- "$trace" --include no-such.h -d ast -e 'BEGIN { }'
+printf '#define CLI_MACRO 7\nBEGIN { @ = CLI_MACRO; }\n' >"$tmp/macro.bt"
+check "#define in a script file" 0 'int 7 @2:13-2:22' -- "$trace" -d ast "$tmp/macro.bt"
+check "missing #include" 2 'header <no/such/header\.h> not found' -- env TRACE_BTF=/missing "$trace" -d ast -e '#include <no/such/header.h>'
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -4,6 +4,8 @@
  * crashes, hangs and leaks: each input is parsed with a fresh arena and a
  * diag writing to /dev/null (opened once, on the first call), then
  * everything is freed. Semantic checking joins here once sema exists.
+ * Inputs with a '#' line go through the preprocessor first, with #include
+ * turned off (no files are read, libclang is never loaded).
  *
  * Build: clang -fsanitize=fuzzer,address,undefined with the tracecore
  * sources; run with tests/fuzz/corpus/ as the seed corpus.
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 
 #include "compiler/arena.h"
+#include "compiler/cpp.h"
 #include "compiler/diag.h"
 #include "compiler/parse.h"
 #include "compiler/source.h"
@@ -36,7 +39,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!src)
 		return 0;
 	diag_init(&diag, src, devnull);
-	parse_program(src, &arena, &diag);
+	if (cpp_needed(src)) {
+		struct cpp_opts o = { .no_includes = true };
+		struct cpp_result pp;
+		if (cpp_run(src, &o, &diag, &pp) == 0)
+			parse_program_pp(src, &pp, &arena, &diag);
+		cpp_result_free(&pp);
+	} else {
+		parse_program(src, &arena, &diag);
+	}
 	diag_finish(&diag);
 	arena_free(&arena);
 	src_free(src);
