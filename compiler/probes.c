@@ -186,6 +186,7 @@ static int load_ctx(struct sema *s, struct sema_probe *sp, const char *cat, cons
 		return err;
 	sp->user_ptrs = !strcmp(cat, "syscalls");
 	sp->ctx = ctx_type(s, &fmt, sp->user_ptrs);
+	sp->ctx->tp_name = arena_printf(s->arena, "%s:%s", cat, name); /* BTF pointer types */
 	return 0;
 }
 

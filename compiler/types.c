@@ -161,7 +161,8 @@ bool type_equal(const struct type *a, const struct type *b)
 	case TY_AGG:
 		return a->agg == b->agg;
 	case TY_RECORD:
-		return a->name && b->name && !strcmp(a->name, b->name);
+		return a->is_union == b->is_union && a->name && b->name && *a->name &&
+		       !strcmp(a->name, b->name);
 	case TY_PTR:
 	case TY_ARRAY:
 		return (!a->elem && !b->elem) ||
@@ -324,7 +325,10 @@ const char *type_name_str(const struct type *t, char *buf, size_t len)
 		snprintf(buf, len, "%s *%s", t->elem ? type_name_str(t->elem, sub, sizeof(sub)) : "void",
 			 t->is_user ? " (user)" : "");
 		break;
-	case TY_RECORD: snprintf(buf, len, "struct %s", t->name ? t->name : "?"); break;
+	case TY_RECORD:
+		snprintf(buf, len, "%s %s", t->is_union ? "union" : "struct",
+			 t->name && *t->name ? t->name : "(anonymous)");
+		break;
 	case TY_ARRAY:
 		snprintf(buf, len, "%s[%u]", type_name_str(t->elem, sub, sizeof(sub)), t->len);
 		break;

@@ -324,6 +324,14 @@ static const char *feature_reason(struct kernel_info *ki, enum ki_feature f)
 	return "";
 }
 
+static const struct btf *vmlinux_btf(struct kernel_info *ki, const char **why)
+{
+	(void)ki;
+	const struct btf *b = rt_feature_vmlinux_btf();
+	*why = b ? "" : rt_feature_reason(RT_FEAT_BTF);
+	return b;
+}
+
 static int run(const struct cli *c, const struct progdesc *pd, const struct node *prog,
 	       struct diag *d)
 {
@@ -428,6 +436,7 @@ int main(int argc, char **argv)
 	ki_system()->has_feature = has_feature;
 	ki_system()->syscall_nr = syscall_nr;
 	ki_system()->feature_reason = feature_reason;
+	ki_system()->vmlinux_btf = vmlinux_btf;
 	struct source *src = read_source(&c);
 	if (!src)
 		return EXIT_USAGE;
