@@ -525,6 +525,15 @@ struct type *kbtf_rawtp_ctx(struct kbtf *kb, const char *tp, const char **why)
 	const struct btf *btf;
 	uint32_t id;
 	char name[256];
+	/* __bpf_trace_TP, the function the raw tracepoint calls, has the
+	 * argument names; btf_trace_TP only their types */
+	snprintf(name, sizeof(name), "__bpf_trace_%s", tp);
+	if (find(kb, name, BTF_KIND_FUNC, &btf, &id)) {
+		const struct btf_type *f = btf__type_by_id(btf, id);
+		const struct btf_type *proto = btf__type_by_id(btf, f->type);
+		if (proto && btf_is_func_proto(proto) && btf_vlen(proto) >= 1)
+			return proto_ctx(kb, btf, proto, 1, NULL);
+	}
 	snprintf(name, sizeof(name), "btf_trace_%s", tp);
 	if (!find(kb, name, BTF_KIND_TYPEDEF, &btf, &id)) {
 		*why = "the kernel's BTF has no btf_trace_ typedef for it";

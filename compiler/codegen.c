@@ -377,11 +377,12 @@ static struct cg_loc cg_loc_of(struct cg *g, struct node *n)
 			LLVMValueRef idx = cg_expr(g, n->index.index);
 			return loc_add(g, l, LLVMBuildMul(g->b, idx, cg_const(g, esz), ""));
 		}
-		if (bt->kind == TY_ARRAY) {
+		if (bt->kind == TY_ARRAY || bt->kind == TY_STR) {
+			uint32_t len = bt->kind == TY_STR ? bt->size : bt->len;
 			struct cg_loc bl = cg_loc_of(g, b);
 			LLVMValueRef idx = cg_expr(g, n->index.index);
-			if (!LLVMIsAConstantInt(idx) && bt->len) /* rule 4 */
-				idx = cg_clamp(g, idx, bt->len - 1);
+			if (!LLVMIsAConstantInt(idx) && len) /* rule 4 */
+				idx = cg_clamp(g, idx, len - 1);
 			return loc_add(g, bl, LLVMBuildMul(g->b, idx, cg_const(g, esz), ""));
 		}
 	}
@@ -498,7 +499,7 @@ static bool cg_is_mem_lvalue(const struct node *n)
 		const struct node *b = n->kind == N_FIELD ? n->field.base : n->index.base;
 		if (b->type->kind == TY_PTR)
 			return true;
-		if (b->type->kind != TY_RECORD && b->type->kind != TY_ARRAY)
+		if (b->type->kind != TY_RECORD && b->type->kind != TY_ARRAY && b->type->kind != TY_STR)
 			return false;
 		n = b;
 	}
@@ -522,7 +523,7 @@ static LLVMValueRef cg_index(struct cg *g, struct node *n)
 		return cg_load_ctx(g, off, et->size, et->is_signed);
 	}
 	if ((bt->kind == TY_PTR && et->kind != TY_INT) || (bt->kind == TY_ARRAY && et->kind != TY_INT) ||
-	    (bt->kind == TY_ARRAY && cg_is_mem_lvalue(b)))
+	    (bt->kind == TY_ARRAY && cg_is_mem_lvalue(b)) || bt->kind == TY_STR)
 		return cg_read_at(g, cg_loc_of(g, n), et, NULL);
 	LLVMValueRef base = cg_expr(g, n->index.base);
 	LLVMValueRef idx = cg_expr(g, n->index.index);

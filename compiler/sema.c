@@ -698,6 +698,14 @@ static struct type *check_index(struct sema *s, struct node *n)
 		}
 		return b->elem;
 	}
+	if (b->kind == TY_STR) { /* a char array: its bytes */
+		if (sema_const_int(s, n->index.index, &k) && (k < 0 || (uint64_t)k >= b->size)) {
+			sema_error(s, n->index.index->span, "index %lld is out of bounds of %s",
+				   (long long)k, tname(b));
+			return &type_none;
+		}
+		return &type_s8;
+	}
 	if (b->kind == TY_PTR && b->elem && b->elem->kind == TY_INT)
 		return b->elem;
 	if (b->kind == TY_PTR && b->elem && b->elem->kind == TY_PTR)
@@ -719,7 +727,7 @@ static struct type *check_tuple(struct sema *s, struct node *n)
 		struct type *t = sema_expr(s, e);
 		if (t->kind == TY_NONE)
 			return t;
-		if (t->kind == TY_VOID || t->kind == TY_AGG || t->kind == TY_CTX) {
+		if (t->kind == TY_VOID || t->kind == TY_AGG || t->kind == TY_CTX || t->kind == TY_RECORD) {
 			sema_error(s, e->span, "a tuple cannot hold %s", tname(t));
 			return &type_none;
 		}
@@ -1111,8 +1119,9 @@ static void assign_map(struct sema *s, struct node *n)
 		return;
 	}
 	struct type *t = sema_expr(s, value);
-	if (t->kind == TY_VOID || t->kind == TY_CTX || t->kind == TY_AGG) {
-		sema_error(s, value->span, "cannot assign %s to a map", tname(t));
+	if (t->kind == TY_VOID || t->kind == TY_CTX || t->kind == TY_AGG || t->kind == TY_RECORD) {
+		sema_error(s, value->span, "cannot assign %s to a map%s", tname(t),
+			   t->kind == TY_RECORD ? " (store its fields)" : "");
 		return;
 	}
 	if (m->value && m->value->kind == TY_AGG && t->kind != TY_NONE) {

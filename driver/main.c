@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "compiler/ast.h"
+#include "compiler/btf.h"
 #include "compiler/codegen.h"
 #include "compiler/diag.h"
 #include "compiler/parse.h"
@@ -387,6 +388,9 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	if (c->verbose)
 		fprintf(stderr, "front end: parse %.2f ms, check %.2f ms (%u lines)\n", t_parse,
 			now_ms() - t0, src->nlines);
+	if (c->verbose && sema.btf)
+		fprintf(stderr, "kernel BTF: loaded in %.2f ms (part of check)\n",
+			kbtf_load_ms(sema.btf));
 	if (bad)
 		goto out;
 	if (c->dump_types) {

@@ -256,6 +256,8 @@ static int arg_index(const char *name)
 static struct type *t_arg(struct sema *s, struct node *n)
 {
 	int i = arg_index(n->ident.name);
+	if (is_kind(s, PD_PROBE_RAWTP)) /* the raw tracepoint's u64 arguments */
+		return &type_u64;
 	if (!has_regs(s) || is_kind(s, PD_PROBE_KRETPROBE) || is_kind(s, PD_PROBE_URETPROBE)) {
 		sema_error(s, n->span, "'%s' is only available in kprobe and uprobe probes%s",
 			   n->ident.name,
@@ -272,6 +274,8 @@ static struct type *t_arg(struct sema *s, struct node *n)
 static LLVMValueRef l_arg(struct cg *g, struct node *n)
 {
 	int i = arg_index(n->ident.name);
+	if (g->probe->kind == PD_PROBE_RAWTP)
+		return cg_load_ctx(g, (uint32_t)i * 8, 8, false);
 	return cg_load_ctx(g, regs_arg_off[i], 8, false);
 }
 
