@@ -163,6 +163,7 @@ static struct type *ctx_type(struct sema *s, const struct tp_format *fmt, bool u
 		tf->name = f->name;
 		tf->offset = f->offset;
 		tf->is_data_loc = f->is_data_loc;
+		tf->ctype = f->ctype;
 		tf->type = field_type(s, f, user);
 	}
 	return t;

@@ -601,19 +601,39 @@ static struct type *record_field(struct sema *s, struct node *n, struct type *re
 	return f->type;
 }
 
-/* args->ptr of a tracepoint whose format says only "void *" or "struct
- * X *": typed through BTF's struct trace_event_raw_NAME, on first use */
+/* args->ptr of a tracepoint whose format says "struct X *" (X from BTF)
+ * or "void *" (typed through BTF's struct trace_event_raw_NAME when that
+ * has a struct pointer), on first use; the address space stays the
+ * field's (syscall arguments are user pointers) */
 static struct type *tp_ptr_type(struct sema *s, struct node *base, struct type *b)
 {
 	if (base->kind != N_FIELD || !base->field.base->type ||
-	    base->field.base->type->kind != TY_CTX || !base->field.base->type->tp_name)
+	    base->field.base->type->kind != TY_CTX || !base->field.base->type->tp_name || !base->sym)
 		return b;
+	const struct type_field *f = base->sym;
 	struct kbtf *kb = try_btf(s);
-	struct type *pt = kb ? kbtf_tp_field_ptr(kb, base->field.base->type->tp_name,
-						 base->field.name) : NULL;
-	if (!pt || !pt->elem || pt->elem->kind != TY_RECORD)
+	if (!kb)
 		return b;
-	base->type = type_ptr(s->arena, pt->elem, b->is_user);
+	struct type *rec = NULL;
+	const char *st = f->ctype ? strstr(f->ctype, "struct ") : NULL;
+	if (st) {
+		char name[128];
+		size_t n = strcspn(st + 7, " *");
+		if (n < sizeof(name) && st[7 + n] && strchr(st + 7 + n, '*') &&
+		    !strchr(strchr(st + 7 + n, '*') + 1, '*')) {
+			memcpy(name, st + 7, n);
+			name[n] = 0;
+			rec = kbtf_type(kb, name, true);
+		}
+	}
+	if (!rec) {
+		struct type *pt = kbtf_tp_field_ptr(kb, base->field.base->type->tp_name,
+						    base->field.name);
+		rec = pt ? pt->elem : NULL;
+	}
+	if (!rec || rec->kind != TY_RECORD)
+		return b;
+	base->type = type_ptr(s->arena, rec, b->is_user);
 	return base->type;
 }
 

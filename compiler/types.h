@@ -45,6 +45,7 @@ struct type_field {
 	uint32_t offset;
 	/* TY_CTX fields */
 	bool is_data_loc;
+	const char *ctype; /* tracepoint fields: the C type the format gives */
 	/* TY_RECORD bitfields: bit_size bits from bit bit_offset (0..7) of the
 	 * bytes at offset; bit_size 0 for ordinary fields */
 	uint8_t bit_offset, bit_size;
