@@ -6,7 +6,10 @@
 #   enum NAME              the value of enumerator NAME
 set -euo pipefail
 BTF=${TRACE_BTF:-/sys/kernel/btf/vmlinux}
-dump() { "${BPFTOOL:-bpftool}" btf dump file "$BTF" format raw; }
+# BTF_DUMP: a file holding that dump already (a case asking many questions)
+dump() {
+	if [ -n "${BTF_DUMP:-}" ]; then cat "$BTF_DUMP"; else "${BPFTOOL:-bpftool}" btf dump file "$BTF" format raw; fi
+}
 case $1 in
 size)
 	dump | sed -n "s/^\[[0-9]*\] STRUCT '$2' size=\([0-9]*\) .*/\1/p" | head -1 ;;
