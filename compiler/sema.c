@@ -150,6 +150,25 @@ static bool record_loaded(struct sema *s, struct span sp, struct type *rec)
 	return true;
 }
 
+static bool complete(struct sema *s, struct span sp, struct type *t, int depth)
+{
+	while (t->kind == TY_ARRAY)
+		t = t->elem;
+	if (t->kind != TY_RECORD)
+		return true;
+	if (depth > 32 || !record_loaded(s, sp, t))
+		return false;
+	for (uint32_t i = 0; i < t->nfields; i++)
+		if (!complete(s, sp, t->fields[i].type, depth + 1))
+			return false;
+	return true;
+}
+
+bool sema_record_complete(struct sema *s, struct span sp, struct type *t)
+{
+	return complete(s, sp, t, 0);
+}
+
 static const struct type_field *find_field(const struct type *rec, const char *name)
 {
 	for (uint32_t i = 0; i < rec->nfields; i++)

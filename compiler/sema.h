@@ -137,5 +137,8 @@ struct kbtf *sema_btf(struct sema *s, struct span sp, const char *what);
 /* Whether the memory an lvalue of struct, union or array type lives in
  * (through the pointers it was reached by) is user memory. */
 bool sema_mem_is_user(const struct node *n);
+/* Loads the fields of a struct and of the structs and arrays it holds
+ * (not behind pointers), for printing it whole; false after an error. */
+bool sema_record_complete(struct sema *s, struct span sp, struct type *t);
 
 #endif

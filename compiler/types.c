@@ -266,8 +266,58 @@ static enum pd_kind layout_kind(const struct type *t)
 	}
 }
 
+/* A kernel struct's value (print): fields by name, arrays element by
+ * element, pointers in hex. */
+static void record_layout(struct arena *a, const struct type *t, struct pd_layout *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = t->size;
+	out->stack_map = -1;
+	switch (t->kind) {
+	case TY_RECORD:
+		out->kind = PD_RECORD;
+		out->nfields = t->fields_loaded ? t->nfields : 0;
+		out->fields = arena_alloc(a, (out->nfields + 1) * sizeof(*out->fields));
+		for (uint32_t i = 0; i < out->nfields; i++) {
+			const struct type_field *f = &t->fields[i];
+			record_layout(a, f->type, &out->fields[i]);
+			out->fields[i].offset = f->offset;
+			out->fields[i].name = f->name;
+			out->fields[i].bit_offset = f->bit_offset;
+			out->fields[i].bit_size = f->bit_size;
+		}
+		return;
+	case TY_ARRAY:
+		out->kind = PD_ARRAY;
+		out->count = t->len;
+		out->nfields = 1;
+		out->fields = arena_alloc(a, sizeof(*out->fields));
+		record_layout(a, t->elem, &out->fields[0]);
+		return;
+	case TY_PTR:
+		out->kind = PD_INT;
+		out->size = 8;
+		out->is_ptr = true;
+		return;
+	case TY_INT:
+		out->kind = PD_INT;
+		out->is_signed = t->is_signed;
+		return;
+	case TY_STR:
+		out->kind = PD_STR;
+		return;
+	default:
+		out->kind = PD_NONE;
+		return;
+	}
+}
+
 void type_to_layout(struct arena *a, const struct type *t, struct pd_layout *out)
 {
+	if (t->kind == TY_RECORD || (t->kind == TY_ARRAY && t->elem->kind == TY_RECORD)) {
+		record_layout(a, t, out);
+		return;
+	}
 	memset(out, 0, sizeof(*out));
 	out->kind = layout_kind(t);
 	out->size = t->size;

@@ -282,11 +282,13 @@ static struct type *check_print(struct sema *s, struct node *call)
 		return &type_none;
 	}
 	struct type *t = sema_expr(s, a);
-	if (t->kind == TY_VOID || t->kind == TY_CTX || t->kind == TY_AGG || t->kind == TY_RECORD) {
-		sema_error(s, a->span, "%s cannot be printed%s", tname(t),
-			   t->kind == TY_RECORD ? " yet: print its fields" : "");
+	if (t->kind == TY_VOID || t->kind == TY_CTX || t->kind == TY_AGG) {
+		sema_error(s, a->span, "%s cannot be printed", tname(t));
 		return &type_none;
 	}
+	/* a kernel struct, printed whole: { .field = value, ... } */
+	if ((t->kind == TY_RECORD || t->kind == TY_ARRAY) && !sema_record_complete(s, a->span, t))
+		return &type_none;
 	return t->kind == TY_NONE ? t : &type_void;
 }
 
