@@ -140,6 +140,8 @@ LLVMValueRef cg_expr(struct cg *g, struct node *n);
 void cg_store_as(struct cg *g, struct node *n, LLVMValueRef value, struct type *from,
 		 struct type *to, LLVMValueRef dst);
 LLVMValueRef cg_bool(struct cg *g, LLVMValueRef v); /* i64 -> i1 (v != 0) */
+/* An i64 cut to an integer type's width and extended by its sign. */
+LLVMValueRef cg_narrow(struct cg *g, LLVMValueRef v, const struct type *t);
 void cg_set_loc(struct cg *g, struct node *n);
 
 /* bpf_ir.c: BPF idioms */

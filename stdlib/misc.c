@@ -394,6 +394,22 @@ static LLVMValueRef lower_override(struct cg *g, struct node *call)
 	return cg_const(g, 0);
 }
 
+/* kptr(p), uptr(p): the same pointer, in kernel or user memory: reads
+ * through it use bpf_probe_read_kernel or _user (an integer becomes a
+ * void pointer) */
+static struct type *check_addr_space(struct sema *s, struct node *call)
+{
+	struct type *t = sema_expr(s, call->call.args);
+	if (t->kind == TY_NONE)
+		return t;
+	if (t->kind != TY_PTR && t->kind != TY_INT) {
+		sema_error(s, call->call.args->span, "%s() expects a pointer or an address, not %s",
+			   call->call.name, type_name_str(t, (char[96]){ 0 }, 96));
+		return &type_none;
+	}
+	return type_ptr(s->arena, t->kind == TY_PTR ? t->elem : NULL, call->call.name[0] == 'u');
+}
+
 const struct stdlib_fn stdlib_misc_fns[] = {
 	{ "str", 1, 2, 0, 0, check_str, lower_str, NULL },
 	{ "ksym", 1, 1, 0, 0, check_ksym, lower_passthrough, NULL },
@@ -401,6 +417,8 @@ const struct stdlib_fn stdlib_misc_fns[] = {
 	{ "kstack", 0, 2, 0, 0, check_stack, lower_stack, NULL },
 	{ "ustack", 0, 2, 0, 0, check_stack, lower_stack, NULL },
 	{ "kaddr", 1, 1, 0, 0, check_kaddr, lower_const, NULL },
+	{ "kptr", 1, 1, 0, 0, check_addr_space, lower_passthrough, NULL },
+	{ "uptr", 1, 1, 0, 0, check_addr_space, lower_passthrough, NULL },
 	{ "ntop", 1, 2, 0, 0, check_ntop, lower_ntop, NULL },
 	{ "buf", 1, 2, 0, 0, check_buf, lower_buf, NULL },
 	{ "strftime", 2, 2, 0, 0, check_strftime, lower_strftime, NULL },
