@@ -483,8 +483,12 @@ static LLVMValueRef cg_field(struct cg *g, struct node *n)
 		return slot;
 	}
 	/* fentry/fexit/rawtracepoint: every argument is a u64 slot */
-	if (bt->ctx_u64_args)
-		return narrow(g, cg_load_ctx(g, f->offset, 8, false), ft);
+	if (bt->ctx_u64_args) {
+		uint32_t off = f->offset;
+		if (g->probe->kind == PD_PROBE_KPROBE) /* a fentry's stand-in: registers */
+			off = cg_regs_arg_off[f->offset / 8 < 6 ? f->offset / 8 : 0];
+		return narrow(g, cg_load_ctx(g, off, 8, false), ft);
+	}
 	/* scalar context fields are loaded directly (the verifier checks the
 	 * offset against the tracepoint's record size) */
 	uint32_t sz = ft->kind == TY_PTR ? 8 : ft->size;

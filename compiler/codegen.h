@@ -26,6 +26,12 @@
 #define CG_MAX_LOOPS 16
 #define CG_CHUNK 8 /* statements per basic block in long blocks */
 
+/* x86-64 struct pt_regs, the context of kprobes and uprobes: offsets of
+ * the argument registers (di si dx cx r8 r9), ax (the return value) and ip */
+static const uint32_t cg_regs_arg_off[6] = { 112, 104, 96, 88, 72, 64 };
+#define CG_REGS_AX 80
+#define CG_REGS_IP 128
+
 struct cg_options {
 	bool print_ir;	    /* -d ir: optimized IR to stdout */
 	bool print_ir_raw;  /* -d ir-raw: before optimization */

@@ -14,9 +14,6 @@
 #include "stdlib/stdlib.h"
 
 /* struct pt_regs on x86_64: offsets of the argument and return registers */
-static const uint32_t regs_arg_off[] = { 112, 104, 96, 88, 72, 64 }; /* di si dx cx r8 r9 */
-#define REGS_AX 80
-#define REGS_IP 128
 
 static bool is_kind(struct sema *s, enum pd_probe_kind k)
 {
@@ -137,6 +134,20 @@ static LLVMValueRef l_cgroup(struct cg *g, struct node *n)
 
 /* struct task_struct *, known by name until a field is read (BTF is
  * loaded only then) */
+/* ctx: the program's context. In iter:NAME probes it is the iterator's
+ * struct bpf_iter__NAME * (ctx->task, ctx->file, ctx->fd ...), typed
+ * from BTF; elsewhere its address as an integer, as in bpftrace. */
+static struct type *t_ctxptr(struct sema *s, struct node *n)
+{
+	(void)n;
+	if (is_kind(s, PD_PROBE_ITER))
+		return type_ptr(s->arena,
+				kbtf_lazy_struct(s->arena, arena_printf(s->arena, "bpf_iter__%s",
+									s->cur->func)),
+				false);
+	return &type_u64;
+}
+
 static struct type *t_curtask(struct sema *s, struct node *n)
 {
 	(void)n;
@@ -176,9 +187,20 @@ static LLVMValueRef l_probe(struct cg *g, struct node *n)
 	return cg_const(g, (uint64_t)g->probe->index);
 }
 
+/* fentry:F or fexit:F that became kprobe:F or kretprobe:F on a kernel
+ * without trampolines (probes.c): `args` and `retval` keep their BTF
+ * types and are read from the registers. */
+static bool fell_back_to_kprobe(struct sema *s)
+{
+	const char *prov = s->cur && s->cur->attach ? s->cur->attach->attach.provider : "";
+	return (is_kind(s, PD_PROBE_KPROBE) || is_kind(s, PD_PROBE_KRETPROBE)) &&
+	       (!strcmp(prov, "fentry") || !strcmp(prov, "fexit"));
+}
+
 static bool has_u64_args(struct sema *s)
 {
-	return is_kind(s, PD_PROBE_FENTRY) || is_kind(s, PD_PROBE_FEXIT) || is_kind(s, PD_PROBE_RAWTP);
+	return is_kind(s, PD_PROBE_FENTRY) || is_kind(s, PD_PROBE_FEXIT) ||
+	       is_kind(s, PD_PROBE_RAWTP) || fell_back_to_kprobe(s);
 }
 
 /* fentry/fexit/rawtracepoint: `args` from the function's (the raw
@@ -200,6 +222,12 @@ static struct type *btf_args(struct sema *s, struct node *n)
 		sema_error(s, n->span, "no argument types for %s: %s", sp->name, why);
 		return NULL;
 	}
+	if (fell_back_to_kprobe(s) && ctx->nfields > 6 && !s->quiet) {
+		sema_error(s, n->span, "%s has %u arguments; as a kprobe (this kernel has no "
+				       "fentry/fexit) only the first 6, passed in registers, can be read",
+			   sp->func, ctx->nfields);
+		return NULL;
+	}
 	ctx->elem = ret;
 	sp->ctx = ctx;
 	return ctx;
@@ -207,6 +235,12 @@ static struct type *btf_args(struct sema *s, struct node *n)
 
 static struct type *t_ctx(struct sema *s, struct node *n)
 {
+	if (is_kind(s, PD_PROBE_KRETPROBE) && fell_back_to_kprobe(s)) {
+		sema_error(s, n->span, "'args' is not available in %s: this kernel has no fexit, "
+				       "and the kretprobe that stands in for it cannot see the arguments",
+			   s->cur->name);
+		return &type_none;
+	}
 	if (s->cur && has_u64_args(s)) {
 		struct type *t = btf_args(s, n);
 		return t ? t : &type_none;
@@ -228,7 +262,7 @@ static LLVMValueRef l_ctx(struct cg *g, struct node *n)
 
 static struct type *t_retval(struct sema *s, struct node *n)
 {
-	if (is_kind(s, PD_PROBE_FEXIT)) {
+	if (is_kind(s, PD_PROBE_FEXIT) || (is_kind(s, PD_PROBE_KRETPROBE) && fell_back_to_kprobe(s))) {
 		/* after the last argument, typed as the function returns */
 		struct type *t = btf_args(s, n);
 		if (!t)
@@ -250,7 +284,9 @@ static LLVMValueRef l_retval(struct cg *g, struct node *n)
 {
 	if (g->probe->kind == PD_PROBE_FEXIT)
 		return cg_narrow(g, cg_load_ctx(g, g->probe->ctx->size, 8, false), n->type);
-	return cg_load_ctx(g, REGS_AX, 8, true);
+	if (g->probe->kind == PD_PROBE_KRETPROBE && g->probe->ctx) /* a fexit's stand-in */
+		return cg_narrow(g, cg_load_ctx(g, CG_REGS_AX, 8, false), n->type);
+	return cg_load_ctx(g, CG_REGS_AX, 8, true);
 }
 
 static int arg_index(const char *name)
@@ -287,7 +323,7 @@ static LLVMValueRef l_arg(struct cg *g, struct node *n)
 	int i = arg_index(n->ident.name);
 	if (g->probe->kind == PD_PROBE_RAWTP || g->probe->kind == PD_PROBE_FENTRY)
 		return cg_load_ctx(g, (uint32_t)i * 8, 8, false); /* u64 args[] */
-	return cg_load_ctx(g, regs_arg_off[i], 8, false);
+	return cg_load_ctx(g, cg_regs_arg_off[i], 8, false);
 }
 
 static struct type *t_func(struct sema *s, struct node *n)
@@ -308,7 +344,7 @@ static LLVMValueRef l_func(struct cg *g, struct node *n)
 		LLVMValueRef ctx = g->ctx_arg;
 		return cg_helper(g, BPF_FUNC_get_func_ip, g->i64, &ctx, 1);
 	}
-	return cg_load_ctx(g, REGS_IP, 8, false);
+	return cg_load_ctx(g, CG_REGS_IP, 8, false);
 }
 
 static struct type *t_kstack(struct sema *s, struct node *n)
@@ -351,6 +387,7 @@ const struct stdlib_builtin stdlib_builtins[] = {
 	{ "jiffies", t_u64, l_jiffies },
 	{ "probe", t_probe, l_probe },
 	{ "args", t_ctx, l_ctx },
+	{ "ctx", t_ctxptr, l_ctx },
 	{ "retval", t_retval, l_retval },
 	{ "func", t_func, l_func },
 	{ "kstack", t_kstack, l_kstack },
