@@ -212,10 +212,12 @@ struct node {
 		struct { /* N_SIZEOF: exactly one of the two is set */
 			struct node *type_name;
 			struct node *expr;
+			uint64_t value; /* set by sema */
 		} size_of;
 		struct { /* N_OFFSETOF */
 			struct node *type_name;
-			const char *field;
+			const char *field; /* "a.b" for nested members */
+			uint64_t value;	   /* set by sema */
 		} offset_of;
 	};
 };

@@ -43,6 +43,11 @@ static LLVMValueRef narrow(struct cg *g, LLVMValueRef v, const struct type *t)
 	return t->is_signed ? LLVMBuildSExt(g->b, tr, g->i64, "") : LLVMBuildZExt(g->b, tr, g->i64, "");
 }
 
+LLVMValueRef cg_narrow(struct cg *g, LLVMValueRef v, const struct type *t)
+{
+	return narrow(g, v, t);
+}
+
 /* Writes a value of type `from` into dst in the storage form of `to`;
  * aggregates are zero-filled first, so padding and the bytes after a
  * string's NUL are zeros (rule 1). */
@@ -188,6 +193,9 @@ static LLVMValueRef cg_binop(struct cg *g, struct node *n)
 	return narrow(g, cg_binop_int(g, n, l, r), n->type);
 }
 
+struct cg_loc;
+static LLVMValueRef cg_read_mem(struct cg *g, LLVMValueRef addr, bool user, struct type *t);
+
 static LLVMValueRef cg_unop(struct cg *g, struct node *n)
 {
 	LLVMValueRef v = cg_expr(g, n->unop.operand);
@@ -198,6 +206,8 @@ static LLVMValueRef cg_unop(struct cg *g, struct node *n)
 	case UOP_LNOT: return from_bool(g, LLVMBuildICmp(g->b, LLVMIntEQ, v, cg_const(g, 0), ""));
 	case UOP_DEREF: {
 		struct type *pt = n->unop.operand->type;
+		if (type_is_aggregate(n->type))
+			return cg_read_mem(g, v, pt->is_user, n->type);
 		if (cg_breaks(g, "probe-read")) /* a direct load: "invalid mem access" */
 			return cg_load_int(g, LLVMBuildIntToPtr(g->b, v, g->ptr, ""), n->type->size,
 					   n->type->is_signed);
@@ -314,9 +324,131 @@ static LLVMValueRef cg_incdec(struct cg *g, struct node *n)
 	return n->incdec.is_prefix ? nv : old;
 }
 
+/* Where a struct, union or array lvalue (or a member of one) lives: at an
+ * i64 address of kernel or user memory (mem), or in a slot (a pointer). */
+struct cg_loc {
+	LLVMValueRef addr;
+	bool mem, user;
+};
+
+static struct cg_loc loc_add(struct cg *g, struct cg_loc l, LLVMValueRef off)
+{
+	if (l.mem) {
+		l.addr = LLVMBuildAdd(g->b, l.addr, off, "");
+	} else if (LLVMIsAConstantInt(off)) {
+		l.addr = cg_gep(g, l.addr, LLVMConstIntGetZExtValue(off));
+	} else { /* a variable offset into a slot: read it like memory */
+		l.addr = LLVMBuildAdd(g->b, LLVMBuildPtrToInt(g->b, l.addr, g->i64, ""), off, "");
+		l.mem = true;
+		l.user = false;
+	}
+	return l;
+}
+
+static struct cg_loc cg_loc_of(struct cg *g, struct node *n)
+{
+	struct cg_loc l = { 0 };
+	if (n->kind == N_UNOP && n->unop.op == UOP_DEREF) {
+		l.addr = cg_expr(g, n->unop.operand);
+		l.mem = true;
+		l.user = n->unop.operand->type->is_user;
+		return l;
+	}
+	if (n->kind == N_FIELD) {
+		struct node *b = n->field.base;
+		const struct type_field *f = n->sym;
+		if (b->type->kind == TY_PTR) {
+			l.addr = cg_expr(g, b);
+			l.mem = true;
+			l.user = b->type->is_user;
+			return loc_add(g, l, cg_const(g, f->offset));
+		}
+		if (b->type->kind == TY_RECORD)
+			return loc_add(g, cg_loc_of(g, b), cg_const(g, f->offset));
+	}
+	if (n->kind == N_INDEX) {
+		struct node *b = n->index.base;
+		struct type *bt = b->type;
+		uint32_t esz = n->type->kind == TY_PTR ? 8 : n->type->size;
+		if (bt->kind == TY_PTR) {
+			l.addr = cg_expr(g, b);
+			l.mem = true;
+			l.user = bt->is_user;
+			LLVMValueRef idx = cg_expr(g, n->index.index);
+			return loc_add(g, l, LLVMBuildMul(g->b, idx, cg_const(g, esz), ""));
+		}
+		if (bt->kind == TY_ARRAY || bt->kind == TY_STR) {
+			uint32_t len = bt->kind == TY_STR ? bt->size : bt->len;
+			struct cg_loc bl = cg_loc_of(g, b);
+			LLVMValueRef idx = cg_expr(g, n->index.index);
+			if (!LLVMIsAConstantInt(idx) && len) /* rule 4 */
+				idx = cg_clamp(g, idx, len - 1);
+			return loc_add(g, bl, LLVMBuildMul(g->b, idx, cg_const(g, esz), ""));
+		}
+	}
+	l.addr = cg_expr(g, n); /* a value: aggregates are in a slot */
+	return l;
+}
+
+/* The value of type t at l: one read of exactly its bytes into a zeroed
+ * slot (rule 1; char arrays as strings, so the bytes after the NUL are
+ * zeros), a bitfield shifted and masked out of the bytes holding it. */
+static LLVMValueRef cg_read_at(struct cg *g, struct cg_loc l, struct type *t,
+			       const struct type_field *f)
+{
+	if (type_is_aggregate(t)) {
+		if (!l.mem)
+			return l.addr;
+		LLVMValueRef slot = cg_dest(g, t->size);
+		cg_zero(g, slot, t->size);
+		if (t->kind == TY_STR)
+			cg_probe_read_str(g, slot, cg_const(g, t->size), l.addr, l.user);
+		else if (t->size)
+			cg_probe_read(g, slot, t->size, l.addr, l.user);
+		return slot;
+	}
+	uint32_t sz = t->kind == TY_PTR ? 8 : t->size;
+	bool bits = f && f->bit_size;
+	if (bits) {
+		sz = (f->bit_offset + f->bit_size + 7) / 8;
+		if (sz > 8)
+			sz = 8;
+	}
+	LLVMValueRef v;
+	if (l.mem) {
+		LLVMValueRef tmp = cg_slot(g, 8, false);
+		cg_store_int(g, tmp, cg_const(g, 0), 8);
+		cg_probe_read(g, tmp, sz, l.addr, l.user);
+		v = cg_load_int(g, tmp, bits ? 8 : sz, !bits && t->is_signed);
+	} else if (bits) {
+		v = cg_const(g, 0);
+		for (uint32_t i = 0; i < sz; i++) {
+			LLVMValueRef byte = cg_load_int(g, cg_gep(g, l.addr, i), 1, false);
+			v = LLVMBuildOr(g->b, v, LLVMBuildShl(g->b, byte, cg_const(g, 8 * i), ""), "");
+		}
+	} else {
+		v = cg_load_int(g, l.addr, sz, t->kind == TY_INT && t->is_signed);
+	}
+	if (!bits)
+		return v;
+	/* the field's bits at the top, then shifted down with its sign */
+	v = LLVMBuildShl(g->b, v, cg_const(g, 64 - f->bit_offset - f->bit_size), "");
+	v = t->is_signed ? LLVMBuildAShr(g->b, v, cg_const(g, 64 - f->bit_size), "")
+			 : LLVMBuildLShr(g->b, v, cg_const(g, 64 - f->bit_size), "");
+	return narrow(g, v, t);
+}
+
+static LLVMValueRef cg_read_mem(struct cg *g, LLVMValueRef addr, bool user, struct type *t)
+{
+	struct cg_loc l = { addr, true, user };
+	return cg_read_at(g, l, t, NULL);
+}
+
 static LLVMValueRef cg_field(struct cg *g, struct node *n)
 {
 	struct type *bt = n->field.base->type;
+	if (bt->kind == TY_RECORD || bt->kind == TY_PTR)
+		return cg_read_at(g, cg_loc_of(g, n), n->type, n->sym);
 	LLVMValueRef base = cg_expr(g, n->field.base);
 	if (bt->kind == TY_TUPLE) {
 		uint32_t i = (uint32_t)strtoul(n->field.name, NULL, 10);
@@ -350,10 +482,32 @@ static LLVMValueRef cg_field(struct cg *g, struct node *n)
 			cg_probe_read(g, slot, ft->size, addr, false);
 		return slot;
 	}
+	/* fentry/fexit/rawtracepoint: every argument is a u64 slot */
+	if (bt->ctx_u64_args) {
+		uint32_t off = f->offset;
+		if (g->probe->kind == PD_PROBE_KPROBE) /* a fentry's stand-in: registers */
+			off = cg_regs_arg_off[f->offset / 8 < 6 ? f->offset / 8 : 0];
+		return narrow(g, cg_load_ctx(g, off, 8, false), ft);
+	}
 	/* scalar context fields are loaded directly (the verifier checks the
 	 * offset against the tracepoint's record size) */
 	uint32_t sz = ft->kind == TY_PTR ? 8 : ft->size;
 	return cg_load_ctx(g, f->offset, sz, ft->is_signed);
+}
+
+/* Whether n is a member reached through a pointer (its bytes are in
+ * memory, not in a slot) */
+static bool cg_is_mem_lvalue(const struct node *n)
+{
+	while (n->kind == N_FIELD || n->kind == N_INDEX) {
+		const struct node *b = n->kind == N_FIELD ? n->field.base : n->index.base;
+		if (b->type->kind == TY_PTR)
+			return true;
+		if (b->type->kind != TY_RECORD && b->type->kind != TY_ARRAY && b->type->kind != TY_STR)
+			return false;
+		n = b;
+	}
+	return n->kind == N_UNOP && n->unop.op == UOP_DEREF;
 }
 
 /* array[i] and ptr[i]; a variable index is clamped to the array (rule 4) */
@@ -372,6 +526,9 @@ static LLVMValueRef cg_index(struct cg *g, struct node *n)
 		uint32_t off = ((struct type_field *)b->sym)->offset + (uint32_t)i * et->size;
 		return cg_load_ctx(g, off, et->size, et->is_signed);
 	}
+	if ((bt->kind == TY_PTR && et->kind != TY_INT) || (bt->kind == TY_ARRAY && et->kind != TY_INT) ||
+	    (bt->kind == TY_ARRAY && cg_is_mem_lvalue(b)) || bt->kind == TY_STR)
+		return cg_read_at(g, cg_loc_of(g, n), et, NULL);
 	LLVMValueRef base = cg_expr(g, n->index.base);
 	LLVMValueRef idx = cg_expr(g, n->index.index);
 	LLVMValueRef addr;
@@ -448,10 +605,8 @@ LLVMValueRef cg_expr(struct cg *g, struct node *n)
 	case N_INDEX: return cg_index(g, n);
 	case N_TUPLE: return cg_tuple(g, n);
 	case N_CAST: return narrow(g, cg_expr(g, n->cast.expr), n->type);
-	case N_SIZEOF: {
-		struct node *e = n->size_of.expr;
-		return cg_const(g, e ? e->type->size : 0);
-	}
+	case N_SIZEOF: return cg_const(g, n->size_of.value);
+	case N_OFFSETOF: return cg_const(g, n->offset_of.value);
 	default: return cg_const(g, 0);
 	}
 }

@@ -26,6 +26,12 @@
 #define CG_MAX_LOOPS 16
 #define CG_CHUNK 8 /* statements per basic block in long blocks */
 
+/* x86-64 struct pt_regs, the context of kprobes and uprobes: offsets of
+ * the argument registers (di si dx cx r8 r9), ax (the return value) and ip */
+static const uint32_t cg_regs_arg_off[6] = { 112, 104, 96, 88, 72, 64 };
+#define CG_REGS_AX 80
+#define CG_REGS_IP 128
+
 struct cg_options {
 	bool print_ir;	    /* -d ir: optimized IR to stdout */
 	bool print_ir_raw;  /* -d ir-raw: before optimization */
@@ -140,6 +146,8 @@ LLVMValueRef cg_expr(struct cg *g, struct node *n);
 void cg_store_as(struct cg *g, struct node *n, LLVMValueRef value, struct type *from,
 		 struct type *to, LLVMValueRef dst);
 LLVMValueRef cg_bool(struct cg *g, LLVMValueRef v); /* i64 -> i1 (v != 0) */
+/* An i64 cut to an integer type's width and extended by its sign. */
+LLVMValueRef cg_narrow(struct cg *g, LLVMValueRef v, const struct type *t);
 void cg_set_loc(struct cg *g, struct node *n);
 
 /* bpf_ir.c: BPF idioms */

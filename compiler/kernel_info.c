@@ -25,6 +25,9 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
 #include "compiler/kernel_info.h"
 
 #ifndef TRACEFS_MAGIC
@@ -542,6 +545,26 @@ static int sys_function_exists(struct kernel_info *ki, const char *name)
 	return ki_kernel_function_exists(name);
 }
 
+/* TRACE_BTF or /sys/kernel/btf/vmlinux, parsed once (the driver plugs in
+ * the runtime's copy instead, parsed once for feature probes and types). */
+static const struct btf *sys_vmlinux_btf(struct kernel_info *ki, const char **why)
+{
+	static struct btf *btf;
+	static char reason[300];
+	(void)ki;
+	if (!btf && !reason[0]) {
+		const char *p = getenv("TRACE_BTF");
+		p = p && *p ? p : "/sys/kernel/btf/vmlinux";
+		btf = btf__parse(p, NULL);
+		if (libbpf_get_error(btf)) {
+			snprintf(reason, sizeof(reason), "%s: %s", p, strerror(errno));
+			btf = NULL;
+		}
+	}
+	*why = reason;
+	return btf;
+}
+
 struct kernel_info *ki_system(void)
 {
 	static struct kernel_info system_ki = {
@@ -549,6 +572,7 @@ struct kernel_info *ki_system(void)
 		.tracepoint_list = sys_tracepoint_list,
 		.function_exists = sys_function_exists,
 		.function_list = sys_function_list,
+		.vmlinux_btf = sys_vmlinux_btf,
 	};
 
 	return &system_ki;

@@ -17,6 +17,8 @@
  *   field:char prev_comm[16];	offset:8;	size:16;	signed:0;
  *   field:__data_loc char[] name;	offset:8;	size:4;	signed:0;
  */
+struct btf;
+
 struct tp_field {
 	const char *name;  /* "filename" */
 	const char *ctype; /* the C type as written, without the name:
@@ -72,6 +74,9 @@ struct kernel_info {
 	 * NULL: none known (fakes in tests). */
 	int (*function_list)(struct kernel_info *ki, const char *glob, struct arena *a,
 			     const char ***out);
+	/* The kernel's vmlinux BTF (libbpf), parsed on first call and kept;
+	 * NULL with *why set when there is none. NULL hook: no BTF. */
+	const struct btf *(*vmlinux_btf)(struct kernel_info *ki, const char **why);
 	void *priv;
 };
 

@@ -158,6 +158,7 @@ static struct type *ctx_type(struct sema *s, const struct tp_format *fmt, bool u
 		tf->name = f->name;
 		tf->offset = f->offset;
 		tf->is_data_loc = f->is_data_loc;
+		tf->ctype = f->ctype;
 		tf->type = field_type(s, f, user);
 	}
 	return t;
@@ -181,6 +182,7 @@ static int load_ctx(struct sema *s, struct sema_probe *sp, const char *cat, cons
 		return err;
 	sp->user_ptrs = !strcmp(cat, "syscalls");
 	sp->ctx = ctx_type(s, &fmt, sp->user_ptrs);
+	sp->ctx->tp_name = arena_printf(s->arena, "%s:%s", cat, name); /* BTF pointer types */
 	return 0;
 }
 

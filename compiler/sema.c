@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compiler/btf.h"
 #include "compiler/probes.h"
 #include "compiler/sema.h"
 #include "stdlib/stdlib.h"
@@ -71,6 +72,149 @@ static const char *tname(const struct type *t)
 	static int i;
 	i = (i + 1) % 4;
 	return type_name_str(t, bufs[i], sizeof(bufs[i]));
+}
+
+static void sema_hint(struct sema *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sema_hint(struct sema *s, const char *fmt, ...)
+{
+	if (s->quiet || s->suppress_notes)
+		return;
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	diag_hint(s->diag, "%s", buf);
+}
+
+/* ---- kernel types (compiler/btf.c) ---- */
+
+/* The BTF, opened on first need; NULL without an error when there is none */
+static struct kbtf *try_btf(struct sema *s)
+{
+	if (s->btf || s->btf_why)
+		return s->btf;
+	const char *why = NULL;
+	s->btf = kbtf_open(s->ki, s->arena, &why);
+	if (!s->btf)
+		s->btf_why = why && *why ? arena_strdup(s->arena, why) : "unknown reason";
+	return s->btf;
+}
+
+struct kbtf *sema_btf(struct sema *s, struct span sp, const char *what)
+{
+	struct kbtf *kb = try_btf(s);
+	if (!kb)
+		sema_error(s, sp, "%s needs the kernel's BTF, which is not available (%s)", what,
+			   s->btf_why);
+	return kb;
+}
+
+bool sema_mem_is_user(const struct node *n)
+{
+	for (;;) {
+		switch (n->kind) {
+		case N_UNOP:
+			return n->unop.operand->type && n->unop.operand->type->is_user;
+		case N_FIELD:
+			if (n->field.base->type->kind == TY_PTR)
+				return n->field.base->type->is_user;
+			if (n->field.base->type->kind != TY_RECORD)
+				return false;
+			n = n->field.base;
+			continue;
+		case N_INDEX:
+			if (n->index.base->type->kind == TY_PTR)
+				return n->index.base->type->is_user;
+			n = n->index.base;
+			continue;
+		default:
+			return false;
+		}
+	}
+}
+
+/* A record's fields, loaded from BTF on first use. */
+static bool record_loaded(struct sema *s, struct span sp, struct type *rec)
+{
+	if (rec->fields_loaded)
+		return true;
+	struct kbtf *kb = sema_btf(s, sp, "a kernel struct");
+	if (!kb)
+		return false;
+	if (!kbtf_fields(kb, rec)) {
+		sema_error(s, sp, "%s is not in the kernel's BTF", tname(rec));
+		return false;
+	}
+	return true;
+}
+
+static bool complete(struct sema *s, struct span sp, struct type *t, int depth)
+{
+	while (t->kind == TY_ARRAY)
+		t = t->elem;
+	if (t->kind != TY_RECORD)
+		return true;
+	if (depth > 32 || !record_loaded(s, sp, t))
+		return false;
+	for (uint32_t i = 0; i < t->nfields; i++)
+		if (!complete(s, sp, t->fields[i].type, depth + 1))
+			return false;
+	return true;
+}
+
+bool sema_record_complete(struct sema *s, struct span sp, struct type *t)
+{
+	return complete(s, sp, t, 0);
+}
+
+static const struct type_field *find_field(const struct type *rec, const char *name)
+{
+	for (uint32_t i = 0; i < rec->nfields; i++)
+		if (!strcmp(rec->fields[i].name, name))
+			return &rec->fields[i];
+	return NULL;
+}
+
+static int edit_dist(const char *a, const char *b)
+{
+	int m = (int)strlen(a), n = (int)strlen(b);
+	if (m > 63 || n > 63)
+		return 99;
+	int row[64];
+	for (int j = 0; j <= n; j++)
+		row[j] = j;
+	for (int i = 1; i <= m; i++) {
+		int diag = row[0];
+		row[0] = i;
+		for (int j = 1; j <= n; j++) {
+			int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[n];
+}
+
+static void no_such_field(struct sema *s, struct span sp, const struct type *rec, const char *name)
+{
+	sema_error(s, sp, "%s has no field '%s'", tname(rec), name);
+	const char *best = NULL;
+	int bd = (int)strlen(name) / 3 + 1;
+	for (uint32_t i = 0; i < rec->nfields; i++) {
+		int d = edit_dist(name, rec->fields[i].name);
+		if (d <= bd && (!best || d < bd)) {
+			best = rec->fields[i].name;
+			bd = d;
+		}
+	}
+	if (best)
+		sema_hint(s, "did you mean '%s'?", best);
 }
 
 /* ---- variables ---- */
@@ -350,6 +494,14 @@ static struct type *check_unop(struct sema *s, struct node *n)
 	case UOP_DEREF:
 		if (t->kind == TY_PTR && t->elem && t->elem->kind == TY_INT)
 			return t->elem;
+		if (t->kind == TY_PTR && t->elem && t->elem->kind == TY_PTR)
+			return t->elem->is_user || !t->is_user ? t->elem
+							       : type_ptr(s->arena, t->elem->elem, true);
+		if (t->kind == TY_PTR && t->elem && t->elem->kind == TY_RECORD) {
+			if (!record_loaded(s, n->span, t->elem))
+				return &type_none;
+			return t->elem;
+		}
 		if (t->kind == TY_PTR) {
 			sema_error(s, n->span, "cannot dereference %s: its target type is unknown",
 				   tname(t));
@@ -451,6 +603,59 @@ static struct type *check_call(struct sema *s, struct node *n)
 	return fn->check(s, n);
 }
 
+/* A field of a struct reached through memory (user when `user`): pointer
+ * fields of user memory point into user memory too. */
+static struct type *record_field(struct sema *s, struct node *n, struct type *rec, bool user)
+{
+	if (!record_loaded(s, n->span, rec))
+		return &type_none;
+	const struct type_field *f = find_field(rec, n->field.name);
+	if (!f) {
+		no_such_field(s, n->span, rec, n->field.name);
+		return &type_none;
+	}
+	n->sym = (void *)f;
+	if (f->type->kind == TY_PTR && user && !f->type->is_user)
+		return type_ptr(s->arena, f->type->elem, true);
+	return f->type;
+}
+
+/* args->ptr of a tracepoint whose format says "struct X *" (X from BTF)
+ * or "void *" (typed through BTF's struct trace_event_raw_NAME when that
+ * has a struct pointer), on first use; the address space stays the
+ * field's (syscall arguments are user pointers) */
+static struct type *tp_ptr_type(struct sema *s, struct node *base, struct type *b)
+{
+	if (base->kind != N_FIELD || !base->field.base->type ||
+	    base->field.base->type->kind != TY_CTX || !base->field.base->type->tp_name || !base->sym)
+		return b;
+	const struct type_field *f = base->sym;
+	struct kbtf *kb = try_btf(s);
+	if (!kb)
+		return b;
+	struct type *rec = NULL;
+	const char *st = f->ctype ? strstr(f->ctype, "struct ") : NULL;
+	if (st) {
+		char name[128];
+		size_t n = strcspn(st + 7, " *");
+		if (n < sizeof(name) && st[7 + n] && strchr(st + 7 + n, '*') &&
+		    !strchr(strchr(st + 7 + n, '*') + 1, '*')) {
+			memcpy(name, st + 7, n);
+			name[n] = 0;
+			rec = kbtf_type(kb, name, true);
+		}
+	}
+	if (!rec) {
+		struct type *pt = kbtf_tp_field_ptr(kb, base->field.base->type->tp_name,
+						    base->field.name);
+		rec = pt ? pt->elem : NULL;
+	}
+	if (!rec || rec->kind != TY_RECORD)
+		return b;
+	base->type = type_ptr(s->arena, rec, b->is_user);
+	return base->type;
+}
+
 static struct type *check_field(struct sema *s, struct node *n)
 {
 	struct type *b = sema_expr(s, n->field.base);
@@ -466,18 +671,49 @@ static struct type *check_field(struct sema *s, struct node *n)
 		}
 		return b->fields[i].type;
 	}
-	if (b->kind == TY_CTX || b->kind == TY_RECORD) {
+	if (b->kind == TY_PTR && (!b->elem || b->elem->kind != TY_RECORD))
+		b = tp_ptr_type(s, n->field.base, b);
+	/* p->f and, as bpftrace >= 0.25 allows, p.f */
+	if (b->kind == TY_PTR && b->elem && b->elem->kind == TY_RECORD)
+		return record_field(s, n, b->elem, b->is_user);
+	if (b->kind == TY_RECORD) {
+		if (n->field.is_arrow) {
+			sema_error(s, n->span, "'->' needs a pointer, and %s is not one: use '.'",
+				   tname(b));
+			return &type_none;
+		}
+		return record_field(s, n, b, sema_mem_is_user(n->field.base));
+	}
+	if (b->kind == TY_CTX) {
 		for (uint32_t i = 0; i < b->nfields; i++)
 			if (!strcmp(b->fields[i].name, n->field.name)) {
 				n->sym = &b->fields[i];
 				return b->fields[i].type;
 			}
 		const char *where = s->cur && s->cur->name ? s->cur->name : "this probe";
-		sema_error(s, n->span, "%s has no field '%s'",
-			   b->kind == TY_CTX ? where : tname(b), n->field.name);
+		sema_error(s, n->span, "%s has no field '%s'", where, n->field.name);
+		const char *best = NULL;
+		int bd = (int)strlen(n->field.name) / 3 + 1;
+		for (uint32_t i = 0; i < b->nfields; i++) {
+			int d = edit_dist(n->field.name, b->fields[i].name);
+			if (d <= bd && (!best || d < bd)) {
+				best = b->fields[i].name;
+				bd = d;
+			}
+		}
+		if (best)
+			sema_hint(s, "did you mean '%s'?", best);
 		return &type_none;
 	}
-	sema_error(s, n->span, "cannot access field '%s' of %s", n->field.name, tname(b));
+	if (b->kind == TY_PTR)
+		sema_error(s, n->span, "cannot access field '%s' of %s: its target type is not a "
+				       "struct (cast it, e.g. ((struct task_struct *)p)->%s)",
+			   n->field.name, tname(b), n->field.name);
+	else if (n->field.is_arrow && b->kind == TY_INT)
+		sema_error(s, n->span, "'->' needs a pointer, and %s is not one (cast it, e.g. "
+				       "((struct task_struct *)x)->%s)", tname(b), n->field.name);
+	else
+		sema_error(s, n->span, "cannot access field '%s' of %s", n->field.name, tname(b));
 	return &type_none;
 }
 
@@ -493,15 +729,31 @@ static struct type *check_index(struct sema *s, struct node *n)
 	}
 	int64_t k;
 	if (b->kind == TY_ARRAY) {
-		if (sema_const_int(s, n->index.index, &k) && (k < 0 || (uint64_t)k >= b->len)) {
+		/* len 0: a flexible array member, not checked */
+		if (sema_const_int(s, n->index.index, &k) && (k < 0 || (b->len && (uint64_t)k >= b->len))) {
 			sema_error(s, n->index.index->span, "index %lld is out of bounds of %s",
 				   (long long)k, tname(b));
 			return &type_none;
 		}
 		return b->elem;
 	}
+	if (b->kind == TY_STR) { /* a char array: its bytes */
+		if (sema_const_int(s, n->index.index, &k) && (k < 0 || (uint64_t)k >= b->size)) {
+			sema_error(s, n->index.index->span, "index %lld is out of bounds of %s",
+				   (long long)k, tname(b));
+			return &type_none;
+		}
+		return &type_s8;
+	}
 	if (b->kind == TY_PTR && b->elem && b->elem->kind == TY_INT)
 		return b->elem;
+	if (b->kind == TY_PTR && b->elem && b->elem->kind == TY_PTR)
+		return b->elem->is_user || !b->is_user ? b->elem : type_ptr(s->arena, b->elem->elem, true);
+	if (b->kind == TY_PTR && b->elem && b->elem->kind == TY_RECORD) {
+		if (!record_loaded(s, n->span, b->elem))
+			return &type_none;
+		return b->elem;
+	}
 	sema_error(s, n->span, "cannot index %s", tname(b));
 	return &type_none;
 }
@@ -514,7 +766,7 @@ static struct type *check_tuple(struct sema *s, struct node *n)
 		struct type *t = sema_expr(s, e);
 		if (t->kind == TY_NONE)
 			return t;
-		if (t->kind == TY_VOID || t->kind == TY_AGG || t->kind == TY_CTX) {
+		if (t->kind == TY_VOID || t->kind == TY_AGG || t->kind == TY_CTX || t->kind == TY_RECORD) {
 			sema_error(s, e->span, "a tuple cannot hold %s", tname(t));
 			return &type_none;
 		}
@@ -527,6 +779,30 @@ static struct type *check_tuple(struct sema *s, struct node *n)
 		elems[i++] = t;
 	}
 	return type_tuple(s->arena, elems, i);
+}
+
+/* `struct NAME` or a typedef NAME from the kernel's BTF; NULL after an
+ * error. */
+static struct type *kernel_type(struct sema *s, struct node *tn)
+{
+	const char *kw = tn->type_name.is_struct ? "struct " : "";
+	struct kbtf *kb = try_btf(s);
+	if (!kb) {
+		sema_error(s, tn->span, "unknown type '%s%s': kernel types come from BTF, which is "
+					"not available (%s)", kw, tn->type_name.name, s->btf_why);
+		return NULL;
+	}
+	struct type *t = kbtf_type(kb, tn->type_name.name, tn->type_name.is_struct);
+	if (t)
+		return t;
+	sema_error(s, tn->span, "unknown type '%s%s'", kw, tn->type_name.name);
+	if (!s->quiet && !s->suppress_notes) {
+		const char *near[3];
+		int n = kbtf_closest_structs(kb, tn->type_name.name, near, 3);
+		for (int i = 0; i < n; i++)
+			sema_hint(s, "did you mean struct %s?", near[i]);
+	}
+	return NULL;
 }
 
 static struct type *typename_type(struct sema *s, struct node *tn)
@@ -546,16 +822,12 @@ static struct type *typename_type(struct sema *s, struct node *tn)
 		for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
 			if (!strcmp(ints[i].name, tn->type_name.name))
 				t = type_int(ints[i].bits, ints[i].sgn);
-	if (!t && !strcmp(tn->type_name.name, "void") && tn->type_name.ptr_depth)
+	if (!t && !strcmp(tn->type_name.name, "void") && tn->type_name.ptr_depth) {
 		t = NULL;
-	else if (!t) {
-		if (tn->type_name.ptr_depth) {
-			/* struct pointers: an address until BTF types land */
-			return type_ptr(s->arena, NULL, false);
-		}
-		sema_error(s, tn->span, "unknown type '%s%s'", tn->type_name.is_struct ? "struct " : "",
-			   tn->type_name.name);
-		return &type_none;
+	} else if (!t) {
+		t = kernel_type(s, tn);
+		if (!t)
+			return &type_none;
 	}
 	for (int i = 0; i < tn->type_name.ptr_depth; i++)
 		t = type_ptr(s->arena, t, false);
@@ -569,6 +841,38 @@ static struct type *typename_type(struct sema *s, struct node *tn)
 	return t;
 }
 
+/* offsetof(struct T, a.b): nested members through structs, not pointers */
+static struct type *check_offsetof(struct sema *s, struct node *n)
+{
+	struct type *t = typename_type(s, n->offset_of.type_name);
+	if (t->kind == TY_NONE)
+		return t;
+	uint64_t off = 0;
+	const char *p = n->offset_of.field;
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		char *name = arena_strndup(s->arena, p, len);
+		if (t->kind != TY_RECORD) {
+			sema_error(s, n->span, "offsetof(): %s is not a struct or union, so it has no "
+					       "field '%s'", tname(t), name);
+			return &type_none;
+		}
+		if (!record_loaded(s, n->span, t))
+			return &type_none;
+		const struct type_field *f = find_field(t, name);
+		if (!f) {
+			no_such_field(s, n->span, t, name);
+			return &type_none;
+		}
+		off += f->offset;
+		t = f->type;
+		p = dot ? dot + 1 : p + len;
+	}
+	n->offset_of.value = off;
+	return &type_u64;
+}
+
 static struct type *check_cast(struct sema *s, struct node *n)
 {
 	struct type *to = typename_type(s, n->cast.type_name);
@@ -580,9 +884,9 @@ static struct type *check_cast(struct sema *s, struct node *n)
 		 * addresses do: user memory in uprobes and syscall tracepoints */
 		struct type *p = type_ptr(s->arena, to->elem, false);
 		struct sema_probe *sp = s->cur;
-		p->is_user = (from->kind == TY_PTR && from->is_user) ||
-			     (sp && (sp->kind == PD_PROBE_UPROBE || sp->kind == PD_PROBE_URETPROBE ||
-				     sp->kind == PD_PROBE_USDT || sp->user_ptrs));
+		p->is_user = from->kind == TY_PTR ? from->is_user
+			     : (sp && (sp->kind == PD_PROBE_UPROBE || sp->kind == PD_PROBE_URETPROBE ||
+				       sp->kind == PD_PROBE_USDT || sp->user_ptrs));
 		return p;
 	}
 	if (to->kind == TY_INT && is_int_like(from))
@@ -635,6 +939,17 @@ static void unknown_macro(struct sema *s, struct node *n)
 static struct type *check_ident(struct sema *s, struct node *n)
 {
 	const struct stdlib_builtin *b = stdlib_find_builtin(n->ident.name);
+	int64_t ev;
+	struct type *et;
+	struct kbtf *kb;
+	if (!b && !stdlib_find_fn(n->ident.name) && (kb = try_btf(s)) &&
+	    kbtf_enum_value(kb, n->ident.name, &ev, &et)) {
+		/* an enum constant of the kernel: from now on a number */
+		n->kind = N_INT;
+		n->num.value = (uint64_t)ev;
+		n->num.is_char = false;
+		return n->num.value > INT64_MAX ? &type_u64 : &type_s64;
+	}
 	if (!b) {
 		if (stdlib_find_fn(n->ident.name))
 			sema_error(s, n->span, "%s is a function: call it as %s()", n->ident.name,
@@ -721,11 +1036,13 @@ static struct type *expr_type(struct sema *s, struct node *n)
 	case N_SIZEOF: {
 		struct type *t = n->size_of.type_name ? typename_type(s, n->size_of.type_name)
 						      : sema_expr(s, n->size_of.expr);
+		if (t->kind == TY_RECORD && !record_loaded(s, n->span, t))
+			return &type_none;
+		n->size_of.value = t->size;
 		return t->kind == TY_NONE ? t : &type_u64;
 	}
 	case N_OFFSETOF:
-		sema_error(s, n->span, "offsetof() needs struct types from BTF: not supported yet");
-		return &type_none;
+		return check_offsetof(s, n);
 	default:
 		sema_error(s, n->span, "%s is not an expression", ast_kind_name(n->kind));
 		return &type_none;
@@ -884,8 +1201,9 @@ static void assign_map(struct sema *s, struct node *n)
 		return;
 	}
 	struct type *t = sema_expr(s, value);
-	if (t->kind == TY_VOID || t->kind == TY_CTX || t->kind == TY_AGG) {
-		sema_error(s, value->span, "cannot assign %s to a map", tname(t));
+	if (t->kind == TY_VOID || t->kind == TY_CTX || t->kind == TY_AGG || t->kind == TY_RECORD) {
+		sema_error(s, value->span, "cannot assign %s to a map%s", tname(t),
+			   t->kind == TY_RECORD ? " (store its fields)" : "");
 		return;
 	}
 	if (m->value && m->value->kind == TY_AGG && t->kind != TY_NONE) {

@@ -96,6 +96,9 @@ struct sema {
 	struct sema_map **map_table; /* open addressing by name, for lookups */
 	uint32_t map_cap;
 	int nmaps;
+	struct kbtf *btf;	/* the kernel's types, opened on first need */
+	const char *btf_why;	/* why there are none, once tried */
+	struct type *task_struct; /* curtask's target, resolved on first use */
 	struct sema_probe *probes; /* every expansion, in program order */
 	struct sema_probe **probes_tail;
 	int nprobes;
@@ -131,5 +134,14 @@ void sema_error(struct sema *s, struct span sp, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 struct type *sema_expr(struct sema *s, struct node *n);
 bool sema_const_int(struct sema *s, struct node *n, int64_t *out);
+/* The kernel's BTF, opened on first call; NULL (and an error at sp, which
+ * needs it for `what`) when the kernel has none. */
+struct kbtf *sema_btf(struct sema *s, struct span sp, const char *what);
+/* Whether the memory an lvalue of struct, union or array type lives in
+ * (through the pointers it was reached by) is user memory. */
+bool sema_mem_is_user(const struct node *n);
+/* Loads the fields of a struct and of the structs and arrays it holds
+ * (not behind pointers), for printing it whole; false after an error. */
+bool sema_record_complete(struct sema *s, struct span sp, struct type *t);
 
 #endif

@@ -161,7 +161,8 @@ bool type_equal(const struct type *a, const struct type *b)
 	case TY_AGG:
 		return a->agg == b->agg;
 	case TY_RECORD:
-		return a->name && b->name && !strcmp(a->name, b->name);
+		return a->is_union == b->is_union && a->name && b->name && *a->name &&
+		       !strcmp(a->name, b->name);
 	case TY_PTR:
 	case TY_ARRAY:
 		return (!a->elem && !b->elem) ||
@@ -265,8 +266,58 @@ static enum pd_kind layout_kind(const struct type *t)
 	}
 }
 
+/* A kernel struct's value (print): fields by name, arrays element by
+ * element, pointers in hex. */
+static void record_layout(struct arena *a, const struct type *t, struct pd_layout *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = t->size;
+	out->stack_map = -1;
+	switch (t->kind) {
+	case TY_RECORD:
+		out->kind = PD_RECORD;
+		out->nfields = t->fields_loaded ? t->nfields : 0;
+		out->fields = arena_alloc(a, (out->nfields + 1) * sizeof(*out->fields));
+		for (uint32_t i = 0; i < out->nfields; i++) {
+			const struct type_field *f = &t->fields[i];
+			record_layout(a, f->type, &out->fields[i]);
+			out->fields[i].offset = f->offset;
+			out->fields[i].name = f->name;
+			out->fields[i].bit_offset = f->bit_offset;
+			out->fields[i].bit_size = f->bit_size;
+		}
+		return;
+	case TY_ARRAY:
+		out->kind = PD_ARRAY;
+		out->count = t->len;
+		out->nfields = 1;
+		out->fields = arena_alloc(a, sizeof(*out->fields));
+		record_layout(a, t->elem, &out->fields[0]);
+		return;
+	case TY_PTR:
+		out->kind = PD_INT;
+		out->size = 8;
+		out->is_ptr = true;
+		return;
+	case TY_INT:
+		out->kind = PD_INT;
+		out->is_signed = t->is_signed;
+		return;
+	case TY_STR:
+		out->kind = PD_STR;
+		return;
+	default:
+		out->kind = PD_NONE;
+		return;
+	}
+}
+
 void type_to_layout(struct arena *a, const struct type *t, struct pd_layout *out)
 {
+	if (t->kind == TY_RECORD || (t->kind == TY_ARRAY && t->elem->kind == TY_RECORD)) {
+		record_layout(a, t, out);
+		return;
+	}
 	memset(out, 0, sizeof(*out));
 	out->kind = layout_kind(t);
 	out->size = t->size;
@@ -324,7 +375,10 @@ const char *type_name_str(const struct type *t, char *buf, size_t len)
 		snprintf(buf, len, "%s *%s", t->elem ? type_name_str(t->elem, sub, sizeof(sub)) : "void",
 			 t->is_user ? " (user)" : "");
 		break;
-	case TY_RECORD: snprintf(buf, len, "struct %s", t->name ? t->name : "?"); break;
+	case TY_RECORD:
+		snprintf(buf, len, "%s %s", t->is_union ? "union" : "struct",
+			 t->name && *t->name ? t->name : "(anonymous)");
+		break;
 	case TY_ARRAY:
 		snprintf(buf, len, "%s[%u]", type_name_str(t->elem, sub, sizeof(sub)), t->len);
 		break;

@@ -45,6 +45,10 @@ struct type_field {
 	uint32_t offset;
 	/* TY_CTX fields */
 	bool is_data_loc;
+	const char *ctype; /* tracepoint fields: the C type the format gives */
+	/* TY_RECORD bitfields: bit_size bits from bit bit_offset (0..7) of the
+	 * bytes at offset; bit_size 0 for ordinary fields */
+	uint8_t bit_offset, bit_size;
 };
 
 struct type {
@@ -62,6 +66,20 @@ struct type {
 	const char *fmt;	    /* TY_TIMESTAMP */
 	uint32_t stack_depth;	    /* TY_KSTACK, TY_USTACK: frames kept */
 	enum pd_stack_mode stack_mode; /* TY_KSTACK, TY_USTACK: how printed */
+	/* TY_RECORD from the kernel's BTF (compiler/btf.c): fields are
+	 * filled in on first use (kbtf_fields), so that a pointer to a struct
+	 * costs nothing until a field of it is read; btf NULL and btf_id 0
+	 * for a struct known only by name so far (curtask's task_struct) */
+	const void *btf;
+	int32_t btf_id;
+	bool is_union;
+	bool fields_loaded;
+	/* TY_CTX of fentry/fexit/rawtracepoint: every argument is a u64 slot
+	 * of the context, loaded as 8 bytes and cut to the argument's type */
+	bool ctx_u64_args;
+	/* TY_CTX of a tracepoint: its "category:name" (pointer fields are
+	 * typed through BTF's struct trace_event_raw_NAME) */
+	const char *tp_name;
 };
 
 extern struct type type_none, type_void, type_u64, type_s64, type_u32, type_s32, type_u16,

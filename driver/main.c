@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "compiler/ast.h"
+#include "compiler/btf.h"
 #include "compiler/codegen.h"
 #include "compiler/cpp.h"
 #include "compiler/diag.h"
@@ -351,6 +352,14 @@ static const char *feature_reason(struct kernel_info *ki, enum ki_feature f)
 	return "";
 }
 
+static const struct btf *vmlinux_btf(struct kernel_info *ki, const char **why)
+{
+	(void)ki;
+	const struct btf *b = rt_feature_vmlinux_btf();
+	*why = b ? "" : rt_feature_reason(RT_FEAT_BTF);
+	return b;
+}
+
 static int run(const struct cli *c, const struct progdesc *pd, const struct node *prog,
 	       struct diag *d)
 {
@@ -438,6 +447,9 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	if (c->verbose)
 		fprintf(stderr, "front end: parse %.2f ms, check %.2f ms (%u lines)\n", t_parse,
 			now_ms() - t0, src->nlines);
+	if (c->verbose && sema.btf)
+		fprintf(stderr, "kernel BTF: loaded in %.2f ms (part of check)\n",
+			kbtf_load_ms(sema.btf));
 	if (bad)
 		goto out;
 	if (c->dump_types) {
@@ -489,6 +501,7 @@ int main(int argc, char **argv)
 	ki_system()->has_feature = has_feature;
 	ki_system()->syscall_nr = syscall_nr;
 	ki_system()->feature_reason = feature_reason;
+	ki_system()->vmlinux_btf = vmlinux_btf;
 	struct source *src = read_source(&c);
 	if (!src)
 		return EXIT_USAGE;

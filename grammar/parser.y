@@ -443,6 +443,8 @@ type
 		$$ = new_typename(p, @$, $1, false, (int)$2, (int64_t)$4->num.value);
 	}
 	| STRUCT IDENT ptrs { $$ = new_typename(p, @$, $2, true, (int)$3, -1); }
+	/* the lexer makes NAME in `(struct NAME *)` a TYPE (pointer casts) */
+	| STRUCT TYPE ptrs { $$ = new_typename(p, @$, $2, true, (int)$3, -1); }
 	| STRUCT IDENT ptrs '[' INT ']' {
 		$$ = new_typename(p, @$, $2, true, (int)$3, (int64_t)$5->num.value);
 	}

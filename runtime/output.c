@@ -315,12 +315,65 @@ static int format_tuple(struct rt_output *o, struct rt_sbuf *b, const struct pd_
 	return err;
 }
 
+/* { .a = 1, .b = { .c = 2 }, .d = [1, 2] }: a kernel struct's value */
+static int format_record(struct rt_output *o, struct rt_sbuf *b, const struct pd_layout *l,
+			 const uint8_t *p)
+{
+	int err = 0;
+
+	rt_sbuf_puts(b, "{ ");
+	for (uint32_t i = 0; i < l->nfields && !err; i++) {
+		const struct pd_layout *f = &l->fields[i];
+		rt_sbuf_printf(b, "%s.%s = ", i ? ", " : "", f->name ? f->name : "?");
+		if (f->kind == PD_INT && f->bit_size) {
+			uint64_t v = 0;
+			uint32_t n = (f->bit_offset + f->bit_size + 7) / 8;
+			if (n > 8)
+				n = 8;
+			if (f->offset > l->size || n > l->size - f->offset)
+				return -EINVAL;
+			memcpy(&v, p + f->offset, n); /* little-endian */
+			v >>= f->bit_offset;
+			if (f->bit_size < 64)
+				v &= (1ull << f->bit_size) - 1;
+			if (f->is_signed && f->bit_size < 64 && (v >> (f->bit_size - 1)) & 1)
+				rt_sbuf_printf(b, "%" PRId64, (int64_t)(v | ~((1ull << f->bit_size) - 1)));
+			else
+				rt_sbuf_printf(b, "%" PRIu64, v);
+			continue;
+		}
+		err = rt_format_value(o, b, f, p, l->size, false);
+	}
+	rt_sbuf_puts(b, l->nfields ? " }" : "}");
+	return err;
+}
+
+static int format_array(struct rt_output *o, struct rt_sbuf *b, const struct pd_layout *l,
+			const uint8_t *p)
+{
+	const struct pd_layout *e = &l->fields[0];
+	int err = 0;
+
+	if (!l->nfields || (l->count && e->size > l->size / l->count))
+		return -EINVAL;
+	rt_sbuf_puts(b, "[");
+	for (uint32_t i = 0; i < l->count && !err; i++) {
+		if (i)
+			rt_sbuf_puts(b, ", ");
+		err = rt_format_value(o, b, e, p + (size_t)i * e->size, e->size, false);
+	}
+	rt_sbuf_puts(b, "]");
+	return err;
+}
+
 static uint32_t min_size(enum pd_kind kind)
 {
 	switch (kind) {
 	case PD_NONE:
 	case PD_STR:
 	case PD_TUPLE:
+	case PD_RECORD:
+	case PD_ARRAY:
 		return 0;
 	case PD_INT:
 	case PD_BUF:
@@ -349,7 +402,9 @@ int rt_format_value(struct rt_output *o, struct rt_sbuf *b, const struct pd_layo
 	case PD_INT:
 		if (l->size != 1 && l->size != 2 && l->size != 4 && l->size != 8)
 			return -EINVAL;
-		if (l->is_signed)
+		if (l->is_ptr)
+			rt_sbuf_printf(b, "0x%" PRIx64, read_int(p, l->size, false));
+		else if (l->is_signed)
 			rt_sbuf_printf(b, "%" PRId64, (int64_t)read_int(p, l->size, true));
 		else
 			rt_sbuf_printf(b, "%" PRIu64, read_int(p, l->size, false));
@@ -388,6 +443,10 @@ int rt_format_value(struct rt_output *o, struct rt_sbuf *b, const struct pd_layo
 	case PD_TIMESTAMP:
 		format_timestamp(o, b, l->fmt, read_u64(p));
 		break;
+	case PD_RECORD:
+		return format_record(o, b, l, p);
+	case PD_ARRAY:
+		return format_array(o, b, l, p);
 	default:
 		return -EINVAL;
 	}

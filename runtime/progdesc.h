@@ -30,7 +30,11 @@ enum pd_kind {
 	PD_BUF,	     /* u8 len, then bytes: buf() */
 	PD_USERNAME, /* u64 uid printed as user name */
 	PD_INET,     /* ntop(): u64 family, then 16 address bytes */
-	PD_TIMESTAMP /* strftime(): u64 ns since boot, fmt in `fmt` */
+	PD_TIMESTAMP, /* strftime(): u64 ns since boot, fmt in `fmt` */
+	PD_RECORD,    /* a kernel struct: fields[] with names, printed
+			 "{ .a = 1, .b = { .c = x } }" */
+	PD_ARRAY,     /* `count` elements laid out as fields[0], one after
+			 the other: "[1, 2, 3]" */
 };
 
 /* kstack(mode): how each frame is printed (bpftrace 0.17 has two modes). */
@@ -50,6 +54,10 @@ struct pd_layout {
 	uint32_t stack_depth;	  /* frames kept in the stack map */
 	const char *fmt;	  /* PD_TIMESTAMP: strftime format */
 	enum pd_stack_mode stack_mode; /* PD_KSTACK/PD_USTACK: kstack(perf) */
+	const char *name;	  /* a PD_RECORD field's name */
+	uint32_t count;		  /* PD_ARRAY: elements */
+	uint8_t bit_offset, bit_size; /* PD_INT bitfield of a record: bits */
+	bool is_ptr;		  /* PD_INT: a pointer, printed in hex */
 };
 
 /* Aggregation kinds; each is a per-CPU map merged in user space.

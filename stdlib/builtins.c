@@ -9,13 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compiler/btf.h"
 #include "compiler/codegen.h"
 #include "stdlib/stdlib.h"
 
 /* struct pt_regs on x86_64: offsets of the argument and return registers */
-static const uint32_t regs_arg_off[] = { 112, 104, 96, 88, 72, 64 }; /* di si dx cx r8 r9 */
-#define REGS_AX 80
-#define REGS_IP 128
 
 static bool is_kind(struct sema *s, enum pd_probe_kind k)
 {
@@ -134,6 +132,30 @@ static LLVMValueRef l_cgroup(struct cg *g, struct node *n)
 	return cg_helper(g, BPF_FUNC_get_current_cgroup_id, g->i64, NULL, 0);
 }
 
+/* struct task_struct *, known by name until a field is read (BTF is
+ * loaded only then) */
+/* ctx: the program's context. In iter:NAME probes it is the iterator's
+ * struct bpf_iter__NAME * (ctx->task, ctx->file, ctx->fd ...), typed
+ * from BTF; elsewhere its address as an integer, as in bpftrace. */
+static struct type *t_ctxptr(struct sema *s, struct node *n)
+{
+	(void)n;
+	if (is_kind(s, PD_PROBE_ITER))
+		return type_ptr(s->arena,
+				kbtf_lazy_struct(s->arena, arena_printf(s->arena, "bpf_iter__%s",
+									s->cur->func)),
+				false);
+	return &type_u64;
+}
+
+static struct type *t_curtask(struct sema *s, struct node *n)
+{
+	(void)n;
+	if (!s->task_struct)
+		s->task_struct = kbtf_lazy_struct(s->arena, "task_struct");
+	return type_ptr(s->arena, s->task_struct, false);
+}
+
 static LLVMValueRef l_curtask(struct cg *g, struct node *n)
 {
 	(void)n;
@@ -165,8 +187,64 @@ static LLVMValueRef l_probe(struct cg *g, struct node *n)
 	return cg_const(g, (uint64_t)g->probe->index);
 }
 
+/* fentry:F or fexit:F that became kprobe:F or kretprobe:F on a kernel
+ * without trampolines (probes.c): `args` and `retval` keep their BTF
+ * types and are read from the registers. */
+static bool fell_back_to_kprobe(struct sema *s)
+{
+	const char *prov = s->cur && s->cur->attach ? s->cur->attach->attach.provider : "";
+	return (is_kind(s, PD_PROBE_KPROBE) || is_kind(s, PD_PROBE_KRETPROBE)) &&
+	       (!strcmp(prov, "fentry") || !strcmp(prov, "fexit"));
+}
+
+static bool has_u64_args(struct sema *s)
+{
+	return is_kind(s, PD_PROBE_FENTRY) || is_kind(s, PD_PROBE_FEXIT) ||
+	       is_kind(s, PD_PROBE_RAWTP) || fell_back_to_kprobe(s);
+}
+
+/* fentry/fexit/rawtracepoint: `args` from the function's (the raw
+ * tracepoint's btf_trace_NAME) BTF prototype, made on first use; the
+ * return type of fexit's function is the context's elem. */
+static struct type *btf_args(struct sema *s, struct node *n)
+{
+	struct sema_probe *sp = s->cur;
+	if (sp->ctx)
+		return sp->ctx;
+	struct kbtf *kb = sema_btf(s, n->span, "the arguments of fentry, fexit and rawtracepoint probes");
+	if (!kb)
+		return NULL;
+	const char *why = "";
+	struct type *ret = NULL;
+	struct type *ctx = sp->kind == PD_PROBE_RAWTP ? kbtf_rawtp_ctx(kb, sp->func, &why)
+						     : kbtf_func_ctx(kb, sp->func, &ret, &why);
+	if (!ctx) {
+		sema_error(s, n->span, "no argument types for %s: %s", sp->name, why);
+		return NULL;
+	}
+	if (fell_back_to_kprobe(s) && ctx->nfields > 6 && !s->quiet) {
+		sema_error(s, n->span, "%s has %u arguments; as a kprobe (this kernel has no "
+				       "fentry/fexit) only the first 6, passed in registers, can be read",
+			   sp->func, ctx->nfields);
+		return NULL;
+	}
+	ctx->elem = ret;
+	sp->ctx = ctx;
+	return ctx;
+}
+
 static struct type *t_ctx(struct sema *s, struct node *n)
 {
+	if (is_kind(s, PD_PROBE_KRETPROBE) && fell_back_to_kprobe(s)) {
+		sema_error(s, n->span, "'args' is not available in %s: this kernel has no fexit, "
+				       "and the kretprobe that stands in for it cannot see the arguments",
+			   s->cur->name);
+		return &type_none;
+	}
+	if (s->cur && has_u64_args(s)) {
+		struct type *t = btf_args(s, n);
+		return t ? t : &type_none;
+	}
 	if (s->cur && s->cur->ctx)
 		return s->cur->ctx;
 	if (s->cur && s->cur->kind == PD_PROBE_TRACEPOINT)
@@ -184,8 +262,18 @@ static LLVMValueRef l_ctx(struct cg *g, struct node *n)
 
 static struct type *t_retval(struct sema *s, struct node *n)
 {
-	if (is_kind(s, PD_PROBE_KRETPROBE) || is_kind(s, PD_PROBE_URETPROBE) ||
-	    is_kind(s, PD_PROBE_FEXIT))
+	if (is_kind(s, PD_PROBE_FEXIT) || (is_kind(s, PD_PROBE_KRETPROBE) && fell_back_to_kprobe(s))) {
+		/* after the last argument, typed as the function returns */
+		struct type *t = btf_args(s, n);
+		if (!t)
+			return &type_none;
+		if (!t->elem || t->elem->kind == TY_VOID) {
+			sema_error(s, n->span, "'retval': %s returns void", s->cur->func);
+			return &type_none;
+		}
+		return t->elem;
+	}
+	if (is_kind(s, PD_PROBE_KRETPROBE) || is_kind(s, PD_PROBE_URETPROBE))
 		return &type_s64;
 	sema_error(s, n->span, "'retval' is only available in return probes "
 			       "(kretprobe, uretprobe, fexit)");
@@ -194,8 +282,11 @@ static struct type *t_retval(struct sema *s, struct node *n)
 
 static LLVMValueRef l_retval(struct cg *g, struct node *n)
 {
-	(void)n;
-	return cg_load_ctx(g, REGS_AX, 8, true);
+	if (g->probe->kind == PD_PROBE_FEXIT)
+		return cg_narrow(g, cg_load_ctx(g, g->probe->ctx->size, 8, false), n->type);
+	if (g->probe->kind == PD_PROBE_KRETPROBE && g->probe->ctx) /* a fexit's stand-in */
+		return cg_narrow(g, cg_load_ctx(g, CG_REGS_AX, 8, false), n->type);
+	return cg_load_ctx(g, CG_REGS_AX, 8, true);
 }
 
 static int arg_index(const char *name)
@@ -206,6 +297,8 @@ static int arg_index(const char *name)
 static struct type *t_arg(struct sema *s, struct node *n)
 {
 	int i = arg_index(n->ident.name);
+	if (is_kind(s, PD_PROBE_RAWTP)) /* the raw tracepoint's u64 arguments */
+		return &type_u64;
 	/* fentry: a kprobe that fell back to fentry on a kernel without
 	 * kprobes (probes.c) keeps its argN, read from the trampoline's
 	 * argument array */
@@ -228,9 +321,9 @@ static struct type *t_arg(struct sema *s, struct node *n)
 static LLVMValueRef l_arg(struct cg *g, struct node *n)
 {
 	int i = arg_index(n->ident.name);
-	if (g->probe->kind == PD_PROBE_FENTRY) /* u64 args[] */
-		return cg_load_ctx(g, (uint32_t)(8 * i), 8, false);
-	return cg_load_ctx(g, regs_arg_off[i], 8, false);
+	if (g->probe->kind == PD_PROBE_RAWTP || g->probe->kind == PD_PROBE_FENTRY)
+		return cg_load_ctx(g, (uint32_t)i * 8, 8, false); /* u64 args[] */
+	return cg_load_ctx(g, cg_regs_arg_off[i], 8, false);
 }
 
 static struct type *t_func(struct sema *s, struct node *n)
@@ -251,7 +344,7 @@ static LLVMValueRef l_func(struct cg *g, struct node *n)
 		LLVMValueRef ctx = g->ctx_arg;
 		return cg_helper(g, BPF_FUNC_get_func_ip, g->i64, &ctx, 1);
 	}
-	return cg_load_ctx(g, REGS_IP, 8, false);
+	return cg_load_ctx(g, CG_REGS_IP, 8, false);
 }
 
 static struct type *t_kstack(struct sema *s, struct node *n)
@@ -290,10 +383,11 @@ const struct stdlib_builtin stdlib_builtins[] = {
 	{ "numaid", t_u32, l_numaid },
 	{ "rand", t_u32, l_rand },
 	{ "cgroup", t_u64, l_cgroup },
-	{ "curtask", t_u64, l_curtask },
+	{ "curtask", t_curtask, l_curtask },
 	{ "jiffies", t_u64, l_jiffies },
 	{ "probe", t_probe, l_probe },
 	{ "args", t_ctx, l_ctx },
+	{ "ctx", t_ctxptr, l_ctx },
 	{ "retval", t_retval, l_retval },
 	{ "func", t_func, l_func },
 	{ "kstack", t_kstack, l_kstack },

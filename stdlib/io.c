@@ -92,8 +92,10 @@ static struct type *check_format_args(struct sema *s, struct node *call, const c
 		struct type *t = sema_expr(s, a);
 		if (t->kind == TY_NONE) {
 			ok = false;
-		} else if (t->kind == TY_VOID || t->kind == TY_AGG || t->kind == TY_CTX) {
-			sema_error(s, a->span, "%s cannot be printed", tname(t));
+		} else if (t->kind == TY_VOID || t->kind == TY_AGG || t->kind == TY_CTX ||
+			   t->kind == TY_RECORD) {
+			sema_error(s, a->span, "%s cannot be printed%s", tname(t),
+				   t->kind == TY_RECORD ? " by printf: print its fields" : "");
 			ok = false;
 		} else if (i < 64 && !conv_accepts(convs[i], t)) {
 			sema_error(s, a->span, "%%%c expects an integer, not %s", convs[i], tname(t));
@@ -284,6 +286,9 @@ static struct type *check_print(struct sema *s, struct node *call)
 		sema_error(s, a->span, "%s cannot be printed", tname(t));
 		return &type_none;
 	}
+	/* a kernel struct, printed whole: { .field = value, ... } */
+	if ((t->kind == TY_RECORD || t->kind == TY_ARRAY) && !sema_record_complete(s, a->span, t))
+		return &type_none;
 	return t->kind == TY_NONE ? t : &type_void;
 }
 

@@ -394,6 +394,95 @@ static LLVMValueRef lower_override(struct cg *g, struct node *call)
 	return cg_const(g, 0);
 }
 
+/* kptr(p), uptr(p): the same pointer, in kernel or user memory: reads
+ * through it use bpf_probe_read_kernel or _user (an integer becomes a
+ * void pointer) */
+static struct type *check_addr_space(struct sema *s, struct node *call)
+{
+	struct type *t = sema_expr(s, call->call.args);
+	if (t->kind == TY_NONE)
+		return t;
+	if (t->kind != TY_PTR && t->kind != TY_INT) {
+		sema_error(s, call->call.args->span, "%s() expects a pointer or an address, not %s",
+			   call->call.name, type_name_str(t, (char[96]){ 0 }, 96));
+		return &type_none;
+	}
+	return type_ptr(s->arena, t->kind == TY_PTR ? t->elem : NULL, call->call.name[0] == 'u');
+}
+
+/* ---- path(p [, size]): the full path of a struct path, by bpf_d_path ----
+ *
+ * bpf_d_path (5.10) wants a pointer the verifier trusts (PTR_TO_BTF_ID):
+ * a fentry/fexit argument as loaded from the context, or such an argument
+ * plus the constant offset of a `struct path` member (args->file->f_path).
+ * The kernel allows the helper only in some functions (its d_path
+ * allowlist: security_file_open, vfs_truncate, dentry_open, filp_close,
+ * ...); elsewhere the verifier refuses the program. */
+
+static bool is_struct_path(const struct type *t)
+{
+	return t && t->kind == TY_RECORD && t->name && !strcmp(t->name, "path");
+}
+
+/* args->NAME of a fentry/fexit probe: a trusted pointer */
+static bool is_fentry_arg(const struct node *n)
+{
+	return n->kind == N_FIELD && n->field.base->kind == N_IDENT &&
+	       !strcmp(n->field.base->ident.name, "args");
+}
+
+static struct type *check_path(struct sema *s, struct node *call)
+{
+	struct node *a = call->call.args;
+	struct type *t = sema_expr(s, a);
+	if (a->next) {
+		struct type *st = sema_expr(s, a->next);
+		if (a->next->kind != N_INT || st->kind != TY_INT || a->next->num.value < 1 ||
+		    a->next->num.value > 4096) {
+			sema_error(s, a->next->span, "path()'s size must be a number from 1 to 4096");
+			return &type_none;
+		}
+	}
+	if (t->kind == TY_NONE)
+		return &type_none;
+	if (!s->cur || (s->cur->kind != PD_PROBE_FENTRY && s->cur->kind != PD_PROBE_FEXIT)) {
+		sema_error(s, call->span, "path() is only available in fentry and fexit probes%s",
+			   s->cur && s->cur->kind == PD_PROBE_KPROBE ? " (this kernel has none: it "
+								       "runs the probe as a kprobe)"
+								     : "");
+		return &type_none;
+	}
+	bool ok = (t->kind == TY_PTR && is_struct_path(t->elem) && is_fentry_arg(a)) ||
+		  (is_struct_path(t) && a->kind == N_FIELD && is_fentry_arg(a->field.base) &&
+		   a->field.base->type->kind == TY_PTR);
+	if (!ok) {
+		sema_error(s, a->span, "path() takes a struct path * argument of the probe "
+				       "(args->path) or a struct path member of one "
+				       "(args->file->f_path)");
+		return &type_none;
+	}
+	return type_str(s->arena, a->next ? (uint32_t)a->next->num.value : s->opts.strlen);
+}
+
+static LLVMValueRef lower_path(struct cg *g, struct node *call)
+{
+	struct node *a = call->call.args;
+	LLVMValueRef p;
+	if (a->type->kind == TY_PTR) {
+		p = cg_expr(g, a);
+	} else { /* args->X->member: the argument plus the member's offset */
+		const struct type_field *f = a->sym;
+		p = LLVMBuildAdd(g->b, cg_expr(g, a->field.base), cg_const(g, f->offset), "");
+	}
+	uint32_t size = call->type->size;
+	LLVMValueRef slot = cg_dest(g, size);
+	cg_zero(g, slot, size);
+	LLVMValueRef args[3] = { LLVMBuildIntToPtr(g->b, p, g->ptr, ""), slot,
+				 LLVMConstInt(g->i32, size, 0) };
+	cg_helper(g, BPF_FUNC_d_path, g->i64, args, 3);
+	return slot;
+}
+
 const struct stdlib_fn stdlib_misc_fns[] = {
 	{ "str", 1, 2, 0, 0, check_str, lower_str, NULL },
 	{ "ksym", 1, 1, 0, 0, check_ksym, lower_passthrough, NULL },
@@ -401,9 +490,12 @@ const struct stdlib_fn stdlib_misc_fns[] = {
 	{ "kstack", 0, 2, 0, 0, check_stack, lower_stack, NULL },
 	{ "ustack", 0, 2, 0, 0, check_stack, lower_stack, NULL },
 	{ "kaddr", 1, 1, 0, 0, check_kaddr, lower_const, NULL },
+	{ "kptr", 1, 1, 0, 0, check_addr_space, lower_passthrough, NULL },
+	{ "uptr", 1, 1, 0, 0, check_addr_space, lower_passthrough, NULL },
 	{ "ntop", 1, 2, 0, 0, check_ntop, lower_ntop, NULL },
 	{ "buf", 1, 2, 0, 0, check_buf, lower_buf, NULL },
 	{ "strftime", 2, 2, 0, 0, check_strftime, lower_strftime, NULL },
 	{ "override", 1, 1, FN_STMT, 0, check_override, lower_override, NULL },
+	{ "path", 1, 2, 0, 0, check_path, lower_path, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };

@@ -433,7 +433,11 @@ struct raw {
 static const struct raw raw_common_int[] = {
 	{ "pid", K_INT },    { "tid", K_INT },	   { "uid", K_INT },	 { "gid", K_INT },
 	{ "cpu", K_INT },    { "nsecs", K_INT },   { "elapsed", K_INT }, { "rand", K_INT },
-	{ "cgroup", K_INT }, { "jiffies", K_INT }, { "numaid", K_INT }
+	{ "cgroup", K_INT }, { "jiffies", K_INT }, { "numaid", K_INT },
+	/* kernel struct field chains (BTF) */
+	{ "(uint64)curtask->pid", K_INT }, { "(uint64)curtask->tgid", K_INT },
+	{ "(uint64)curtask->real_parent->tgid", K_INT }, { "(uint64)curtask.real_parent.pid", K_INT },
+	{ "(uint64)curtask->comm[1]", K_INT }, { "(uint64)curtask->signal->nr_threads", K_INT }
 };
 static const struct raw raw_openat[] = { { "args->dfd", K_INT },
 					 { "args->flags", K_INT },
@@ -750,22 +754,30 @@ static Expr *gen_raw(struct ctx *c, enum kind k)
 		/* run kind: only builtins whose value is known in BEGIN/END */
 		if (k == K_STR) {
 			Expr *e = mk(X_RAW, &t_str);
-			e->s = xstrdup("comm");
+			e->s = xstrdup(chance(30) ? "curtask->comm" : "comm"); /* the same in BEGIN */
 			e->known = true;
 			e->kv = vstr(comm_name);
 			return e;
 		}
+		/* facts, kernel struct chains (BTF) among them: curtask is
+		 * trace itself in BEGIN and END */
 		static const char *facts[] = { "pid > 0",    "tid > 0",	 "nsecs > 0",
-					       "cpu < 4096", "uid == 0", "elapsed >= 0" };
-		int i = rnd(8);
+					       "cpu < 4096", "uid == 0", "elapsed >= 0",
+					       "curtask->pid == tid", "curtask->tgid == pid",
+					       "curtask.tgid == pid", "curtask->real_parent->tgid > 0",
+					       "curtask->real_parent->real_parent->tgid >= 0",
+					       "curtask->comm == comm", "curtask->signal->nr_threads >= 1",
+					       "curtask->mm->mm_users.counter > 0" };
+		const int nf = (int)(sizeof(facts) / sizeof(facts[0]));
+		int i = rnd(nf + 2);
 		Expr *e = mk(X_RAW, T_S64);
 		struct sb b = { 0 };
-		if (i < 6) {
+		if (i < nf) {
 			sb_printf(&b, "(%s)", facts[i]);
 			e->kv = vint(1, true);
 		} else {
 			char *w = chance(50) ? xstrdup(comm_name) : rand_word(range(1, 10));
-			bool eq = i == 6;
+			bool eq = i == nf;
 			sb_printf(&b, "(comm %s \"%s\")", eq ? "==" : "!=", w);
 			e->kv = vint((uint64_t)((strcmp(w, comm_name) == 0) == eq), true);
 		}

@@ -10,6 +10,10 @@
  *                                 keeps a case's events apart from the
  *                                 dynamic loader's and other workloads'
  *   trace_workload opens PATH...  open and close each PATH once, in order
+ *   trace_workload pread PATH COUNT N
+ *                                 open PATH, then N pread(fd, buf, COUNT, 0)
+ *                                 calls (COUNT at most 4096): vfs_read's
+ *                                 count is COUNT, its return the bytes read
  *   trace_workload sysargs N      N getppid() calls with the six syscall
  *                                 arguments 10, 11, 12, 13, 14, 15 (seen by
  *                                 raw_syscalls:sys_enter as args->args[])
@@ -151,9 +155,22 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc == 5 && !strcmp(argv[1], "pread")) {
+		static char buf[4096];
+		long count = atol(argv[3]), n = atol(argv[4]);
+		int fd = open(argv[2], O_RDONLY);
+		if (fd < 0 || count < 0 || count > (long)sizeof(buf))
+			return 1;
+		for (long i = 0; i < n; i++)
+			if (pread(fd, buf, (size_t)count, 0) < 0)
+				return 1;
+		close(fd);
+		return 0;
+	}
 	if (argc != 3) {
 		fprintf(stderr, "usage: trace_workload getppid|faults|open|sleep|sysargs|sysmix|uprobe|int80 ARG\n"
 				"       trace_workload opens PATH...\n"
+				"       trace_workload pread PATH COUNT N\n"
 				"       trace_workload comm NAME MODE ARG...\n");
 		return 2;
 	}

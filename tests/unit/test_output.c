@@ -781,6 +781,37 @@ static void test_values(void)
 	CHECK(s.len == 0);
 	l = lay_int(0, 3, true);
 	CHECK(rt_format_value(&o, &s, &l, buf, sizeof(buf), false) == -EINVAL);
+
+	/* a kernel struct (print(*p)): struct { int a; unsigned f:3; int g:2;
+	 * void *p; struct { short s[2]; } in; char name[4]; } */
+	struct pd_layout elem = lay_int(0, 2, true);
+	struct pd_layout arr = { .kind = PD_ARRAY, .offset = 0, .size = 4, .count = 2,
+				 .nfields = 1, .fields = &elem, .stack_map = -1 };
+	struct pd_layout inner_f[1] = { arr };
+	inner_f[0].name = "s";
+	struct pd_layout fields[6] = { lay_int(0, 4, true), lay_int(4, 4, false), lay_int(4, 4, true),
+				       lay_int(8, 8, false), { .kind = PD_RECORD, .offset = 16, .size = 4,
+							       .nfields = 1, .fields = inner_f },
+				       lay_kind(PD_STR, 20, 4) };
+	const char *names[6] = { "a", "f", "g", "p", "in", "name" };
+	for (int i = 0; i < 6; i++)
+		fields[i].name = names[i];
+	fields[1].bit_size = 3;		    /* bits 0..2 */
+	fields[2].bit_offset = 3;	    /* bits 3..4: -1 */
+	fields[2].bit_size = 2;
+	fields[3].is_ptr = true;
+	l = (struct pd_layout){ .kind = PD_RECORD, .size = 24, .nfields = 6, .fields = fields,
+				.stack_map = -1 };
+	uint8_t rec[24] = { 0xfe, 0xff, 0xff, 0xff, 5 | (3 << 3), 0, 0, 0, 0x10, 0x20, 0, 0,
+			    0, 0x88, 0xff, 0xff, 7, 0, 0xf9, 0xff, 'a', 'b', 0, 0 };
+	s.len = 0;
+	CHECK(rt_format_value(&o, &s, &l, rec, sizeof(rec), false) == 0);
+	CHECK_STR(s.s, "{ .a = -2, .f = 5, .g = -1, .p = 0xffff880000002010, .in = { .s = [7, -7] }, "
+		       ".name = ab }");
+	/* a field past the end of the record */
+	fields[5].offset = 22;
+	s.len = 0;
+	CHECK(rt_format_value(&o, &s, &l, rec, sizeof(rec), false) == -EINVAL);
 	rt_output_fini(&o);
 	rt_sbuf_free(&s);
 }
