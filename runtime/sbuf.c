@@ -128,7 +128,7 @@ void rt_json_escape(struct rt_sbuf *b, const char *s, size_t n)
 		uint8_t c = p[i];
 		const char *esc = NULL;
 		char hex[8];
-		size_t len = 1;
+		size_t len;
 
 		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
 			i++;

@@ -73,7 +73,6 @@ struct rt_writer {
 	struct rt_sbuf buf; /* the record being written */
 	bool flush_each;    /* fflush after every record (JSON: jq follows live) */
 	bool flush_batches; /* fflush after each batch of records (rt_writer_flush) */
-	bool quiet;	    /* -q: no attached_probes record */
 };
 
 /* Buffering modes (-B): RT_BUF_DEFAULT is line-at-a-batch for text and
