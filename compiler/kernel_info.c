@@ -533,6 +533,8 @@ static int sys_tracepoint_list(struct kernel_info *ki, const char *cat_glob, con
 }
 
 int ki_kernel_function_exists(const char *name);
+static int sys_function_list(struct kernel_info *ki, const char *glob, struct arena *a,
+			     const char ***out);
 
 static int sys_function_exists(struct kernel_info *ki, const char *name)
 {
@@ -546,6 +548,7 @@ struct kernel_info *ki_system(void)
 		.tracepoint_format = sys_tracepoint_format,
 		.tracepoint_list = sys_tracepoint_list,
 		.function_exists = sys_function_exists,
+		.function_list = sys_function_list,
 	};
 
 	return &system_ki;
@@ -774,4 +777,179 @@ int ki_closest_kernel_functions(const char *name, struct arena *a, const char **
 		(*out)[i] = arena_strdup(a, c[i].full);
 	free(c);
 	return nc;
+}
+
+int64_t ki_kernel_function_size(const char *name)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return -errno;
+	char line[512];
+	unsigned long long start = 0, next = ~0ULL;
+	bool found = false;
+	/* two passes: the symbol's address, then the closest one above it */
+	for (int pass = 0; pass < 2; pass++) {
+		rewind(f);
+		while (fgets(line, sizeof(line), f)) {
+			char type, sym[256];
+			unsigned long long addr;
+			if (sscanf(line, "%llx %c %255s", &addr, &type, sym) != 3)
+				continue;
+			if (pass == 0) {
+				if ((type == 't' || type == 'T') && !strcmp(sym, name)) {
+					start = addr;
+					found = true;
+					break;
+				}
+			} else if (addr > start && addr < next) {
+				next = addr;
+			}
+		}
+		if (!found)
+			break;
+	}
+	fclose(f);
+	if (!found)
+		return 0;
+	if (!start)
+		return -EPERM; /* addresses hidden (kptr_restrict) */
+	return next == ~0ULL ? 0 : (int64_t)(next - start);
+}
+
+bool ki_kretprobe_banned(const char *name)
+{
+	/* not marked notrace, yet a return probe on them can deadlock: the
+	 * kretprobe handler itself takes these locks (bpftrace's list) */
+	static const char *const banned[] = { "_raw_spin_lock", "_raw_spin_lock_irqsave",
+					      "_raw_spin_unlock_irqrestore",
+					      "queued_spin_lock_slowpath" };
+	for (size_t i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
+		if (!strcmp(name, banned[i]))
+			return true;
+	return false;
+}
+
+/* ---- traceable functions (available_filter_functions) --------------------- */
+
+static struct {
+	char **names; /* sorted, unique, blacklisted ones removed */
+	size_t n;
+	int err;
+	bool loaded;
+} tfuncs;
+
+static char **read_names(const char *path, bool blacklist_format, size_t *n, int *err)
+{
+	FILE *f = fopen(path, "re");
+	char **v = NULL, line[512];
+	size_t cap = 0;
+	*n = 0;
+	if (!f) {
+		*err = -errno;
+		return NULL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *name = line;
+		if (blacklist_format) { /* "0xstart-0xend\tname" */
+			name = strchr(line, '\t');
+			if (!name)
+				continue;
+			name++;
+		}
+		name[strcspn(name, " \t\n")] = 0; /* drop " [module]" */
+		if (!*name || !strncmp(name, "__ftrace_invalid_address__", 26))
+			continue;
+		if (*n == cap) {
+			size_t nc = cap ? cap * 2 : 65536;
+			char **nv = realloc(v, nc * sizeof(*nv));
+			if (!nv)
+				break;
+			v = nv;
+			cap = nc;
+		}
+		if (!(v[*n] = strdup(name)))
+			break;
+		(*n)++;
+	}
+	fclose(f);
+	if (*n)
+		qsort(v, *n, sizeof(*v), cmp_name);
+	return v;
+}
+
+static void load_traceable(void)
+{
+	tfuncs.loaded = true;
+	const char *root = ki_tracefs_path();
+	char path[PATH_MAX];
+	if (!root) {
+		tfuncs.err = -errno;
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/available_filter_functions", root);
+	size_t n, nb = 0;
+	int berr = 0;
+	char **v = read_names(path, false, &n, &tfuncs.err);
+	if (!v && tfuncs.err != -ENOENT) {
+		/* unreadable (EPERM in some sandboxes): the text symbols of
+		 * kallsyms, a superset (notrace functions fail at attach) */
+		if (!ksyms.loaded)
+			load_kallsyms();
+		if (!ksyms.err && (v = malloc((ksyms.n ? ksyms.n : 1) * sizeof(*v)))) {
+			tfuncs.err = 0;
+			for (n = 0; n < ksyms.n && (v[n] = strdup(ksyms.names[n])); n++)
+				;
+		}
+	}
+	if (!v)
+		return;
+	/* The kprobe blacklist is in debugfs; mount it if we may. */
+	static const char bl[] = "/sys/kernel/debug/kprobes/blacklist";
+	if (access(bl, R_OK) && errno == ENOENT)
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	char **b = read_names(bl, true, &nb, &berr);
+	size_t out = 0, j = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (out && !strcmp(v[out - 1], v[i])) { /* static functions share names */
+			free(v[i]);
+			continue;
+		}
+		while (j < nb && strcmp(b[j], v[i]) < 0)
+			j++;
+		if (j < nb && !strcmp(b[j], v[i])) {
+			free(v[i]);
+			continue;
+		}
+		v[out++] = v[i];
+	}
+	for (size_t i = 0; i < nb; i++)
+		free(b[i]);
+	free(b);
+	tfuncs.names = v;
+	tfuncs.n = out;
+}
+
+int ki_kernel_function_list(const char *glob, struct arena *a, const char ***out)
+{
+	*out = NULL;
+	if (!tfuncs.loaded)
+		load_traceable();
+	if (tfuncs.err)
+		return tfuncs.err;
+	size_t k = 0;
+	for (size_t i = 0; i < tfuncs.n; i++)
+		k += fnmatch(glob, tfuncs.names[i], 0) == 0;
+	*out = arena_alloc(a, (k + 1) * sizeof(**out));
+	k = 0;
+	for (size_t i = 0; i < tfuncs.n; i++)
+		if (fnmatch(glob, tfuncs.names[i], 0) == 0)
+			(*out)[k++] = tfuncs.names[i];
+	return (int)k;
+}
+
+static int sys_function_list(struct kernel_info *ki, const char *glob, struct arena *a,
+			     const char ***out)
+{
+	(void)ki;
+	return ki_kernel_function_list(glob, a, out);
 }

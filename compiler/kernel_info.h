@@ -36,10 +36,13 @@ struct tp_format {
 };
 
 enum ki_feature {
-	KI_KPROBES, /* kprobe/kretprobe attach (CONFIG_KPROBES) */
-	KI_FENTRY,  /* fentry/fexit (BPF trampolines) */
-	KI_BTF,	    /* vmlinux BTF */
-	KI_RINGBUF, /* BPF_MAP_TYPE_RINGBUF (5.8) */
+	KI_KPROBES,	    /* kprobe/kretprobe attach (CONFIG_KPROBES) */
+	KI_FENTRY,	    /* fentry/fexit (BPF trampolines) */
+	KI_BTF,		    /* vmlinux BTF */
+	KI_RINGBUF,	    /* BPF_MAP_TYPE_RINGBUF (5.8) */
+	KI_KPROBE_MULTI,    /* one kprobe_multi link for many functions (5.18, fprobe) */
+	KI_ATTACH_COOKIE,   /* bpf_get_attach_cookie (5.15) */
+	KI_KPROBE_OVERRIDE, /* bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE) */
 };
 
 struct kernel_info {
@@ -64,6 +67,11 @@ struct kernel_info {
 	 * -> 110), or <0 if unknown; NULL means "unknown" (fakes in tests):
 	 * syscall tracepoints are then attached one perf event each. */
 	int (*syscall_nr)(struct kernel_info *ki, const char *name);
+	/* Kernel functions kprobes and fentry can attach to whose names match
+	 * the glob, sorted, without duplicates; returns the count or <0.
+	 * NULL: none known (fakes in tests). */
+	int (*function_list)(struct kernel_info *ki, const char *glob, struct arena *a,
+			     const char ***out);
 	void *priv;
 };
 
@@ -82,6 +90,15 @@ static inline const char *ki_reason(struct kernel_info *ki, enum ki_feature f)
 /* Kernel text symbols from /proc/kallsyms (read once, on first use):
  * whether `name` is one (1), is not (0), or kallsyms is unreadable (<0). */
 int ki_kernel_function_exists(const char *name);
+/* Size in bytes of a kernel text symbol (up to the next symbol in
+ * /proc/kallsyms), 0 if it is not one, <0 if kallsyms is unreadable. */
+int64_t ki_kernel_function_size(const char *name);
+/* Traceable kernel functions (tracefs available_filter_functions, minus
+ * the kprobe blacklist) matching glob, sorted, unique; count or <0. */
+int ki_kernel_function_list(const char *glob, struct arena *a, const char ***out);
+/* Functions that kretprobe/fexit must not trace: they can lock up the
+ * system (as bpftrace refuses them). */
+bool ki_kretprobe_banned(const char *name);
 /* Up to max text symbols closest to a missing one, best first. */
 int ki_closest_kernel_functions(const char *name, struct arena *a, const char ***out, int max);
 

@@ -465,9 +465,9 @@ static const char *section_for(struct cg *g, const struct sema_probe *sp)
 	case PD_PROBE_HARDWARE:
 		return "perf_event";
 	case PD_PROBE_KPROBE:
-		return "kprobe";
+		return sp->multi ? "kprobe.multi" : "kprobe";
 	case PD_PROBE_KRETPROBE:
-		return "kretprobe";
+		return sp->multi ? "kretprobe.multi" : "kretprobe";
 	case PD_PROBE_UPROBE:
 	case PD_PROBE_USDT:
 		return "uprobe";
@@ -477,6 +477,8 @@ static const char *section_for(struct cg *g, const struct sema_probe *sp)
 		return arena_printf(g->arena, "fentry/%s", sp->func);
 	case PD_PROBE_FEXIT:
 		return arena_printf(g->arena, "fexit/%s", sp->func);
+	case PD_PROBE_ITER:
+		return arena_printf(g->arena, "iter/%s", sp->func);
 	}
 	return "raw_tp";
 }
@@ -672,6 +674,7 @@ static void add_pd_probe(struct cg *g, const struct sema_probe *sp)
 	p->sample_period = sp->sample_period;
 	p->perf_config = sp->perf_config;
 	p->raw_tp = sp->raw_syscall;
+	p->multi = sp->multi;
 	src_line_col(g->src, sp->attach->span.begin, &p->line, &p->col);
 }
 

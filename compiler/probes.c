@@ -33,11 +33,6 @@ static struct sema_probe *new_probe(struct sema *s, struct node *probe, struct n
 	return sp;
 }
 
-static struct sema_probe *last_probe(struct sema *s)
-{
-	return (struct sema_probe *)((char *)s->probes_tail - offsetof(struct sema_probe, next));
-}
-
 static void add_probe(struct sema *s, struct sema_probe *sp)
 {
 	if (!s->probes_tail)
@@ -393,6 +388,17 @@ static void hint_tracepoints(struct sema *s, const char *func, bool is_return)
 		diag_hint(s->diag, "tracepoint:%s exists and may help", near[i]);
 }
 
+/* kprobe:FUNC+OFF must land inside FUNC; the kernel itself refuses an
+ * offset that is not an instruction boundary (EILSEQ, reported at attach). */
+static void check_offset(struct sema *s, struct node *at, struct sema_probe *sp)
+{
+	int64_t size = ki_kernel_function_size(sp->func);
+	if (size > 0 && sp->offset >= (uint64_t)size)
+		sema_error(s, at->span,
+			   "offset %#llx is past the end of %s, which is %lld bytes long",
+			   (unsigned long long)sp->offset, sp->func, (long long)size);
+}
+
 static void check_kernel_function(struct sema *s, struct node *at, struct sema_probe *sp)
 {
 	bool is_kprobe = sp->kind == PD_PROBE_KPROBE || sp->kind == PD_PROBE_KRETPROBE;
@@ -440,6 +446,72 @@ static void check_kernel_function(struct sema *s, struct node *at, struct sema_p
 		   is_kprobe && !btf ? " (they need the kernel's BTF, which is missing: " : "",
 		   is_kprobe && !btf ? ki_reason(s->ki, KI_BTF) : "", is_kprobe && !btf ? ")" : "");
 	hint_tracepoints(s, sp->func, is_return);
+}
+
+/* kprobe:FUNC[+OFF], kretprobe:FUNC, fentry:FUNC, fexit:FUNC, each with
+ * wildcards: one sema_probe per kernel function, named "kprobe:FUNC". */
+static void resolve_kernel_function(struct sema *s, struct node *probe, struct node *at,
+				    enum pd_probe_kind kind)
+{
+	const char *prov = at->attach.provider;
+	bool is_return = kind == PD_PROBE_KRETPROBE || kind == PD_PROBE_FEXIT;
+	if (at->attach.nparts != 1 || !*at->attach.parts[0]) {
+		sema_error(s, at->span, "malformed attach point '%s': expected %s:FUNCTION%s",
+			   at->attach.raw, prov, kind == PD_PROBE_KPROBE ? "[+OFFSET]" : "");
+		return;
+	}
+	const char *func = at->attach.parts[0];
+	if (at->attach.has_offset && kind != PD_PROBE_KPROBE) {
+		sema_error(s, at->span,
+			   "%s probes take no offset: only kprobe:FUNCTION+OFFSET does", prov);
+		return;
+	}
+	if (!has_wildcard(func)) {
+		if (is_return && ki_kretprobe_banned(func)) {
+			sema_error(s, at->span,
+				   "%s:%s can't be used as it might lock up your system", prov,
+				   func);
+			return;
+		}
+		struct sema_probe *sp = new_probe(s, probe, at, kind);
+		sp->func = func;
+		sp->offset = at->attach.offset;
+		add_probe(s, sp);
+		check_kernel_function(s, at, sp);
+		if (at->attach.has_offset && !s->quiet)
+			check_offset(s, at, sp);
+		return;
+	}
+	if (at->attach.has_offset) {
+		sema_error(s, at->span, "an offset cannot be used with a wildcard ('%s')",
+			   at->attach.raw);
+		return;
+	}
+	const char **names = NULL;
+	int n = s->ki->function_list ? s->ki->function_list(s->ki, func, s->arena, &names) : 0;
+	if (n < 0) {
+		sema_error(s, at->span, "cannot list kernel functions for '%s': %s", at->attach.raw,
+			   strerror(-n));
+		return;
+	}
+	struct sema_probe *first = NULL;
+	int added = 0;
+	for (int i = 0; i < n; i++) {
+		if (is_return && ki_kretprobe_banned(names[i]))
+			continue; /* a wildcard skips them; naming one is an error */
+		struct sema_probe *sp = new_probe(s, probe, at, kind);
+		sp->func = names[i];
+		sp->name = arena_printf(s->arena, "%s:%s", prov, names[i]);
+		add_probe(s, sp);
+		if (!first) {
+			first = sp;
+			check_kernel_function(s, at, sp);
+		}
+		sp->kind = first->kind; /* the mechanism chosen for the first */
+		added++;
+	}
+	if (!added)
+		sema_error(s, at->span, "no kernel function matches '%s'", at->attach.raw);
 }
 
 static bool uses_ident(const struct node *n, const char *name);
@@ -703,6 +775,67 @@ static void group_syscalls(struct sema *s, struct sema_probe *first, const struc
 	}
 }
 
+/* iter:NAME: a BPF iterator (5.8), run once over every kernel object of
+ * its kind when trace starts; trace then exits. The program is a
+ * tracing program on the kernel's bpf_iter_NAME, typed by BTF. */
+static void resolve_iter(struct sema *s, struct node *probe, struct node *at)
+{
+	static const char *const known[] = { "task", "task_file", "task_vma", NULL };
+	if (at->attach.nparts != 1 || has_wildcard(at->attach.parts[0])) {
+		sema_error(s, at->span, "malformed attach point '%s': expected iter:NAME",
+			   at->attach.raw);
+		return;
+	}
+	const char *name = at->attach.parts[0];
+	int i = 0;
+	while (known[i] && strcmp(known[i], name))
+		i++;
+	if (!known[i]) {
+		sema_error(s, at->span, "unknown iterator '%s': trace knows iter:task, "
+					"iter:task_file and iter:task_vma", name);
+		return;
+	}
+	if (!ki_has(s->ki, KI_BTF)) {
+		sema_error(s, at->span, "iter probes need the kernel's BTF type information, "
+					"which is missing (%s)", ki_reason(s->ki, KI_BTF));
+		return;
+	}
+	struct sema_probe *sp = new_probe(s, probe, at, PD_PROBE_ITER);
+	sp->func = name;
+	sp->name = arena_printf(s->arena, "iter:%s", name);
+	add_probe(s, sp);
+}
+
+/* The kprobes (or kretprobes) of one block share one program: attached
+ * as one kprobe_multi link where the kernel has them, else once per
+ * function. `probe` is then the attach cookie, which the runtime sets to
+ * each function's probe index. */
+static void group_kprobes(struct sema *s, struct sema_probe *first, bool uses_ctx, bool uses_probe)
+{
+	if (uses_ctx || (uses_probe && !ki_has(s->ki, KI_ATTACH_COOKIE)))
+		return;
+	for (int k = 0; k < 2; k++) {
+		enum pd_probe_kind kind = k ? PD_PROBE_KRETPROBE : PD_PROBE_KPROBE;
+		struct sema_probe *lead = NULL;
+		int n = 0;
+		for (struct sema_probe *sp = first; sp; sp = sp->next)
+			if (sp->kind == kind && !sp->offset)
+				n++;
+		if (n < 2)
+			continue;
+		bool multi = ki_has(s->ki, KI_KPROBE_MULTI);
+		for (struct sema_probe *sp = first; sp; sp = sp->next) {
+			if (sp->kind != kind || sp->offset)
+				continue;
+			if (!lead)
+				lead = sp;
+			sp->group = lead->group;
+			sp->multi = multi;
+			sp->probe_cookie = uses_probe;
+		}
+	}
+}
+
 static void resolve_attach(struct sema *s, struct node *probe, struct node *at, bool uses_ctx)
 {
 	const char *p = at->attach.provider;
@@ -720,17 +853,17 @@ static void resolve_attach(struct sema *s, struct node *probe, struct node *at, 
 	} else if (!strcmp(p, "software") || !strcmp(p, "hardware")) {
 		resolve_perf(s, probe, at, p[0] == 'h');
 	} else if (!strcmp(p, "kprobe") || !strcmp(p, "kretprobe")) {
-		resolve_function(s, probe, at, !strcmp(p, "kretprobe") ? PD_PROBE_KRETPROBE : PD_PROBE_KPROBE, 1);
-		if (s->nprobes && last_probe(s)->attach == at)
-			check_kernel_function(s, at, last_probe(s));
+		resolve_kernel_function(s, probe, at,
+					!strcmp(p, "kretprobe") ? PD_PROBE_KRETPROBE : PD_PROBE_KPROBE);
 	} else if (!strcmp(p, "uprobe") || !strcmp(p, "uretprobe")) {
 		resolve_function(s, probe, at, !strcmp(p, "uretprobe") ? PD_PROBE_URETPROBE : PD_PROBE_UPROBE, 2);
 	} else if (!strcmp(p, "rawtracepoint")) {
 		resolve_function(s, probe, at, PD_PROBE_RAWTP, 1);
 	} else if (!strcmp(p, "fentry") || !strcmp(p, "fexit")) {
-		resolve_function(s, probe, at, !strcmp(p, "fexit") ? PD_PROBE_FEXIT : PD_PROBE_FENTRY, 1);
-		if (s->nprobes && last_probe(s)->attach == at)
-			check_kernel_function(s, at, last_probe(s));
+		resolve_kernel_function(s, probe, at,
+					!strcmp(p, "fexit") ? PD_PROBE_FEXIT : PD_PROBE_FENTRY);
+	} else if (!strcmp(p, "iter")) {
+		resolve_iter(s, probe, at);
 	} else if (!strcmp(p, "usdt")) {
 		resolve_function(s, probe, at, PD_PROBE_USDT, 2);
 	} else {
@@ -747,8 +880,9 @@ void probes_resolve(struct sema *s)
 			resolve_attach(s, p, at, uses_ctx);
 		/* Tracepoint expansions of one block share one program (attached
 		 * many times) unless each needs its own `args` layout or name. */
-		bool shareable = !uses_ctx && !uses_ident(p->probe.body, "probe") &&
-				 !uses_ident(p->probe.pred, "probe");
+		bool uses_probe = uses_ident(p->probe.body, "probe") ||
+				  uses_ident(p->probe.pred, "probe");
+		bool shareable = !uses_ctx && !uses_probe;
 		int shared = -1;
 		for (struct sema_probe *sp = *first; sp; sp = sp->next) {
 			if (shareable && sp->kind == PD_PROBE_TRACEPOINT) {
@@ -759,6 +893,7 @@ void probes_resolve(struct sema *s)
 				sp->group = s->ngroups++;
 			}
 		}
+		group_kprobes(s, *first, uses_ctx, uses_probe);
 		/* kstack would start in other kernel frames in a raw program */
 		struct args_use u = { 0 };
 		collect_args(s, p->probe.pred, &u);

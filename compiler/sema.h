@@ -66,6 +66,9 @@ struct sema_probe {
 	bool user_ptrs;	   /* pointer args point into user memory */
 	int index;	   /* position in sema.probes */
 	int group;	   /* expansions sharing one program have one group */
+	/* kprobes of a group: attached as one kprobe_multi link (multi);
+	 * `probe` read from the attach cookie (probe_cookie) */
+	bool multi, probe_cookie;
 	/* "sys_enter"/"sys_exit": the group is attached once, as this raw
 	 * tracepoint, and its program filters on the syscall number sys_nr */
 	const char *raw_syscall;

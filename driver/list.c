@@ -8,11 +8,14 @@
  */
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <bpf/btf.h>
 
 #include "compiler/ast.h"
 #include "compiler/kernel_info.h"
 #include "driver/list.h"
+#include "runtime/features.h"
 
 static const char *sw_events[] = { "alignment-faults", "bpf-output", "context-switches", "cpu-clock",
 				   "cpu-migrations", "dummy", "emulation-faults", "major-faults",
@@ -77,6 +80,120 @@ static int list_events(const char *provider, const char **names, const char *pat
 	return n;
 }
 
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* A BTF type as C spells it before a name: "struct file *", "const char *". */
+static void btf_type_str(const struct btf *btf, __u32 id, char *buf, size_t len)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	char inner[200];
+	if (!id || !t) {
+		snprintf(buf, len, "void");
+		return;
+	}
+	switch (btf_kind(t)) {
+	case BTF_KIND_PTR:
+		btf_type_str(btf, t->type, inner, sizeof(inner));
+		snprintf(buf, len, "%s *", inner);
+		return;
+	case BTF_KIND_CONST:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_RESTRICT:
+		btf_type_str(btf, t->type, inner, sizeof(inner));
+		snprintf(buf, len, "%s%s", btf_kind(t) == BTF_KIND_CONST ? "const " : "", inner);
+		return;
+	case BTF_KIND_TYPE_TAG:
+		btf_type_str(btf, t->type, buf, len);
+		return;
+	case BTF_KIND_STRUCT:
+		snprintf(buf, len, "struct %s", btf__name_by_offset(btf, t->name_off));
+		return;
+	case BTF_KIND_UNION:
+		snprintf(buf, len, "union %s", btf__name_by_offset(btf, t->name_off));
+		return;
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		snprintf(buf, len, "enum %s", btf__name_by_offset(btf, t->name_off));
+		return;
+	case BTF_KIND_FUNC_PROTO:
+		snprintf(buf, len, "void (*)()"); /* bpftrace prints function pointers so too */
+		return;
+	default:
+		snprintf(buf, len, "%s", btf__name_by_offset(btf, t->name_off));
+	}
+}
+
+/* fentry:FUNC's arguments and return value from its BTF prototype, as
+ * fentry probes see them (args->NAME, retval). */
+static void print_func_args(const struct btf *btf, const char *func)
+{
+	__s32 id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+	const struct btf_type *fn = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_type *proto = fn ? btf__type_by_id(btf, fn->type) : NULL;
+	if (!proto || !btf_is_func_proto(proto))
+		return;
+	const struct btf_param *p = btf_params(proto);
+	char ty[256];
+	for (int i = 0; i < btf_vlen(proto); i++) {
+		btf_type_str(btf, p[i].type, ty, sizeof(ty));
+		printf("    %s %s\n", ty, btf__name_by_offset(btf, p[i].name_off));
+	}
+	if (proto->type) {
+		btf_type_str(btf, proto->type, ty, sizeof(ty));
+		printf("    %s retval\n", ty);
+	}
+}
+
+/* kprobe:FUNC for every traceable kernel function (kretprobe takes the
+ * same names; bpftrace lists only kprobe), fentry:FUNC for those that also
+ * have a BTF prototype. */
+static int list_functions(const char *pat, bool verbose, struct arena *a)
+{
+	bool kp = !fnmatch(pat, "kprobe:", FNM_LEADING_DIR) || strstr(pat, "kprobe") ||
+		  pat[0] == '*';
+	bool fe = !fnmatch(pat, "fentry:", FNM_LEADING_DIR) || strstr(pat, "fentry") ||
+		  pat[0] == '*';
+	if (!kp && !fe)
+		return 0;
+	const char **funcs = NULL;
+	int n = ki_kernel_function_list("*", a, &funcs);
+	if (n < 0)
+		return n;
+	const struct btf *btf = fe ? rt_feature_vmlinux_btf() : NULL;
+	/* BTF's FUNC names, sorted: btf__find_by_name_kind is a linear scan */
+	const char **bfuncs = NULL;
+	size_t nb = 0;
+	if (btf) {
+		__u32 nt = btf__type_cnt(btf);
+		bfuncs = arena_alloc(a, nt * sizeof(*bfuncs));
+		for (__u32 id = 1; id < nt; id++) {
+			const struct btf_type *t = btf__type_by_id(btf, id);
+			if (btf_is_func(t))
+				bfuncs[nb++] = btf__name_by_offset(btf, t->name_off);
+		}
+		qsort(bfuncs, nb, sizeof(*bfuncs), cmp_str);
+	}
+	char full[512];
+	for (int k = 0; k < 2; k++) {
+		if (k == 1 && !btf)
+			break;
+		for (int i = 0; i < n; i++) {
+			snprintf(full, sizeof(full), "%s:%s", k ? "fentry" : "kprobe", funcs[i]);
+			if (fnmatch(pat, full, 0))
+				continue;
+			if (k == 1 && !bsearch(&funcs[i], bfuncs, nb, sizeof(*bfuncs), cmp_str))
+				continue;
+			printf("%s\n", full);
+			if (verbose && k == 1)
+				print_func_args(btf, funcs[i]);
+		}
+	}
+	return 0;
+}
+
 int list_probes(const char *pattern, bool verbose)
 {
 	char pat[512];
@@ -98,7 +215,10 @@ int list_probes(const char *pattern, bool verbose)
 	}
 	shown += list_events("software", sw_events, pat);
 	shown += list_events("hardware", hw_events, pat);
+	int err = list_functions(pat, verbose, &a);
 	arena_free(&a);
+	if (err < 0)
+		fprintf(stderr, "ERROR: cannot list kernel functions: %s\n", strerror(-err));
 	if (n < 0) {
 		fprintf(stderr, "ERROR: cannot list tracepoints: %s\n", strerror(-n));
 		return 1;

@@ -393,6 +393,9 @@ static bool has_feature(struct kernel_info *ki, enum ki_feature f)
 	case KI_FENTRY: return rt_feature_fentry();
 	case KI_BTF: return rt_feature_btf();
 	case KI_RINGBUF: return rt_feature_ringbuf();
+	case KI_KPROBE_MULTI: return rt_feature(RT_FEAT_KPROBE_MULTI);
+	case KI_ATTACH_COOKIE: return rt_feature(RT_FEAT_ATTACH_COOKIE);
+	case KI_KPROBE_OVERRIDE: return rt_feature(RT_FEAT_KPROBE_OVERRIDE);
 	}
 	return true;
 }
@@ -411,6 +414,9 @@ static const char *feature_reason(struct kernel_info *ki, enum ki_feature f)
 	case KI_FENTRY: return rt_feature_reason(RT_FEAT_FENTRY);
 	case KI_BTF: return rt_feature_reason(RT_FEAT_BTF);
 	case KI_RINGBUF: return rt_feature_reason(RT_FEAT_RINGBUF);
+	case KI_KPROBE_MULTI: return rt_feature_reason(RT_FEAT_KPROBE_MULTI);
+	case KI_ATTACH_COOKIE: return rt_feature_reason(RT_FEAT_ATTACH_COOKIE);
+	case KI_KPROBE_OVERRIDE: return rt_feature_reason(RT_FEAT_KPROBE_OVERRIDE);
 	}
 	return "";
 }

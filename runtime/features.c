@@ -395,14 +395,23 @@ static bool probe_isa_v4(char *why)
 	return verifier_accepts(insns, 5, "BPF_PROG_LOAD with sdiv and movsx", why);
 }
 
-static bool probe_ringbuf(char *why)
+/* Test switches that simulate a kernel without a feature: set and not "0"
+ * means "missing", with the variable named as the reason. */
+static bool switched_off(const char *var, char *why)
 {
-	const char *off = getenv("TRACE_NO_RINGBUF");
+	const char *off = getenv(var);
 
 	if (off && *off && strcmp(off, "0")) {
-		appendf(why, "TRACE_NO_RINGBUF is set");
-		return false;
+		appendf(why, "%s is set", var);
+		return true;
 	}
+	return false;
+}
+
+static bool probe_ringbuf(char *why)
+{
+	if (switched_off("TRACE_NO_RINGBUF", why))
+		return false;
 	/* the size must be a power-of-2 multiple of the page size */
 	return map_creates(BPF_MAP_TYPE_RINGBUF, 0, 0, (__u32)sysconf(_SC_PAGESIZE),
 			   "BPF_MAP_CREATE ringbuf", why);
@@ -465,6 +474,8 @@ static bool probe_kprobe(bool retprobe, char *why)
 	struct perf_event_attr attr = { 0 };
 	long type = read_sysfs_num(PMU_DIR "/kprobe/type", "");
 
+	if (switched_off("TRACE_NO_KPROBES", why))
+		return false;
 	if (type < 0) {
 		explain_missing_pmu(why, "kprobe", "CONFIG_KPROBES", "CONFIG_KPROBE_EVENTS");
 		return false;
@@ -500,10 +511,35 @@ static bool probe_kretprobes(char *why)
 	return probe_kprobe(true, why);
 }
 
+/* bpf_override_return (error injection, --unsafe override()) needs
+ * CONFIG_BPF_KPROBE_OVERRIDE; without it the verifier does not know the
+ * helper. Whether a given function may be overridden is the kernel's
+ * error-injection list, checked at attach. */
+static bool probe_kprobe_override(char *why)
+{
+	static const struct bpf_insn insns[] = {
+		MOV64_IMM(BPF_REG_2, 0), /* r1 = ctx on entry */
+		CALL_HELPER(BPF_FUNC_override_return),
+		MOV64_IMM(BPF_REG_0, 0),
+		EXIT_INSN(),
+	};
+	int fd = load(BPF_PROG_TYPE_KPROBE, 0, 0, insns, 4,
+		      "BPF_PROG_LOAD kprobe calling bpf_override_return", why);
+	if (fd < 0) {
+		if (kconfig("CONFIG_BPF_KPROBE_OVERRIDE") == 'n')
+			appendf(why, " (CONFIG_BPF_KPROBE_OVERRIDE not set)");
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
 /* kprobe_multi links are fprobes (ftrace), not kprobes: try one for real */
 static bool probe_kprobe_multi(char *why)
 {
 	const char *syms[] = { PROBE_FUNC };
+	if (switched_off("TRACE_NO_KPROBES", why) || switched_off("TRACE_NO_KPROBE_MULTI", why))
+		return false;
 	int prog = load(BPF_PROG_TYPE_KPROBE, BPF_TRACE_KPROBE_MULTI, 0, prog_ret0, 2,
 			"BPF_PROG_LOAD kprobe_multi", why);
 
@@ -535,6 +571,8 @@ static bool probe_btf_tracing(enum bpf_attach_type attach, const char *target, _
 
 static bool probe_fentry(char *why)
 {
+	if (switched_off("TRACE_NO_FENTRY", why))
+		return false;
 	return probe_btf_tracing(BPF_TRACE_FENTRY, PROBE_FUNC, BTF_KIND_FUNC,
 				 "BPF_PROG_LOAD fentry " PROBE_FUNC,
 				 "BPF_RAW_TRACEPOINT_OPEN fentry " PROBE_FUNC, why);
@@ -644,6 +682,7 @@ static const struct feature_desc {
 	FEATURE(RT_FEAT_KPROBES, SEC_PROBES, kprobes),
 	FEATURE(RT_FEAT_KRETPROBES, SEC_PROBES, kretprobes),
 	FEATURE(RT_FEAT_KPROBE_MULTI, SEC_PROBES, kprobe_multi),
+	FEATURE(RT_FEAT_KPROBE_OVERRIDE, SEC_PROBES, kprobe_override),
 	FEATURE(RT_FEAT_FENTRY, SEC_PROBES, fentry),
 	FEATURE(RT_FEAT_TP_BTF, SEC_PROBES, tp_btf),
 	FEATURE(RT_FEAT_RAW_TP, SEC_PROBES, raw_tp),

@@ -3,8 +3,11 @@
  * In: nothing but the kernel (and two test overrides in the environment:
  * TRACE_BTF=/path reads BTF from that file instead of
  * /sys/kernel/btf/vmlinux, a missing file meaning "no BTF";
- * TRACE_NO_RINGBUF=1 reports no ring buffer). Out: yes/no per feature with
- * a short reason for each "no", and the `trace --info` report.
+ * TRACE_NO_RINGBUF=1 reports no ring buffer; TRACE_NO_KPROBES=1,
+ * TRACE_NO_KPROBE_MULTI=1 and TRACE_NO_FENTRY=1 report those probe types
+ * missing, so that the fallbacks can be tested on kernels that have
+ * them). Out: yes/no per feature with a short reason for each "no", and
+ * the `trace --info` report.
  * Does not: trust libbpf's libbpf_probe_* answers (on this kernel
  * BPF_PROG_TYPE_KPROBE "is supported" without CONFIG_KPROBES), nor leave
  * anything behind: each probe loads a tiny program, creates a map or opens
@@ -38,15 +41,16 @@ enum rt_feature {
 	RT_FEAT_PERF_BUFFER,  /* BPF_MAP_TYPE_PERF_EVENT_ARRAY */
 	RT_FEAT_PERCPU_ARRAY, /* BPF_MAP_TYPE_PERCPU_ARRAY */
 	/* probe types */
-	RT_FEAT_KPROBES,      /* kprobe PMU perf event (a dry run, see features.c) */
-	RT_FEAT_KRETPROBES,   /* the same with the PMU's retprobe bit */
-	RT_FEAT_KPROBE_MULTI, /* BPF_TRACE_KPROBE_MULTI link (fprobe, 5.18) */
-	RT_FEAT_FENTRY,	      /* fentry program on vfs_read loads and attaches */
-	RT_FEAT_TP_BTF,	      /* tp_btf program on sched_switch loads and attaches */
-	RT_FEAT_RAW_TP,	      /* raw_tp program on sched_switch loads and attaches */
-	RT_FEAT_UPROBES,      /* uprobe PMU perf event (a dry run, see features.c) */
-	RT_FEAT_PERF_SW,      /* perf_event_open PERF_COUNT_SW_CPU_CLOCK, cpu 0 */
-	RT_FEAT_PERF_HW,      /* perf_event_open PERF_COUNT_HW_CPU_CYCLES, cpu 0 */
+	RT_FEAT_KPROBES,	 /* kprobe PMU perf event (a dry run, see features.c) */
+	RT_FEAT_KRETPROBES,	 /* the same with the PMU's retprobe bit */
+	RT_FEAT_KPROBE_MULTI,	 /* BPF_TRACE_KPROBE_MULTI link (fprobe, 5.18) */
+	RT_FEAT_KPROBE_OVERRIDE, /* helper bpf_override_return (error injection) */
+	RT_FEAT_FENTRY,		 /* fentry program on vfs_read loads and attaches */
+	RT_FEAT_TP_BTF,		 /* tp_btf program on sched_switch loads and attaches */
+	RT_FEAT_RAW_TP,		 /* raw_tp program on sched_switch loads and attaches */
+	RT_FEAT_UPROBES,	 /* uprobe PMU perf event (a dry run, see features.c) */
+	RT_FEAT_PERF_SW,	 /* perf_event_open PERF_COUNT_SW_CPU_CLOCK, cpu 0 */
+	RT_FEAT_PERF_HW,	 /* perf_event_open PERF_COUNT_HW_CPU_CYCLES, cpu 0 */
 	RT_FEAT_COUNT
 };
 
@@ -60,7 +64,8 @@ struct rt_features {
 	char llvm_version[32];	 /* "19.1.7": left empty, for the driver to fill */
 	bool btf, bounded_loops, bpf_loop, attach_cookie, isa_v4;
 	bool ringbuf, perf_buffer, percpu_array;
-	bool kprobes, kretprobes, kprobe_multi, fentry, tp_btf, raw_tp, uprobes, perf_sw, perf_hw;
+	bool kprobes, kretprobes, kprobe_multi, kprobe_override, fentry, tp_btf, raw_tp, uprobes,
+		perf_sw, perf_hw;
 	/* why a feature is missing, "" when it is there */
 	char reason[RT_FEAT_COUNT][RT_FEAT_REASON_MAX];
 	double probe_ms; /* wall time rt_features_probe spent probing */

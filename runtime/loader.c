@@ -260,11 +260,76 @@ static int attach_raw_syscalls(struct rt_session *s, const struct pd_probe *p,
 	return add_link(s, l);
 }
 
+/* Kprobes sharing a program. With `multi`, one kprobe_multi link for all
+ * of them, made for the first; else one kprobe each. Either way each
+ * function's attach cookie is its probe index (the program's `probe`). */
+static int attach_kprobe(struct rt_session *s, const struct pd_probe *p, struct bpf_program *prog)
+{
+	bool ret = p->kind == PD_PROBE_KRETPROBE;
+	uint32_t first = (uint32_t)(p - s->pd->probes);
+	if (!p->multi) {
+		LIBBPF_OPTS(bpf_kprobe_opts, ko, .offset = p->offset, .retprobe = ret,
+			    .bpf_cookie = first);
+		struct bpf_link *l = bpf_program__attach_kprobe_opts(prog, p->func, &ko);
+		if (!l)
+			return -errno;
+		return add_link(s, l);
+	}
+	for (uint32_t i = 0; i < first; i++)
+		if (s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name))
+			return 0; /* attached with the first */
+	uint32_t n = 0;
+	for (uint32_t i = first; i < s->pd->nprobes; i++)
+		n += s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name);
+	const char **syms = calloc(n, sizeof(*syms));
+	__u64 *cookies = calloc(n, sizeof(*cookies));
+	if (!syms || !cookies) {
+		free(syms);
+		free(cookies);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (uint32_t i = first; i < s->pd->nprobes; i++)
+		if (s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name)) {
+			syms[n] = s->pd->probes[i].func;
+			cookies[n++] = i;
+		}
+	LIBBPF_OPTS(bpf_kprobe_multi_opts, mo, .syms = syms, .cookies = cookies, .cnt = n,
+		    .retprobe = ret);
+	struct bpf_link *l = bpf_program__attach_kprobe_multi_opts(prog, NULL, &mo);
+	int err = l ? 0 : -errno;
+	free(syms);
+	free(cookies);
+	if (!l) {
+		fprintf(stderr,
+			"ERROR: cannot attach %u %s probes (%s, ...) as one kprobe_multi link: %s\n",
+			n, ret ? "kretprobe" : "kprobe", p->name, strerror(-err));
+		return err;
+	}
+	return add_link(s, l);
+}
+
 void rt_describe_attach(const struct progdesc *pd, FILE *f)
 {
-	uint32_t perf_tps = 0;
+	uint32_t perf_tps = 0, kprobes = 0;
 	for (uint32_t i = 0; i < pd->nprobes; i++) {
 		const struct pd_probe *p = &pd->probes[i];
+		bool kp = p->kind == PD_PROBE_KPROBE || p->kind == PD_PROBE_KRETPROBE;
+		if (kp && !p->multi)
+			kprobes++;
+		if (kp && p->multi) {
+			uint32_t n = 0;
+			bool seen = false;
+			for (uint32_t j = 0; j < pd->nprobes; j++) {
+				bool same = pd->probes[j].multi &&
+					    !strcmp(pd->probes[j].prog_name, p->prog_name);
+				seen |= same && j < i;
+				n += same;
+			}
+			if (!seen)
+				fprintf(f, "attach plan: %u %s (%s, ...): one kprobe_multi link\n", n,
+					p->kind == PD_PROBE_KPROBE ? "kprobes" : "kretprobes", p->name);
+		}
 		if (p->kind != PD_PROBE_TRACEPOINT)
 			continue;
 		if (!p->raw_tp) {
@@ -285,6 +350,9 @@ void rt_describe_attach(const struct progdesc *pd, FILE *f)
 	if (perf_tps)
 		fprintf(f, "attach plan: %u tracepoint%s: one perf event each\n", perf_tps,
 			perf_tps == 1 ? "" : "s");
+	if (kprobes)
+		fprintf(f, "attach plan: %u kprobe%s: one perf event each\n", kprobes,
+			kprobes == 1 ? "" : "s");
 }
 
 static int attach_one(struct rt_session *s, const struct pd_probe *p)
@@ -309,9 +377,15 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 	case PD_PROBE_HARDWARE:
 		return attach_perf(s, p);
 	case PD_PROBE_KPROBE:
-	case PD_PROBE_KRETPROBE:
-		l = bpf_program__attach_kprobe(prog, p->kind == PD_PROBE_KRETPROBE, p->func);
+	case PD_PROBE_KRETPROBE: {
+		int err = attach_kprobe(s, p, prog);
+		if (err == -ENOMEM || (err && p->multi))
+			return err;
+		if (!err)
+			return 0;
+		errno = -err;
 		break;
+	}
 	case PD_PROBE_UPROBE:
 	case PD_PROBE_URETPROBE:
 	case PD_PROBE_USDT: {
@@ -324,12 +398,22 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 	case PD_PROBE_FEXIT:
 		l = bpf_program__attach_trace(prog);
 		break;
+	case PD_PROBE_ITER:
+		l = bpf_program__attach_iter(prog, NULL);
+		if (l) {
+			s->has_iter = true;
+		}
+		break;
 	}
 	if (!l) {
 		int err = -errno;
 		fprintf(stderr, "ERROR: cannot attach probe %s: %s\n", p->name, strerror(-err));
 		if (err == -ENOENT && (p->kind == PD_PROBE_KPROBE || p->kind == PD_PROBE_KRETPROBE))
 			fprintf(stderr, "HINT: this kernel may lack kprobes (CONFIG_KPROBES)\n");
+		if (err == -EILSEQ && p->kind == PD_PROBE_KPROBE)
+			fprintf(stderr,
+				"HINT: offset %#llx of %s is not at an instruction boundary\n",
+				(unsigned long long)p->offset, p->func);
 		return err;
 	}
 	return add_link(s, l);
@@ -511,6 +595,40 @@ static int poll_ring(struct rt_session *s)
 	return n < 0 ? n : 0;
 }
 
+/* Reads each iterator link to its end: the kernel runs the program once
+ * per object (task, file, ...) as the reads walk them. The programs print
+ * through the ring buffer, so the reads themselves return nothing. */
+static int run_iters(struct rt_session *s)
+{
+	for (int i = 0; i < s->nlinks; i++) {
+		const struct bpf_link *l = s->links[i];
+		struct bpf_link_info info = { 0 };
+		__u32 len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len) ||
+		    info.type != BPF_LINK_TYPE_ITER)
+			continue;
+		int fd = bpf_iter_create(bpf_link__fd(l));
+		if (fd < 0) {
+			int err = -errno;
+			fprintf(stderr, "ERROR: cannot start an iterator: %s\n", strerror(-err));
+			return err;
+		}
+		char buf[4096];
+		ssize_t n;
+		while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+			if (n > 0)
+				fwrite(buf, 1, (size_t)n, s->out.out);
+		int err = n < 0 ? -errno : 0;
+		close(fd);
+		if (err) {
+			fprintf(stderr, "ERROR: reading an iterator: %s\n", strerror(-err));
+			return err;
+		}
+		drain(s);
+	}
+	return 0;
+}
+
 int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 {
 	int err = open_events(s);
@@ -519,6 +637,14 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	err = run_special(s, PD_PROBE_BEGIN);
 	if (!err)
 		err = drain(s);
+	if (!err && s->has_iter) {
+		/* iter probes run once, when their iterator is read; then trace
+		 * ends as after exit() (bpftrace does the same) */
+		err = run_iters(s);
+		if (!err)
+			err = drain(s);
+		s->exiting = true;
+	}
 	for (unsigned tick = 1; !err && !s->exiting && !*stop; tick++) {
 		int n = s->pb ? perf_buffer__poll(s->pb, 100) : poll_ring(s);
 		if (n < 0 && n != -EINTR)

@@ -34,6 +34,7 @@ struct rt_session {
 	struct rt_output out;
 	bool output_ready;
 	bool exiting;
+	bool has_iter; /* iter probes attached: read them after BEGIN, then end */
 	int verbose;
 	bool no_warnings; /* --no-warnings */
 	char *log; /* verifier log of the last load */

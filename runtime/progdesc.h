@@ -153,6 +153,7 @@ enum pd_probe_kind {
 	PD_PROBE_USDT,	   /* target: path, func: probe, provider */
 	PD_PROBE_FENTRY,   /* func */
 	PD_PROBE_FEXIT,
+	PD_PROBE_ITER,	   /* func: the iterator ("task", "task_file") */
 };
 
 struct pd_probe {
@@ -173,6 +174,10 @@ struct pd_probe {
 	 * the program is attached once to this raw tracepoint for all the
 	 * probes that share it, and filters on the syscall number itself */
 	const char *raw_tp;
+	/* PD_PROBE_KPROBE/KRETPROBE: the probes sharing this program are
+	 * attached as one kprobe_multi link, made for the first of them.
+	 * Kprobes sharing a program get their probe index as attach cookie. */
+	bool multi;
 };
 
 struct progdesc {

@@ -157,6 +157,11 @@ static LLVMValueRef l_probe(struct cg *g, struct node *n)
 	(void)n;
 	if (g->probe->raw_syscall) /* one program for many syscall events */
 		return cg_syscall_probe(g);
+	if (g->probe->probe_cookie) { /* kprobes sharing a program: the runtime
+					 sets each one's probe index as cookie */
+		LLVMValueRef ctx = g->ctx_arg;
+		return cg_helper(g, BPF_FUNC_get_attach_cookie, g->i64, &ctx, 1);
+	}
 	return cg_const(g, (uint64_t)g->probe->index);
 }
 
@@ -201,7 +206,13 @@ static int arg_index(const char *name)
 static struct type *t_arg(struct sema *s, struct node *n)
 {
 	int i = arg_index(n->ident.name);
-	if (!has_regs(s) || is_kind(s, PD_PROBE_KRETPROBE) || is_kind(s, PD_PROBE_URETPROBE)) {
+	/* fentry: a kprobe that fell back to fentry on a kernel without
+	 * kprobes (probes.c) keeps its argN, read from the trampoline's
+	 * argument array */
+	bool fentry = is_kind(s, PD_PROBE_FENTRY) && s->cur->attach &&
+		      !strcmp(s->cur->attach->attach.provider, "kprobe");
+	if ((!has_regs(s) && !fentry) || is_kind(s, PD_PROBE_KRETPROBE) ||
+	    is_kind(s, PD_PROBE_URETPROBE)) {
 		sema_error(s, n->span, "'%s' is only available in kprobe and uprobe probes%s",
 			   n->ident.name,
 			   s->cur && s->cur->kind == PD_PROBE_TRACEPOINT ? "; use args->NAME" : "");
@@ -217,20 +228,29 @@ static struct type *t_arg(struct sema *s, struct node *n)
 static LLVMValueRef l_arg(struct cg *g, struct node *n)
 {
 	int i = arg_index(n->ident.name);
+	if (g->probe->kind == PD_PROBE_FENTRY) /* u64 args[] */
+		return cg_load_ctx(g, (uint32_t)(8 * i), 8, false);
 	return cg_load_ctx(g, regs_arg_off[i], 8, false);
 }
 
 static struct type *t_func(struct sema *s, struct node *n)
 {
-	if (is_kind(s, PD_PROBE_KPROBE) || is_kind(s, PD_PROBE_KRETPROBE))
+	if (is_kind(s, PD_PROBE_KPROBE) || is_kind(s, PD_PROBE_KRETPROBE) ||
+	    is_kind(s, PD_PROBE_FENTRY) || is_kind(s, PD_PROBE_FEXIT))
 		return &type_ksym;
-	sema_error(s, n->span, "'func' is only available in kprobe probes");
+	sema_error(s, n->span, "'func' is only available in kprobe and fentry probes");
 	return &type_none;
 }
 
 static LLVMValueRef l_func(struct cg *g, struct node *n)
 {
 	(void)n;
+	/* A kretprobe's ip is the return address, and kprobe_multi's regs
+	 * are ftrace's: the helper knows the traced function (5.15). */
+	if (g->probe->kind != PD_PROBE_KPROBE || g->probe->multi) {
+		LLVMValueRef ctx = g->ctx_arg;
+		return cg_helper(g, BPF_FUNC_get_func_ip, g->i64, &ctx, 1);
+	}
 	return cg_load_ctx(g, REGS_IP, 8, false);
 }
 

@@ -357,6 +357,43 @@ static LLVMValueRef lower_strftime(struct cg *g, struct node *call)
 	return cg_expr(g, call->call.args->next);
 }
 
+/* ---- override(rc): error injection, kprobes only, --unsafe ---- */
+
+static struct type *check_override(struct sema *s, struct node *call)
+{
+	struct type *t = sema_expr(s, call->call.args);
+	if (!s->opts.unsafe) {
+		sema_error(s, call->span,
+			   "override() changes what a kernel function returns: it needs --unsafe");
+		return &type_none;
+	}
+	if (!s->cur || s->cur->kind != PD_PROBE_KPROBE) {
+		sema_error(s, call->span, "override() is only available in kprobe probes");
+		return &type_none;
+	}
+	if (t->kind != TY_INT && t->kind != TY_NONE) {
+		sema_error(s, call->call.args->span, "override() expects an integer return value");
+		return &type_none;
+	}
+	if (!ki_has(s->ki, KI_KPROBE_OVERRIDE)) {
+		sema_error(s, call->span,
+			   "override() needs a kernel that allows error injection from BPF: %s",
+			   ki_reason(s->ki, KI_KPROBE_OVERRIDE));
+		if (!s->quiet)
+			diag_hint(s->diag, "a kernel built with CONFIG_BPF_KPROBE_OVERRIDE=y and "
+					   "CONFIG_FUNCTION_ERROR_INJECTION=y has it");
+		return &type_none;
+	}
+	return &type_none;
+}
+
+static LLVMValueRef lower_override(struct cg *g, struct node *call)
+{
+	LLVMValueRef args[2] = { g->ctx_arg, cg_expr(g, call->call.args) };
+	cg_helper(g, BPF_FUNC_override_return, g->i64, args, 2);
+	return cg_const(g, 0);
+}
+
 const struct stdlib_fn stdlib_misc_fns[] = {
 	{ "str", 1, 2, 0, 0, check_str, lower_str, NULL },
 	{ "ksym", 1, 1, 0, 0, check_ksym, lower_passthrough, NULL },
@@ -367,5 +404,6 @@ const struct stdlib_fn stdlib_misc_fns[] = {
 	{ "ntop", 1, 2, 0, 0, check_ntop, lower_ntop, NULL },
 	{ "buf", 1, 2, 0, 0, check_buf, lower_buf, NULL },
 	{ "strftime", 2, 2, 0, 0, check_strftime, lower_strftime, NULL },
+	{ "override", 1, 1, FN_STMT, 0, check_override, lower_override, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
 };

@@ -25,6 +25,11 @@
  *                                 12, 0x13, 14) (EBADF), access(SYSMIX_PATH,
  *                                 4) and faccessat(AT_FDCWD, SYSMIX_PATH, 2)
  *                                 (ENOENT, -2)
+ *   trace_workload kinsn FUNC     print two offsets into kernel function FUNC
+ *                                 (its code read from /proc/kcore): the
+ *                                 first instruction after the ftrace call
+ *                                 (and endbr64, with IBT), and one inside
+ *                                 that call: kprobe:FUNC+OFF cases
  *   trace_workload int80 N        N 32-bit (ia32) getppid calls through
  *                                 int $0x80 (ia32 number 64, which is semget
  *                                 in the 64-bit table): the kernel's
@@ -33,6 +38,7 @@
  * Its comm is "trace_workload" (unless renamed with `comm`), which the
  * tests filter on.
  */
+#include <elf.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +77,62 @@ __attribute__((noinline, used)) long workload_target(long *p, const char *s, lon
 	return *p + i;
 }
 
+/* Reads n bytes of kernel memory at addr from /proc/kcore (an ELF core
+ * whose PT_LOAD segments map kernel addresses). */
+static int kcore_read(unsigned long long addr, unsigned char *buf, size_t n)
+{
+	int fd = open("/proc/kcore", O_RDONLY);
+	Elf64_Ehdr eh;
+	if (fd < 0 || pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
+		return -1;
+	for (int i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+			break;
+		if (ph.p_type == PT_LOAD && addr >= ph.p_vaddr && addr + n <= ph.p_vaddr + ph.p_memsz) {
+			ssize_t r = pread(fd, buf, n, (off_t)(ph.p_offset + (addr - ph.p_vaddr)));
+			close(fd);
+			return r == (ssize_t)n ? 0 : -1;
+		}
+	}
+	close(fd);
+	return -1;
+}
+
+static int kinsn(const char *func)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], type, name[256];
+	unsigned long long addr = 0, a;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %255s", &a, &type, name) == 3 && (type == 't' || type == 'T') &&
+		    !strcmp(name, func)) {
+			addr = a;
+			break;
+		}
+	if (f)
+		fclose(f);
+	unsigned char code[9];
+	if (!addr || kcore_read(addr, code, sizeof(code))) {
+		fprintf(stderr, "kinsn: cannot read the code of %s\n", func);
+		return 1;
+	}
+	int off = 0;
+	if ((code[0] == 0xf3 && code[1] == 0x0f && code[2] == 0x1e && code[3] == 0xfa) ||
+	    (code[0] == 0x66 && code[1] == 0x0f && code[2] == 0x1f && code[3] == 0x00))
+		off = 4; /* endbr64, or the 4-byte nop it becomes on CPUs without IBT */
+	/* the ftrace site: a 5-byte nop (0f 1f 44 00 00) or call rel32 (e8) */
+	if (!(code[off] == 0xe8 || (code[off] == 0x0f && code[off + 1] == 0x1f))) {
+		fprintf(stderr, "kinsn: %s does not start with an ftrace call:", func);
+		for (size_t i = 0; i < sizeof(code); i++)
+			fprintf(stderr, " %02x", code[i]);
+		fprintf(stderr, "\n");
+		return 1;
+	}
+	printf("%d %d\n", off + 5, off + 2);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "comm")) {
@@ -97,6 +159,8 @@ int main(int argc, char **argv)
 	}
 	const char *mode = argv[1];
 	long n = atol(argv[2]);
+	if (!strcmp(mode, "kinsn"))
+		return kinsn(argv[2]);
 	if (!strcmp(mode, "getppid")) {
 		for (long i = 0; i < n; i++)
 			syscall(SYS_getppid);
