@@ -617,7 +617,7 @@ static int run_iters(struct rt_session *s)
 		ssize_t n;
 		while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
 			if (n > 0)
-				fwrite(buf, 1, (size_t)n, s->out.out);
+				rt_output_text(&s->out, buf, (size_t)n);
 		int err = n < 0 ? -errno : 0;
 		close(fd);
 		if (err) {

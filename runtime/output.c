@@ -189,6 +189,11 @@ void rt_output_attached(struct rt_output *o, uint64_t nprobes)
 	fflush(o->w.out);
 }
 
+void rt_output_text(struct rt_output *o, const char *s, size_t n)
+{
+	o->w.ops->message(&o->w, RT_MSG_PRINTF, s, n);
+}
+
 void rt_output_flush(struct rt_output *o)
 {
 	rt_writer_flush(&o->w);

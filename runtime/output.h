@@ -58,6 +58,9 @@ int rt_output_record(struct rt_output *o, const void *data, size_t size);
 /* "Attaching N probes..." (text) or attached_probes (JSON); nothing
  * with -q. */
 void rt_output_attached(struct rt_output *o, uint64_t nprobes);
+/* Text that did not come through a record (an iterator's read), written
+ * as printf output is (a "printf" record in JSON). */
+void rt_output_text(struct rt_output *o, const char *s, size_t n);
 /* After each batch of records (no-op with -B full). */
 void rt_output_flush(struct rt_output *o);
 /* At exit: every map (maps.h), then a flush. */
