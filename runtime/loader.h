@@ -36,6 +36,7 @@ struct rt_session {
 	bool exiting;
 	bool has_iter; /* iter probes attached: read them after BEGIN, then end */
 	int verbose;
+	bool no_warnings; /* --no-warnings */
 	char *log; /* verifier log of the last load */
 	/* the probe whose program the verifier rejected, or -1; then where in
 	 * the script (0 if unknown) and why, for the driver to print */
@@ -46,7 +47,9 @@ struct rt_session {
 
 struct rt_options {
 	int verbose;
-	FILE *out;
+	bool no_warnings;		/* --no-warnings: no WARNING lines on stderr */
+	FILE *out;			/* program output (-o FILE), stdout if NULL */
+	struct rt_output_opts output; /* -f, -B, -q */
 };
 
 /* Opens and loads the object (the kernel verifier runs here). On failure
@@ -54,7 +57,8 @@ struct rt_options {
  * rejection (failed_probe >= 0, s->verr, fail_line/col and the log in
  * s->log), which the caller reports in the script's terms. */
 int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_options *opts);
-/* Attaches every probe but BEGIN/END; prints "Attaching N probes...". */
+/* Attaches every probe but BEGIN/END; prints "Attaching N probes..."
+ * (the writer's attached_probes record; nothing with -q). */
 int rt_attach(struct rt_session *s);
 /* -v: how the tracepoints will be attached (raw syscall tracepoints with a
  * number filter, or one perf event each). */
