@@ -103,7 +103,7 @@ static void set_ret_align(struct cg *g, LLVMValueRef call, unsigned align)
  * aligned, a call result (a map value, an opaque copy of one) as its
  * return attribute says, and a constant offset keeps the alignment of the
  * offset. Anything else: 1. */
-static unsigned known_align(struct cg *g, LLVMValueRef p)
+unsigned cg_known_align(struct cg *g, LLVMValueRef p)
 {
 	uint64_t off = 0;
 	unsigned base = 8;
@@ -130,12 +130,12 @@ static unsigned known_align(struct cg *g, LLVMValueRef p)
 void cg_zero(struct cg *g, LLVMValueRef dst, uint32_t size)
 {
 	LLVMBuildMemSet(g->b, dst, LLVMConstInt(g->i8, 0, 0), cg_const(g, size),
-			known_align(g, dst));
+			cg_known_align(g, dst));
 }
 
 void cg_copy(struct cg *g, LLVMValueRef dst, LLVMValueRef src, uint32_t size)
 {
-	LLVMBuildMemCpy(g->b, dst, known_align(g, dst), src, known_align(g, src),
+	LLVMBuildMemCpy(g->b, dst, cg_known_align(g, dst), src, cg_known_align(g, src),
 			cg_const(g, size));
 }
 
@@ -164,7 +164,7 @@ static LLVMTypeRef int_type(struct cg *g, uint32_t size)
 LLVMValueRef cg_load_int(struct cg *g, LLVMValueRef p, uint32_t size, bool is_signed)
 {
 	LLVMValueRef v = LLVMBuildLoad2(g->b, int_type(g, size), p, "");
-	unsigned a = known_align(g, p);
+	unsigned a = cg_known_align(g, p);
 	LLVMSetAlignment(v, a < size ? a : size);
 	if (size >= 8)
 		return v;
@@ -225,8 +225,8 @@ LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v)
 		g->mod, LLVMLookupIntrinsicID(name, sizeof(name) - 1), tys, 2);
 	LLVMValueRef args[2] = { LLVMConstInt(g->i32, ++seq, 0), v };
 	LLVMValueRef r = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 2, "");
-	if (LLVMGetTypeKind(t) == LLVMPointerTypeKind && known_align(g, v) > 1)
-		set_ret_align(g, r, known_align(g, v)); /* keep it known */
+	if (LLVMGetTypeKind(t) == LLVMPointerTypeKind && cg_known_align(g, v) > 1)
+		set_ret_align(g, r, cg_known_align(g, v)); /* keep it known */
 	return r;
 }
 
@@ -246,7 +246,7 @@ void cg_store_int(struct cg *g, LLVMValueRef p, LLVMValueRef v, uint32_t size)
 	if (size < 8)
 		v = LLVMBuildTrunc(g->b, v, int_type(g, size), "");
 	LLVMValueRef st = LLVMBuildStore(g->b, v, p);
-	unsigned a = known_align(g, p);
+	unsigned a = cg_known_align(g, p);
 	LLVMSetAlignment(st, a < size ? a : size);
 }
 

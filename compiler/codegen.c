@@ -139,10 +139,23 @@ static LLVMValueRef cg_str_eq(struct cg *g, struct node *n, LLVMValueRef a, LLVM
 	uint32_t la = n->binop.lhs->type->size, lb = n->binop.rhs->type->size;
 	uint32_t len = la < lb ? la : lb;
 	LLVMValueRef diff = cg_const(g, 0);
+	/* An unaligned side (a string inside a tuple) is copied to an aligned
+	 * slot first, in order through one register: compared in place, its
+	 * words would be loaded byte by byte, and the backend hoists such a row
+	 * of loads ahead of the compares until they spill past the stack. */
+	LLVMValueRef ca = a, cb = b;
+	if (cg_known_align(g, a) < 8) {
+		ca = cg_slot(g, len, false);
+		cg_copy(g, ca, a, len);
+	}
+	if (cg_known_align(g, b) < 8) {
+		cb = cg_slot(g, len, false);
+		cg_copy(g, cb, b, len);
+	}
 	for (uint32_t i = 0; i < len;) {
 		uint32_t w = len - i >= 8 ? 8 : len - i >= 4 ? 4 : len - i >= 2 ? 2 : 1;
-		LLVMValueRef x = cg_load_int(g, cg_gep(g, a, i), w, false);
-		LLVMValueRef y = cg_load_int(g, cg_gep(g, b, i), w, false);
+		LLVMValueRef x = cg_load_int(g, cg_gep(g, ca, i), w, false);
+		LLVMValueRef y = cg_load_int(g, cg_gep(g, cb, i), w, false);
 		diff = LLVMBuildOr(g->b, diff, LLVMBuildXor(g->b, x, y, ""), "");
 		i += w;
 	}

@@ -165,6 +165,8 @@ LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v); /* an i64 LLVM cannot reas
 LLVMValueRef cg_clamp(struct cg *g, LLVMValueRef v, uint64_t max);
 LLVMValueRef cg_load_ctx(struct cg *g, uint32_t off, uint32_t size, bool is_signed);
 LLVMValueRef cg_load_int(struct cg *g, LLVMValueRef p, uint32_t size, bool is_signed);
+/* The alignment LLVM may assume for p (1..8): slots, map values, offsets. */
+unsigned cg_known_align(struct cg *g, LLVMValueRef p);
 void cg_store_int(struct cg *g, LLVMValueRef p, LLVMValueRef v, uint32_t size);
 /* Reads `size` bytes of kernel or user memory at addr (i64) into dst. */
 void cg_probe_read(struct cg *g, LLVMValueRef dst, uint32_t size, LLVMValueRef addr, bool user);
