@@ -37,9 +37,10 @@ blacklist() {
 awk '$2 == "" && $1 !~ /\./ { print $1 }' "$tracefs/available_filter_functions" | sort -u |
 	grep -vxF -f <(blacklist; echo '') >"$tmp/all"
 {
-	grep '^vfs_' "$tmp/all"
-	grep -v '^vfs_' "$tmp/all" | grep -E '^(do_sys|ksys_|__x64_sys_)'
-} | head -n "$n" >"$tmp/funcs"
+	grep '^vfs_' "$tmp/all" || true
+	grep -E '^(do_sys|ksys_|__x64_sys_)' "$tmp/all" || true
+} >"$tmp/cand"
+head -n "$n" "$tmp/cand" >"$tmp/funcs"
 got=$(wc -l <"$tmp/funcs")
 [ "$got" -eq "$n" ] || { echo "bench_attach: only $got functions to probe" >&2; exit 1; }
 {
