@@ -208,13 +208,20 @@ LLVMValueRef cg_load_ctx(struct cg *g, uint32_t off, uint32_t size, bool is_sign
 	return is_signed ? LLVMBuildSExt(g->b, v, g->i64, "") : LLVMBuildZExt(g->b, v, g->i64, "");
 }
 
-/* min(v, max) as the verifier needs it: right before the access, and
- * kept even where LLVM can prove it redundant (e.g. (x & 7) / 3 + 1 <= 3):
- * the verifier does not follow every step of such a proof (it forgets all
- * bounds at a division), so a clamp LLVM removed became an "unbounded
- * memory access". The value goes through llvm.bpf.passthrough, which the
- * optimizer cannot see through and the BPF backend removes just before
- * instruction selection (cg_opaque). */
+/* v through an empty inline asm, `asm("" : "+r"(v))` (the kernel's
+ * barrier_var()): no instruction is emitted, and neither the optimizer nor
+ * instruction selection can see through it. */
+static LLVMValueRef asm_barrier(struct cg *g, LLVMValueRef v)
+{
+	LLVMTypeRef t = LLVMTypeOf(v);
+	LLVMTypeRef fty = LLVMFunctionType(t, &t, 1, 0);
+	LLVMValueRef a = LLVMGetInlineAsm(fty, "", 0, "=r,0", 4, 0, 0, LLVMInlineAsmDialectATT, 0);
+	return LLVMBuildCall2(g->b, fty, a, &v, 1, "");
+}
+
+/* An i64 the optimizer cannot reason about: v goes through
+ * llvm.bpf.passthrough, which the BPF backend removes just before
+ * instruction selection, so instruction selection still can. */
 LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v)
 {
 	static const char name[] = "llvm.bpf.passthrough";
@@ -230,11 +237,20 @@ LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v)
 	return r;
 }
 
+/* min(v, max) as the verifier needs it: right before the access, and
+ * kept even where LLVM can prove it redundant (e.g. (x & 7) / 3 + 1 <= 3):
+ * the verifier does not follow every step of such a proof (it forgets all
+ * bounds at a division), so a clamp LLVM removed became an "unbounded
+ * memory access". cg_opaque is not enough: instruction selection saw that
+ * hist()'s bucket index is at most 64 and dropped the compare, and Linux
+ * 6.1's verifier, which forgets all bounds at a shift by a register or an
+ * or of two registers, rejected the map value + index*8 ("unbounded min
+ * value"). The empty asm keeps the compare. */
 LLVMValueRef cg_clamp(struct cg *g, LLVMValueRef v, uint64_t max)
 {
 	if (cg_breaks(g, "clamp"))
 		return v;
-	v = cg_opaque(g, v);
+	v = asm_barrier(g, v);
 	LLVMValueRef m = cg_const(g, max);
 	/* --debug-break signed-clamp: negative values pass the clamp */
 	LLVMIntPredicate gt = cg_breaks(g, "signed-clamp") ? LLVMIntSGT : LLVMIntUGT;

@@ -9,6 +9,7 @@ PACKAGES=(
 	flex bison
 	llvm-19-dev libclang-19-dev libbpf-dev libelf-dev zlib1g-dev libzstd-dev
 	bpftool
+	qemu-system-x86 busybox-static kmod zstd cpio xz-utils
 )
 
 missing=()

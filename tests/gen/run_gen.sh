@@ -11,7 +11,8 @@
 #    a tracepoint that never fires), run for real; the output must equal the
 #    one trace_gen computed (--expect) byte for byte.
 # Seeds are FIRST_SEED (default 1) .. FIRST_SEED+N-1 for each kind; two
-# jobs at a time (GEN_JOBS). Failing scripts are kept in $GEN_OUT (default a
+# jobs at a time (GEN_JOBS); each dry program gets GEN_DRY_TIMEOUT seconds
+# (default 60), each run program GEN_RUN_TIMEOUT (default 30). Failing scripts are kept in $GEN_OUT (default a
 # new directory under $TMPDIR) with their output; shrink one with
 # `tests/gen/shrink.sh TRACE_BIN FILE` (add --run for run programs).
 # Prints `gen: dry N ok, R rejected, C compile errors; run M ok, W wrong`
@@ -31,10 +32,10 @@ if [ "${1:-}" = --worker ]; then
 		out=$GEN_DIR/$kind.$seed.out
 		if [ "$kind" = dry ]; then
 			"$TRACE_GEN" "$seed" --kind dry >"$f"
-			timeout -k 5 60 "$TRACE" --dry-run "$f" >"$out" 2>&1 </dev/null
+			timeout -k 5 "${GEN_DRY_TIMEOUT:-60}" "$TRACE" --dry-run "$f" >"$out" 2>&1 </dev/null
 		else
 			"$TRACE_GEN" "$seed" --kind run --comm "$GEN_COMM" --expect "$f.expect" >"$f"
-			timeout -k 5 30 "$TRACE" "$f" >"$out" 2>&1 </dev/null
+			timeout -k 5 "${GEN_RUN_TIMEOUT:-30}" "$TRACE" "$f" >"$out" 2>&1 </dev/null
 		fi
 		status=$?
 		line=$(grep -m1 -iE 'error|invalid|rejected' "$out" || head -n1 "$out")
