@@ -15,6 +15,7 @@
 #include <linux/perf_event.h>
 
 #include "compiler/probes.h"
+#include "runtime/provider.h"
 
 static bool has_wildcard(const char *s)
 {
@@ -838,38 +839,42 @@ static void group_kprobes(struct sema *s, struct sema_probe *first, bool uses_ct
 	}
 }
 
+/* Dispatch on the provider table's resolver (runtime/provider.h). */
 static void resolve_attach(struct sema *s, struct node *probe, struct node *at, bool uses_ctx)
 {
-	const char *p = at->attach.provider;
-	if (!p) {
+	const struct provider *pv = at->attach.provider ? pv_by_name(at->attach.provider) : NULL;
+	if (!pv) {
 		sema_error(s, at->span, "unknown probe type in '%s'", at->attach.raw);
-	} else if (!strcmp(p, "BEGIN") || !strcmp(p, "END")) {
-		struct sema_probe *sp =
-			new_probe(s, probe, at, p[0] == 'B' ? PD_PROBE_BEGIN : PD_PROBE_END);
-		sp->name = p;
+		return;
+	}
+	switch (pv->resolve) {
+	case PV_RESOLVE_SPECIAL: {
+		struct sema_probe *sp = new_probe(s, probe, at, pv->kind);
+		sp->name = pv->name;
 		add_probe(s, sp);
-	} else if (!strcmp(p, "tracepoint")) {
+		break;
+	}
+	case PV_RESOLVE_TRACEPOINT:
 		resolve_tracepoint(s, probe, at, uses_ctx);
-	} else if (!strcmp(p, "interval") || !strcmp(p, "profile")) {
-		resolve_timer(s, probe, at, p[0] == 'p');
-	} else if (!strcmp(p, "software") || !strcmp(p, "hardware")) {
-		resolve_perf(s, probe, at, p[0] == 'h');
-	} else if (!strcmp(p, "kprobe") || !strcmp(p, "kretprobe")) {
-		resolve_kernel_function(s, probe, at,
-					!strcmp(p, "kretprobe") ? PD_PROBE_KRETPROBE : PD_PROBE_KPROBE);
-	} else if (!strcmp(p, "uprobe") || !strcmp(p, "uretprobe")) {
-		resolve_function(s, probe, at, !strcmp(p, "uretprobe") ? PD_PROBE_URETPROBE : PD_PROBE_UPROBE, 2);
-	} else if (!strcmp(p, "rawtracepoint")) {
-		resolve_function(s, probe, at, PD_PROBE_RAWTP, 1);
-	} else if (!strcmp(p, "fentry") || !strcmp(p, "fexit")) {
-		resolve_kernel_function(s, probe, at,
-					!strcmp(p, "fexit") ? PD_PROBE_FEXIT : PD_PROBE_FENTRY);
-	} else if (!strcmp(p, "iter")) {
+		break;
+	case PV_RESOLVE_TIMER:
+		resolve_timer(s, probe, at, pv->kind == PD_PROBE_PROFILE);
+		break;
+	case PV_RESOLVE_PERF:
+		resolve_perf(s, probe, at, pv->kind == PD_PROBE_HARDWARE);
+		break;
+	case PV_RESOLVE_KFUNC:
+		resolve_kernel_function(s, probe, at, pv->kind);
+		break;
+	case PV_RESOLVE_FUNCTION:
+		resolve_function(s, probe, at, pv->kind, pv->parts);
+		break;
+	case PV_RESOLVE_ITER:
 		resolve_iter(s, probe, at);
-	} else if (!strcmp(p, "usdt")) {
-		resolve_function(s, probe, at, PD_PROBE_USDT, 2);
-	} else {
-		sema_error(s, at->span, "%s probes are not supported yet", p);
+		break;
+	case PV_RESOLVE_UNSUPPORTED:
+		sema_error(s, at->span, "%s probes are not supported yet", pv->name);
+		break;
 	}
 }
 

@@ -11,6 +11,7 @@
 
 #include "compiler/btf.h"
 #include "compiler/codegen.h"
+#include "runtime/provider.h"
 #include "stdlib/stdlib.h"
 
 /* struct pt_regs on x86_64: offsets of the argument and return registers */
@@ -20,10 +21,16 @@ static bool is_kind(struct sema *s, enum pd_probe_kind k)
 	return s->cur && s->cur->kind == k;
 }
 
+/* Does the current probe's provider offer all of these PV_B_* builtins
+ * (runtime/provider.h)? */
+static bool offers(struct sema *s, unsigned builtins)
+{
+	return s->cur && (pv_by_kind(s->cur->kind)->builtins & builtins) == builtins;
+}
+
 static bool has_regs(struct sema *s)
 {
-	return is_kind(s, PD_PROBE_KPROBE) || is_kind(s, PD_PROBE_KRETPROBE) ||
-	       is_kind(s, PD_PROBE_UPROBE) || is_kind(s, PD_PROBE_URETPROBE);
+	return offers(s, PV_B_REGS);
 }
 
 static struct type *t_u64(struct sema *s, struct node *n)
@@ -199,8 +206,7 @@ static bool fell_back_to_kprobe(struct sema *s)
 
 static bool has_u64_args(struct sema *s)
 {
-	return is_kind(s, PD_PROBE_FENTRY) || is_kind(s, PD_PROBE_FEXIT) ||
-	       is_kind(s, PD_PROBE_RAWTP) || fell_back_to_kprobe(s);
+	return offers(s, PV_B_U64ARGS) || fell_back_to_kprobe(s);
 }
 
 /* fentry/fexit/rawtracepoint: `args` from the function's (the raw
@@ -273,7 +279,7 @@ static struct type *t_retval(struct sema *s, struct node *n)
 		}
 		return t->elem;
 	}
-	if (is_kind(s, PD_PROBE_KRETPROBE) || is_kind(s, PD_PROBE_URETPROBE))
+	if (offers(s, PV_B_REGS | PV_B_RETURN))
 		return &type_s64;
 	sema_error(s, n->span, "'retval' is only available in return probes "
 			       "(kretprobe, uretprobe, fexit)");
@@ -304,8 +310,7 @@ static struct type *t_arg(struct sema *s, struct node *n)
 	 * argument array */
 	bool fentry = is_kind(s, PD_PROBE_FENTRY) && s->cur->attach &&
 		      !strcmp(s->cur->attach->attach.provider, "kprobe");
-	if ((!has_regs(s) && !fentry) || is_kind(s, PD_PROBE_KRETPROBE) ||
-	    is_kind(s, PD_PROBE_URETPROBE)) {
+	if ((!has_regs(s) && !fentry) || offers(s, PV_B_REGS | PV_B_RETURN)) {
 		sema_error(s, n->span, "'%s' is only available in kprobe and uprobe probes%s",
 			   n->ident.name,
 			   s->cur && s->cur->kind == PD_PROBE_TRACEPOINT ? "; use args->NAME" : "");
@@ -328,8 +333,7 @@ static LLVMValueRef l_arg(struct cg *g, struct node *n)
 
 static struct type *t_func(struct sema *s, struct node *n)
 {
-	if (is_kind(s, PD_PROBE_KPROBE) || is_kind(s, PD_PROBE_KRETPROBE) ||
-	    is_kind(s, PD_PROBE_FENTRY) || is_kind(s, PD_PROBE_FEXIT))
+	if (offers(s, PV_B_FUNC))
 		return &type_ksym;
 	sema_error(s, n->span, "'func' is only available in kprobe and fentry probes");
 	return &type_none;
