@@ -38,6 +38,7 @@ struct cg_options {
 	bool print_bpf;	    /* -d bpf: BPF assembly */
 	const char *cpu;    /* "v3" */
 	uint64_t start_ns;  /* CLOCK_MONOTONIC at start, for `elapsed` */
+	uint32_t cpid;	    /* -c CMD's pid (0 when only compiled) */
 	const char *source_name;
 	/* --debug-break RULE: disable one verifier-safe convention, to test
 	 * that its rejection is explained (never for users) */

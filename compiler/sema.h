@@ -83,6 +83,7 @@ struct sema_opts {
 	bool unsafe;	     /* --unsafe: system() and friends allowed */
 	bool will_attach;    /* probes will be attached: a mechanism the kernel
 				lacks is an error now (not for -d or --dry-run) */
+	bool has_child;	     /* -c CMD: `cpid` exists */
 };
 
 struct sema {

@@ -53,7 +53,12 @@ struct cli {
 	const char **includes;	/* --include FILE */
 	int nincludes;
 	int verbose;
+	const char *cmd;     /* -c CMD */
+	const char *pid_arg; /* -p PID as written */
+	pid_t pid;
 };
+
+static struct rt_child child; /* -c CMD, started right before code generation */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -74,6 +79,9 @@ static void usage(FILE *f)
 	      "OPTIONS:\n"
 	      "    -e PROGRAM      trace this program\n"
 	      "    -l [PATTERN]    list probes matching PATTERN (-lv: with arguments)\n"
+	      "    -c CMD          run CMD once the probes are attached (`cpid`); end when\n"
+	      "                    it exits\n"
+	      "    -p PID          end when process PID exits\n"
 	      "    -d STAGE        print a stage and exit: ast, types, ir, ir-raw, bpf\n"
 	      "    --dry-run       compile and load through the verifier, do not attach\n"
 	      "    -v              verbose: verifier log on errors, load statistics\n"
@@ -168,7 +176,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 	int ch;
 	opterr = 0;
 	/* '+': stop at the first positional, the rest are parameters */
-	while ((ch = getopt_long(argc, argv, "+he:d:vlI:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+he:d:vlI:c:p:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h': usage(stdout); return 1;
 		case 'V': printf("trace %s\n", TRACE_VERSION); return 1;
@@ -181,6 +189,8 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case 'B': if (parse_break(c, optarg)) return -1; break;
 		case 'N': c->info = true; return 0;
 		case 'I': if (add_arg(&c->incdirs, &c->nincdirs, optarg)) return -1; break;
+		case 'c': c->cmd = optarg; break;
+		case 'p': c->pid_arg = optarg; break;
 		case 'F': if (add_arg(&c->includes, &c->nincludes, optarg)) return -1; break;
 		default:
 			if (optopt && optopt != '?')
@@ -363,7 +373,10 @@ static const struct btf *vmlinux_btf(struct kernel_info *ki, const char **why)
 static int run(const struct cli *c, const struct progdesc *pd, const struct node *prog,
 	       struct diag *d)
 {
-	struct rt_options ro = { .verbose = c->verbose, .out = stdout };
+	struct rt_options ro = { .verbose = c->verbose,
+				 .out = stdout,
+				 .child = child.pid ? &child : NULL,
+				 .pid = c->pid };
 	struct rt_session s;
 	int err = rt_load(&s, pd, &ro);
 	if (err && s.failed_probe >= 0)
@@ -441,7 +454,8 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	struct sema sema;
 	struct sema_opts so = { .params = c->params, .nparams = c->nparams, .unsafe = c->unsafe,
 				.will_attach = !c->dump_types && !c->dump_ir && !c->dump_ir_raw &&
-					       !c->dump_bpf && !c->dry_run };
+					       !c->dump_bpf && !c->dry_run,
+				.has_child = c->cmd != NULL };
 	t0 = now_ms();
 	int bad = sema_check(&sema, prog, ki_system(), &diag, &arena, &so);
 	if (c->verbose)
@@ -457,7 +471,14 @@ static int compile_and_run(const struct cli *c, struct source *src)
 		rc = 0;
 		goto out;
 	}
+	/* -c: the child exists before code generation, `cpid` being a
+	 * constant; it waits for rt_run to release it (runtime/proc.c) */
+	if (c->cmd && so.will_attach && rt_child_spawn(c->cmd, &child)) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
 	struct cg_options co = { .print_ir = c->dump_ir, .print_ir_raw = c->dump_ir_raw,
+				 .cpid = (uint32_t)child.pid,
 				 .print_bpf = c->dump_bpf, .start_ns = monotonic_ns(),
 				 .cpu = bpf_cpu_for_kernel(), .break_rule = c->break_rule };
 	struct cg_result res;
@@ -481,6 +502,7 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	}
 	cg_result_free(&res);
 out:
+	rt_child_stop(&child);
 	cpp_result_free(&pp);
 	hdr_close();
 	diag_finish(&diag);
@@ -502,6 +524,12 @@ int main(int argc, char **argv)
 	ki_system()->syscall_nr = syscall_nr;
 	ki_system()->feature_reason = feature_reason;
 	ki_system()->vmlinux_btf = vmlinux_btf;
+	if (c.cmd && c.pid_arg) {
+		fprintf(stderr, "ERROR: -c and -p cannot be used together\n");
+		return EXIT_USAGE;
+	}
+	if (c.pid_arg && rt_pid_parse(c.pid_arg, &c.pid))
+		return EXIT_USAGE;
 	struct source *src = read_source(&c);
 	if (!src)
 		return EXIT_USAGE;

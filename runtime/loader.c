@@ -131,6 +131,8 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 	memset(s, 0, sizeof(*s));
 	s->pd = pd;
 	s->verbose = opts->verbose;
+	s->child = opts->child;
+	s->watch_pid = opts->pid;
 	s->failed_probe = -1;
 	log_session = s;
 	log_verbose = opts->verbose > 0;
@@ -637,7 +639,13 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 			err = drain(s);
 		s->exiting = true;
 	}
+	if (s->child && !err && !s->exiting) /* -c: CMD runs now that the probes are attached */
+		rt_child_release(s->child);
 	for (unsigned tick = 1; !err && !s->exiting && !*stop; tick++) {
+		if ((s->child || s->watch_pid) && rt_proc_gone(s->child, s->watch_pid)) {
+			drain(s); /* what it sent before it ended */
+			break;
+		}
 		int n = s->pb ? perf_buffer__poll(s->pb, 100) : poll_ring(s);
 		if (n < 0 && n != -EINTR)
 			err = n;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "runtime/output.h"
+#include "runtime/proc.h"
 #include "runtime/progdesc.h"
 #include "runtime/verifier.h"
 
@@ -35,6 +36,8 @@ struct rt_session {
 	bool output_ready;
 	bool exiting;
 	bool has_iter; /* iter probes attached: read them after BEGIN, then end */
+	struct rt_child *child; /* -c: released after BEGIN; its exit ends the trace */
+	pid_t watch_pid;	/* -p: its exit ends the trace */
 	int verbose;
 	char *log; /* verifier log of the last load */
 	/* the probe whose program the verifier rejected, or -1; then where in
@@ -47,6 +50,8 @@ struct rt_session {
 struct rt_options {
 	int verbose;
 	FILE *out;
+	struct rt_child *child; /* -c CMD, held (runtime/proc.h), or NULL */
+	pid_t pid;		/* -p PID, or 0 */
 };
 
 /* Opens and loads the object (the kernel verifier runs here). On failure

@@ -33,6 +33,22 @@ static bool has_regs(struct sema *s)
 	return offers(s, PV_B_REGS);
 }
 
+/* cpid: the -c child's pid, a constant of the compiled program */
+static struct type *t_cpid(struct sema *s, struct node *n)
+{
+	if (!s->opts.has_child) {
+		sema_error(s, n->span, "cpid cannot be used without child command (-c)");
+		return &type_none;
+	}
+	return &type_u32;
+}
+
+static LLVMValueRef l_cpid(struct cg *g, struct node *n)
+{
+	(void)n;
+	return cg_const(g, g->opts.cpid);
+}
+
 static struct type *t_u64(struct sema *s, struct node *n)
 {
 	(void)s, (void)n;
@@ -378,6 +394,7 @@ static struct type *t_username(struct sema *s, struct node *n)
 const struct stdlib_builtin stdlib_builtins[] = {
 	{ "pid", t_u32, l_pid },
 	{ "tid", t_u32, l_tid },
+	{ "cpid", t_cpid, l_cpid },
 	{ "uid", t_u32, l_uid },
 	{ "gid", t_u32, l_gid },
 	{ "comm", t_comm, l_comm },
