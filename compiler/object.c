@@ -653,6 +653,7 @@ static void add_pd_probe(struct cg *g, const struct sema_probe *sp)
 	p->perf_config = sp->perf_config;
 	p->raw_tp = sp->raw_syscall;
 	p->multi = sp->multi;
+	p->file_offset = sp->file_offset;
 	src_line_col(g->src, sp->attach->span.begin, &p->line, &p->col);
 }
 

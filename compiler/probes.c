@@ -9,12 +9,14 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <glob.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/perf_event.h>
 
 #include "compiler/probes.h"
+#include "compiler/uelf.h"
 #include "runtime/provider.h"
 
 static bool has_wildcard(const char *s)
@@ -343,6 +345,130 @@ static void resolve_function(struct sema *s, struct node *probe, struct node *at
 	}
 	sp->offset = at->attach.offset;
 	add_probe(s, sp);
+}
+
+/* ---- uprobe / uretprobe: FILE:FUNC[+OFF], FILE:ADDR, wildcards in both
+ * (compiler/uelf.c finds the file and its functions) ---- */
+
+static void add_uprobe(struct sema *s, struct node *probe, struct node *at,
+		       const struct provider *pv, const char *path, const char *func,
+		       uint64_t off, bool named)
+{
+	struct sema_probe *sp = new_probe(s, probe, at, pv->kind);
+	sp->target = path;
+	sp->func = func;
+	sp->offset = off;
+	sp->file_offset = true;
+	if (named) { /* a -p process's files are shown as it sees them */
+		const char *shown = path;
+		int skip = 0;
+		if (sscanf(path, "/proc/%*d/root%n", &skip) == 0 && skip && path[skip] == '/')
+			shown = path + skip;
+		sp->name = arena_printf(s->arena, "%s:%s:%s", pv->name, shown, func);
+	}
+	add_probe(s, sp);
+}
+
+/* FUNC or ADDR in one file; returns the number of probes added. */
+static int uprobe_in_file(struct sema *s, struct node *probe, struct node *at,
+			  const struct provider *pv, const char *path, const char *func, bool named)
+{
+	if (func[0] >= '0' && func[0] <= '9') { /* an address in the file */
+		char *end;
+		uint64_t va = strtoull(func, &end, 0), off;
+		int err = *end ? -EINVAL : uelf_vaddr_to_off(path, va, &off);
+		if (err) {
+			sema_error(s, at->span, "address '%s' is not in the code of %s", func, path);
+			return -1;
+		}
+		add_uprobe(s, probe, at, pv, path, func, off, named);
+		return 1;
+	}
+	struct uelf_sym *syms;
+	int n = uelf_functions(s->arena, path, &syms);
+	if (n < 0) {
+		sema_error(s, at->span, "cannot read the functions of %s: %s", path,
+			   n == -ENOEXEC ? "not an ELF file" : strerror(-n));
+		return -1;
+	}
+	bool wild = has_wildcard(func);
+	int added = 0;
+	for (int i = 0; i < n; i++) {
+		if (!uelf_sym_matches(&syms[i], func))
+			continue;
+		if (!wild && at->attach.has_offset && syms[i].size &&
+		    at->attach.offset >= syms[i].size) {
+			sema_error(s, at->span, "offset %llu is outside %s (%llu bytes)",
+				   (unsigned long long)at->attach.offset, syms[i].name,
+				   (unsigned long long)syms[i].size);
+			return -1;
+		}
+		const char *shown = syms[i].demangled ? syms[i].demangled : syms[i].name;
+		add_uprobe(s, probe, at, pv, path, wild ? shown : func,
+			   syms[i].file_off + (wild ? 0 : at->attach.offset), named || wild);
+		added++;
+		if (!wild)
+			break;
+	}
+	return added;
+}
+
+static void resolve_uprobe(struct sema *s, struct node *probe, struct node *at,
+			   const struct provider *pv)
+{
+	int n = at->attach.nparts;
+	const char *target, *func, *why, *path;
+	if (n == 1 && s->opts.pid > 0) { /* uprobe:FUNC with -p: the process's binary */
+		target = arena_printf(s->arena, "/proc/%d/exe", (int)s->opts.pid);
+		func = at->attach.parts[0];
+	} else if (n == 2 && *at->attach.parts[1]) {
+		target = at->attach.parts[0];
+		func = at->attach.parts[1];
+	} else {
+		sema_error(s, at->span, "malformed attach point '%s': expected %s:FILE:FUNCTION[+OFFSET]",
+			   at->attach.raw, pv->name);
+		return;
+	}
+	if (at->attach.has_offset && (pv->builtins & PV_B_RETURN)) {
+		sema_error(s, at->span, "%s probes take no offset", pv->name);
+		return;
+	}
+	if (at->attach.has_offset && has_wildcard(func)) {
+		sema_error(s, at->span, "an offset cannot be used with a wildcard ('%s')",
+			   at->attach.raw);
+		return;
+	}
+	glob_t g = { 0 };
+	bool many = strchr(target, '/') && has_wildcard(target);
+	if (many) {
+		if (glob(target, 0, NULL, &g) || !g.gl_pathc) {
+			sema_error(s, at->span, "no file matches '%s'", target);
+			globfree(&g);
+			return;
+		}
+	}
+	int total = 0;
+	for (size_t i = 0; i < (many ? g.gl_pathc : 1); i++) {
+		path = uelf_resolve_target(s->arena, many ? g.gl_pathv[i] : target, s->opts.pid,
+					   &why);
+		if (!path) {
+			sema_error(s, at->span, "uprobe target '%s' %s", target, why);
+			total = -1;
+			break;
+		}
+		int k = uprobe_in_file(s, probe, at, pv, path, func, many || strcmp(path, target));
+		if (k < 0) {
+			total = -1;
+			break;
+		}
+		total += k;
+	}
+	if (many)
+		globfree(&g);
+	if (!total)
+		sema_error(s, at->span, has_wildcard(func) || many ? "no function matches '%s'"
+								      : "function not found: '%s'",
+			   at->attach.raw);
 }
 
 /* ---- kprobe / fentry: does the function exist, does the kernel have
@@ -868,6 +994,9 @@ static void resolve_attach(struct sema *s, struct node *probe, struct node *at, 
 		break;
 	case PV_RESOLVE_FUNCTION:
 		resolve_function(s, probe, at, pv->kind, pv->parts);
+		break;
+	case PV_RESOLVE_UPROBE:
+		resolve_uprobe(s, probe, at, pv);
 		break;
 	case PV_RESOLVE_ITER:
 		resolve_iter(s, probe, at);

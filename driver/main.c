@@ -455,7 +455,8 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	struct sema_opts so = { .params = c->params, .nparams = c->nparams, .unsafe = c->unsafe,
 				.will_attach = !c->dump_types && !c->dump_ir && !c->dump_ir_raw &&
 					       !c->dump_bpf && !c->dry_run,
-				.has_child = c->cmd != NULL };
+				.has_child = c->cmd != NULL,
+				.pid = c->pid };
 	t0 = now_ms();
 	int bad = sema_check(&sema, prog, ki_system(), &diag, &arena, &so);
 	if (c->verbose)

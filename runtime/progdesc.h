@@ -186,6 +186,9 @@ struct pd_probe {
 	 * attached as one kprobe_multi link, made for the first of them.
 	 * Kprobes sharing a program get their probe index as attach cookie. */
 	bool multi;
+	/* PD_PROBE_UPROBE/URETPROBE: offset is the file offset of the code
+	 * (the compiler resolved the function); func only names it */
+	bool file_offset;
 };
 
 struct progdesc {

@@ -1,0 +1,43 @@
+/* uelf.h: user binaries for uprobes: where a target is, and its functions.
+ *
+ * In: a target as written in `uprobe:TARGET:FUNC` (a path, relative or
+ * absolute, a program in PATH, or a library name such as "libc" or
+ * "libc.so.6") and optionally a process (-p) whose mappings and root
+ * directory are searched first. Out: a path the kernel can open, and the
+ * ELF's function symbols (.symtab and .dynsym) with their sizes and file
+ * offsets, C++ names demangled.
+ *
+ * Not here: attaching (runtime/loader.c), symbolizing stacks.
+ */
+#ifndef TRACE_UELF_H
+#define TRACE_UELF_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "compiler/arena.h"
+
+struct uelf_sym {
+	const char *name;      /* as in the symbol table (mangled) */
+	const char *demangled; /* C++ names; NULL for C ones */
+	uint64_t addr, size;   /* st_value, st_size */
+	uint64_t file_off;     /* where the code is in the file (the uprobe offset) */
+};
+
+/* The path of a uprobe target, or NULL with *why set. With pid > 0, a
+ * bare name is looked up in /proc/PID/maps first and absolute paths go
+ * through /proc/PID/root (another mount namespace). */
+const char *uelf_resolve_target(struct arena *a, const char *target, pid_t pid, const char **why);
+
+/* Function symbols of path, sorted by name, one per name. Returns the
+ * count or -errno (-ENOEXEC: not an ELF file). */
+int uelf_functions(struct arena *a, const char *path, struct uelf_sym **out);
+
+/* Does sym match the written name or glob (mangled name, demangled name,
+ * or the demangled name without its parameter list)? */
+int uelf_sym_matches(const struct uelf_sym *sym, const char *pattern);
+
+/* The file offset of a virtual address (PT_LOAD segments); -errno. */
+int uelf_vaddr_to_off(const char *path, uint64_t vaddr, uint64_t *off);
+
+#endif
