@@ -351,8 +351,8 @@ static void resolve_function(struct sema *s, struct node *probe, struct node *at
  * (compiler/uelf.c finds the file and its functions) ---- */
 
 static void add_uprobe(struct sema *s, struct node *probe, struct node *at,
-		       const struct provider *pv, const char *path, const char *func,
-		       uint64_t off, bool named)
+		       const struct provider *pv, const char *path, const char *func, uint64_t off,
+		       bool named)
 {
 	struct sema_probe *sp = new_probe(s, probe, at, pv->kind);
 	sp->target = path;
@@ -378,7 +378,8 @@ static int uprobe_in_file(struct sema *s, struct node *probe, struct node *at,
 		uint64_t va = strtoull(func, &end, 0), off;
 		int err = *end ? -EINVAL : uelf_vaddr_to_off(path, va, &off);
 		if (err) {
-			sema_error(s, at->span, "address '%s' is not in the code of %s", func, path);
+			sema_error(s, at->span, "address '%s' is not in the code of %s", func,
+				   path);
 			return -1;
 		}
 		add_uprobe(s, probe, at, pv, path, func, off, named);
@@ -425,7 +426,8 @@ static void resolve_uprobe(struct sema *s, struct node *probe, struct node *at,
 		target = at->attach.parts[0];
 		func = at->attach.parts[1];
 	} else {
-		sema_error(s, at->span, "malformed attach point '%s': expected %s:FILE:FUNCTION[+OFFSET]",
+		sema_error(s, at->span,
+			   "malformed attach point '%s': expected %s:FILE:FUNCTION[+OFFSET]",
 			   at->attach.raw, pv->name);
 		return;
 	}
@@ -466,8 +468,9 @@ static void resolve_uprobe(struct sema *s, struct node *probe, struct node *at,
 	if (many)
 		globfree(&g);
 	if (!total)
-		sema_error(s, at->span, has_wildcard(func) || many ? "no function matches '%s'"
-								      : "function not found: '%s'",
+		sema_error(s, at->span,
+			   has_wildcard(func) || many ? "no function matches '%s'" :
+							"function not found: '%s'",
 			   at->attach.raw);
 }
 

@@ -204,7 +204,8 @@ static int list_uprobes(const char *pat)
 	const char *func = "*", *why;
 	const char *c1 = strchr(pat, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 	snprintf(prov, sizeof(prov), "%.*s", (int)(c1 - pat), pat);
-	snprintf(file, sizeof(file), "%.*s", (int)(c2 ? c2 - c1 - 1 : (long)strlen(c1 + 1)), c1 + 1);
+	snprintf(file, sizeof(file), "%.*s", (int)(c2 ? c2 - c1 - 1 : (long)strlen(c1 + 1)),
+		 c1 + 1);
 	if (c2 && c2[1])
 		func = c2 + 1;
 	struct arena a = { 0 };
@@ -215,7 +216,9 @@ static int list_uprobes(const char *pat)
 		n = uelf_functions(&a, path, &syms);
 	if (n < 0)
 		fprintf(stderr, "ERROR: cannot list the functions of '%s': %s\n", file,
-			!path ? why : n == -ENOEXEC ? "not an ELF file" : strerror(-n));
+			!path	      ? why :
+			n == -ENOEXEC ? "not an ELF file" :
+					strerror(-n));
 	for (int i = 0; i < n; i++)
 		if (uelf_sym_matches(&syms[i], func))
 			printf("%s:%s:%s\n", prov, path,
