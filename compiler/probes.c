@@ -404,6 +404,16 @@ static int uprobe_in_file(struct sema *s, struct node *probe, struct node *at,
 				   (unsigned long long)syms[i].size);
 			return -1;
 		}
+		uint64_t prev = 0;
+		if (!wild && at->attach.has_offset && at->attach.offset &&
+		    !uelf_insn_boundary(&syms[i], path, at->attach.offset, &prev)) {
+			sema_error(s, at->span,
+				   "offset %llu of %s is not at an instruction boundary "
+				   "(the instruction starts at %s+%llu)",
+				   (unsigned long long)at->attach.offset, syms[i].name,
+				   syms[i].name, (unsigned long long)prev);
+			return -1;
+		}
 		const char *shown = syms[i].demangled ? syms[i].demangled : syms[i].name;
 		add_uprobe(s, probe, at, pv, path, wild ? shown : func,
 			   syms[i].file_off + (wild ? 0 : at->attach.offset), named || wild);

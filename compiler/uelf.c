@@ -8,6 +8,8 @@
 #include <glob.h>
 #include <libelf.h>
 #include <limits.h>
+#include <llvm-c/Disassembler.h>
+#include <llvm-c/Target.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,4 +341,51 @@ int uelf_vaddr_to_off(const char *path, uint64_t vaddr, uint64_t *off)
 	elf_end(e);
 	close(fd);
 	return err;
+}
+
+/* Decodes the function's code from its start (LLVM's X86 disassembler)
+ * until it reaches or passes off: a uprobe in the middle of an
+ * instruction would corrupt it. Returns 1 at a boundary, 0 inside an
+ * instruction (*prev: the boundary before it), -errno if the code cannot
+ * be read or decoded. */
+int uelf_insn_boundary(const struct uelf_sym *sym, const char *path, uint64_t off, uint64_t *prev)
+{
+	static bool inited;
+	if (!inited) {
+		LLVMInitializeX86TargetInfo();
+		LLVMInitializeX86TargetMC();
+		LLVMInitializeX86Disassembler();
+		inited = true;
+	}
+	if (!sym->size || off >= sym->size)
+		return -ERANGE;
+	uint8_t *code = malloc(sym->size);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -EIO;
+	LLVMDisasmContextRef dc = NULL;
+	if (!code || fd < 0 ||
+	    pread(fd, code, sym->size, (off_t)sym->file_off) != (ssize_t)sym->size)
+		goto out;
+	dc = LLVMCreateDisasm("x86_64-pc-linux-gnu", NULL, 0, NULL, NULL);
+	if (!dc)
+		goto out;
+	uint64_t pos = 0;
+	char text[128];
+	while (pos < off) {
+		size_t n = LLVMDisasmInstruction(dc, code + pos, sym->size - pos, sym->addr + pos,
+						 text, sizeof(text));
+		if (!n) {
+			ret = -EILSEQ;
+			goto out;
+		}
+		*prev = pos;
+		pos += n;
+	}
+	ret = pos == off;
+out:
+	if (dc)
+		LLVMDisasmDispose(dc);
+	if (fd >= 0)
+		close(fd);
+	free(code);
+	return ret;
 }

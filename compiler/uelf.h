@@ -37,6 +37,11 @@ int uelf_functions(struct arena *a, const char *path, struct uelf_sym **out);
  * or the demangled name without its parameter list)? */
 int uelf_sym_matches(const struct uelf_sym *sym, const char *pattern);
 
+/* Is off (from the function's start, < its size) at an instruction
+ * boundary? 1 yes, 0 no (*prev: the boundary before), -errno when the
+ * code cannot be read or decoded (LLVM's X86 disassembler). */
+int uelf_insn_boundary(const struct uelf_sym *sym, const char *path, uint64_t off, uint64_t *prev);
+
 /* The file offset of a virtual address (PT_LOAD segments); -errno. */
 int uelf_vaddr_to_off(const char *path, uint64_t vaddr, uint64_t *off);
 
