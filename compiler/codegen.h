@@ -31,6 +31,7 @@
 static const uint32_t cg_regs_arg_off[6] = { 112, 104, 96, 88, 72, 64 };
 #define CG_REGS_AX 80
 #define CG_REGS_IP 128
+#define CG_REGS_SP 152
 
 struct cg_options {
 	bool print_ir;	    /* -d ir: optimized IR to stdout */

@@ -347,6 +347,31 @@ static LLVMValueRef l_arg(struct cg *g, struct node *n)
 	return cg_load_ctx(g, cg_regs_arg_off[i], 8, false);
 }
 
+/* sarg0..sarg9: stack arguments at the function's entry (x86-64: after
+ * the six register ones, above the return address), kprobes and uprobes */
+static struct type *t_sarg(struct sema *s, struct node *n)
+{
+	if (!has_regs(s) || offers(s, PV_B_REGS | PV_B_RETURN)) {
+		sema_error(s, n->span, "'%s' is only available in kprobe and uprobe probes",
+			   n->ident.name);
+		return &type_none;
+	}
+	return &type_u64;
+}
+
+static LLVMValueRef l_sarg(struct cg *g, struct node *n)
+{
+	int i = atoi(n->ident.name + 4);
+	LLVMValueRef sp = cg_load_ctx(g, CG_REGS_SP, 8, false);
+	LLVMValueRef addr = LLVMBuildAdd(g->b, sp, cg_const(g, 8 * ((uint64_t)i + 1)), "sarg");
+	LLVMValueRef slot = cg_slot(g, 8, false);
+	cg_zero(g, slot, 8); /* a failed read leaves 0 */
+	cg_probe_read(g, slot, 8, addr, g->probe->kind != PD_PROBE_KPROBE);
+	LLVMValueRef v = LLVMBuildLoad2(g->b, g->i64, slot, "");
+	LLVMSetAlignment(v, 8);
+	return v;
+}
+
 static struct type *t_func(struct sema *s, struct node *n)
 {
 	if (offers(s, PV_B_FUNC))
@@ -418,6 +443,10 @@ const struct stdlib_builtin stdlib_builtins[] = {
 	{ "arg3", t_arg, l_arg }, { "arg4", t_arg, l_arg }, { "arg5", t_arg, l_arg },
 	{ "arg6", t_arg, l_arg }, { "arg7", t_arg, l_arg }, { "arg8", t_arg, l_arg },
 	{ "arg9", t_arg, l_arg },
+	{ "sarg0", t_sarg, l_sarg }, { "sarg1", t_sarg, l_sarg }, { "sarg2", t_sarg, l_sarg },
+	{ "sarg3", t_sarg, l_sarg }, { "sarg4", t_sarg, l_sarg }, { "sarg5", t_sarg, l_sarg },
+	{ "sarg6", t_sarg, l_sarg }, { "sarg7", t_sarg, l_sarg }, { "sarg8", t_sarg, l_sarg },
+	{ "sarg9", t_sarg, l_sarg },
 	{ NULL, NULL, NULL },
 };
 
