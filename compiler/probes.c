@@ -394,9 +394,20 @@ static int uprobe_in_file(struct sema *s, struct node *probe, struct node *at,
 	}
 	bool wild = has_wildcard(func);
 	int added = 0;
+	uint64_t *offs = wild ? arena_alloc(s->arena, (size_t)n * sizeof(*offs)) : NULL;
 	for (int i = 0; i < n; i++) {
 		if (!uelf_sym_matches(&syms[i], func))
 			continue;
+		/* aliases (strtoul, strtoull) are one function: a wildcard
+		 * attaches it once, under the first name, or each event would
+		 * be counted once per alias */
+		bool dup = false;
+		for (int j = 0; wild && j < added && !dup; j++)
+			dup = offs[j] == syms[i].file_off;
+		if (dup)
+			continue;
+		if (wild)
+			offs[added] = syms[i].file_off;
 		if (!wild && at->attach.has_offset && syms[i].size &&
 		    at->attach.offset >= syms[i].size) {
 			sema_error(s, at->span, "offset %llu is outside %s (%llu bytes)",
