@@ -654,6 +654,7 @@ static void add_pd_probe(struct cg *g, const struct sema_probe *sp)
 	p->raw_tp = sp->raw_syscall;
 	p->multi = sp->multi;
 	p->file_offset = sp->file_offset;
+	p->ref_ctr_off = sp->ref_ctr_off;
 	src_line_col(g->src, sp->attach->span.begin, &p->line, &p->col);
 }
 

@@ -41,6 +41,7 @@ static void add_probe(struct sema *s, struct sema_probe *sp)
 	if (!s->probes_tail)
 		s->probes_tail = &s->probes;
 	sp->index = s->nprobes++;
+	sp->probe_id = sp->index;
 	*s->probes_tail = sp;
 	s->probes_tail = &sp->next;
 }
@@ -493,6 +494,66 @@ static void resolve_uprobe(struct sema *s, struct node *probe, struct node *at,
 			   has_wildcard(func) || many ? "no function matches '%s'" :
 							"function not found: '%s'",
 			   at->attach.raw);
+}
+
+/* usdt:FILE:[PROVIDER:]NAME (wildcards in both): one uprobe per location
+ * of each matching probe in .note.stapsdt, with its semaphore as the
+ * uprobe's reference counter. Arguments are not decoded yet. */
+static void resolve_usdt(struct sema *s, struct node *probe, struct node *at,
+			 const struct provider *pv)
+{
+	int n = at->attach.nparts;
+	const char *why, *prov = "*", *name;
+	if (n != 2 && n != 3) {
+		sema_error(s, at->span,
+			   "malformed attach point '%s': expected usdt:FILE:[PROVIDER:]NAME",
+			   at->attach.raw);
+		return;
+	}
+	name = at->attach.parts[n - 1];
+	if (n == 3)
+		prov = at->attach.parts[1];
+	const char *path = uelf_resolve_target(s->arena, at->attach.parts[0], s->opts.pid, &why);
+	if (!path) {
+		sema_error(s, at->span, "usdt target '%s' %s", at->attach.parts[0], why);
+		return;
+	}
+	struct uelf_usdt *u;
+	int k = uelf_usdt_notes(s->arena, path, &u), added = 0;
+	if (k < 0) {
+		sema_error(s, at->span, "cannot read the USDT probes of %s: %s", path,
+			   k == -ENOEXEC ? "not an ELF file" : strerror(-k));
+		return;
+	}
+	const char *shown = path;
+	int skip = 0;
+	if (sscanf(path, "/proc/%*d/root%n", &skip) == 0 && skip && path[skip] == '/')
+		shown = path + skip;
+	struct sema_probe **first = arena_alloc(s->arena, (size_t)(k ? k : 1) * sizeof(*first));
+	for (int i = 0; i < k; i++) {
+		first[i] = NULL;
+		if (fnmatch(prov, u[i].provider, 0) || fnmatch(name, u[i].name, 0))
+			continue;
+		struct sema_probe *sp = new_probe(s, probe, at, pv->kind);
+		sp->target = path;
+		sp->func = u[i].name;
+		sp->provider = u[i].provider;
+		sp->offset = u[i].file_off;
+		sp->file_offset = true;
+		sp->ref_ctr_off = u[i].sema_off;
+		sp->name = arena_printf(s->arena, "usdt:%s:%s:%s", shown, u[i].provider, u[i].name);
+		add_probe(s, sp);
+		first[i] = sp;
+		for (int j = 0; j < i; j++) /* another location of one probe: one name */
+			if (first[j] && !strcmp(u[j].provider, u[i].provider) &&
+			    !strcmp(u[j].name, u[i].name)) {
+				sp->probe_id = first[j]->probe_id;
+				break;
+			}
+		added++;
+	}
+	if (!added)
+		sema_error(s, at->span, "no USDT probe in %s matches '%s'", path, at->attach.raw);
 }
 
 /* ---- kprobe / fentry: does the function exist, does the kernel have
@@ -1021,6 +1082,9 @@ static void resolve_attach(struct sema *s, struct node *probe, struct node *at, 
 		break;
 	case PV_RESOLVE_UPROBE:
 		resolve_uprobe(s, probe, at, pv);
+		break;
+	case PV_RESOLVE_USDT:
+		resolve_usdt(s, probe, at, pv);
 		break;
 	case PV_RESOLVE_ITER:
 		resolve_iter(s, probe, at);

@@ -70,6 +70,9 @@ struct sema_probe {
 	 * `probe` read from the attach cookie (probe_cookie) */
 	bool multi, probe_cookie;
 	bool file_offset; /* uprobes: offset is the code's file offset (uelf.c) */
+	uint64_t ref_ctr_off; /* usdt: the semaphore's file offset, 0 if none */
+	int probe_id;	      /* what `probe` yields: index, or the index of the
+				 first location of the same USDT probe */
 	/* "sys_enter"/"sys_exit": the group is attached once, as this raw
 	 * tracepoint, and its program filters on the syscall number sys_nr */
 	const char *raw_syscall;

@@ -201,15 +201,20 @@ static int load_segments(Elf *e, GElf_Phdr **out, size_t *n)
 	return 0;
 }
 
-static bool vaddr_off(const GElf_Phdr *ph, size_t n, uint64_t va, uint64_t *off)
+static bool vaddr_off_in(const GElf_Phdr *ph, size_t n, uint64_t va, uint64_t *off, bool code)
 {
 	for (size_t i = 0; i < n; i++)
-		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X) && va >= ph[i].p_vaddr &&
-		    va < ph[i].p_vaddr + ph[i].p_filesz) {
+		if (ph[i].p_type == PT_LOAD && (!code || (ph[i].p_flags & PF_X)) &&
+		    va >= ph[i].p_vaddr && va < ph[i].p_vaddr + ph[i].p_filesz) {
 			*off = va - ph[i].p_vaddr + ph[i].p_offset;
 			return true;
 		}
 	return false;
+}
+
+static bool vaddr_off(const GElf_Phdr *ph, size_t n, uint64_t va, uint64_t *off)
+{
+	return vaddr_off_in(ph, n, va, off, true);
 }
 
 static int cmp_sym(const void *x, const void *y)
@@ -388,4 +393,93 @@ out:
 		close(fd);
 	free(code);
 	return ret;
+}
+
+/* .note.stapsdt: notes named "stapsdt" of type 3, whose descriptor is
+ * { u64 pc, base, semaphore; provider\0 name\0 args\0 }. pc and semaphore
+ * are link-time addresses; when the file was prelinked they move by the
+ * distance between .stapsdt.base's address and `base`. */
+static void read_notes(struct arena *a, Elf *e, Elf_Scn *scn, uint64_t base_addr,
+		       const GElf_Phdr *ph, size_t nph, struct uelf_usdt **v, int *n, int *cap)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	GElf_Nhdr nh;
+	size_t off = 0, name_off, desc_off, next;
+	while (d && (next = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+		off = next;
+		const char *desc = (const char *)d->d_buf + desc_off;
+		if (nh.n_type != 3 || nh.n_namesz != 8 ||
+		    memcmp((const char *)d->d_buf + name_off, "stapsdt", 8) || nh.n_descsz < 27)
+			continue;
+		uint64_t pc, base, sema;
+		memcpy(&pc, desc, 8);
+		memcpy(&base, desc + 8, 8);
+		memcpy(&sema, desc + 16, 8);
+		const char *end = desc + nh.n_descsz, *prov = desc + 24;
+		const char *name = memchr(prov, 0, (size_t)(end - prov));
+		const char *args = name ? memchr(name + 1, 0, (size_t)(end - name - 1)) : NULL;
+		if (!name || !args || !memchr(args + 1, 0, (size_t)(end - args - 1)))
+			continue;
+		name++, args++;
+		if (base_addr) {
+			pc += base_addr - base;
+			if (sema)
+				sema += base_addr - base;
+		}
+		uint64_t foff, soff = 0;
+		if (!vaddr_off(ph, nph, pc, &foff) ||
+		    (sema && !vaddr_off_in(ph, nph, sema, &soff, false)))
+			continue;
+		if (*n == *cap) {
+			int nc = *cap ? *cap * 2 : 32;
+			struct uelf_usdt *nv = arena_alloc(a, (size_t)nc * sizeof(*nv));
+			if (*n)
+				memcpy(nv, *v, (size_t)*n * sizeof(*nv));
+			*v = nv;
+			*cap = nc;
+		}
+		struct uelf_usdt *u = &(*v)[(*n)++];
+		u->provider = arena_strdup(a, prov);
+		u->name = arena_strdup(a, name);
+		u->args = arena_strdup(a, args);
+		u->file_off = foff;
+		u->sema_off = soff;
+	}
+	(void)e;
+}
+
+int uelf_usdt_notes(struct arena *a, const char *path, struct uelf_usdt **out)
+{
+	int fd, n = 0, cap = 0, err;
+	Elf *e;
+	GElf_Phdr *ph = NULL;
+	size_t nph = 0, shstr;
+	struct uelf_usdt *v = NULL;
+	uint64_t base_addr = 0;
+	if ((err = open_elf(path, &fd, &e)))
+		return err;
+	err = load_segments(e, &ph, &nph);
+	if (!err && elf_getshdrstrndx(e, &shstr))
+		err = -ENOEXEC;
+	for (Elf_Scn *scn = NULL; !err && (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		const char *sn;
+		if (gelf_getshdr(scn, &sh) && (sn = elf_strptr(e, shstr, sh.sh_name)) &&
+		    !strcmp(sn, ".stapsdt.base"))
+			base_addr = sh.sh_addr;
+	}
+	for (Elf_Scn *scn = NULL; !err && (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		const char *sn;
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE &&
+		    (sn = elf_strptr(e, shstr, sh.sh_name)) && !strcmp(sn, ".note.stapsdt"))
+			read_notes(a, e, scn, base_addr, ph, nph, &v, &n, &cap);
+	}
+	free(ph);
+	elf_end(e);
+	close(fd);
+	if (err)
+		return err;
+	*out = v;
+	return n;
 }

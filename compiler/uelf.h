@@ -42,6 +42,16 @@ int uelf_sym_matches(const struct uelf_sym *sym, const char *pattern);
  * code cannot be read or decoded (LLVM's X86 disassembler). */
 int uelf_insn_boundary(const struct uelf_sym *sym, const char *path, uint64_t off, uint64_t *prev);
 
+/* One location of a USDT probe (.note.stapsdt). */
+struct uelf_usdt {
+	const char *provider, *name, *args; /* args: "-4@%edi 8@-8(%rbp)" */
+	uint64_t file_off;		    /* of the probe's nop */
+	uint64_t sema_off;		    /* file offset of the semaphore, 0 if none */
+};
+
+/* The USDT probe locations of path, in note order. Count or -errno. */
+int uelf_usdt_notes(struct arena *a, const char *path, struct uelf_usdt **out);
+
 /* The file offset of a virtual address (PT_LOAD segments); -errno. */
 int uelf_vaddr_to_off(const char *path, uint64_t vaddr, uint64_t *off);
 

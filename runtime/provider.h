@@ -28,6 +28,7 @@ enum pv_resolve {
 	PV_RESOLVE_KFUNC,	/* kernel functions (kallsyms, BTF) */
 	PV_RESOLVE_FUNCTION,	/* [TARGET:]FUNC as written */
 	PV_RESOLVE_UPROBE,	/* FILE:FUNC through the ELF (compiler/uelf.c) */
+	PV_RESOLVE_USDT,	/* FILE:[PROVIDER:]NAME from .note.stapsdt */
 	PV_RESOLVE_ITER,	/* BTF's bpf_iter__NAME */
 };
 

@@ -207,7 +207,7 @@ static LLVMValueRef l_probe(struct cg *g, struct node *n)
 		LLVMValueRef ctx = g->ctx_arg;
 		return cg_helper(g, BPF_FUNC_get_attach_cookie, g->i64, &ctx, 1);
 	}
-	return cg_const(g, (uint64_t)g->probe->index);
+	return cg_const(g, (uint64_t)g->probe->probe_id);
 }
 
 /* fentry:F or fexit:F that became kprobe:F or kretprobe:F on a kernel
@@ -326,6 +326,10 @@ static struct type *t_arg(struct sema *s, struct node *n)
 	 * argument array */
 	bool fentry = is_kind(s, PD_PROBE_FENTRY) && s->cur->attach &&
 		      !strcmp(s->cur->attach->attach.provider, "kprobe");
+	if (is_kind(s, PD_PROBE_USDT)) { /* TODO(#13): decode .note.stapsdt's specs */
+		sema_error(s, n->span, "'%s': USDT arguments are not decoded yet", n->ident.name);
+		return &type_none;
+	}
 	if ((!has_regs(s) && !fentry) || offers(s, PV_B_REGS | PV_B_RETURN)) {
 		sema_error(s, n->span, "'%s' is only available in kprobe and uprobe probes%s",
 			   n->ident.name,

@@ -64,7 +64,8 @@ export WORKLOAD
 # user-space targets (tests/CMakeLists.txt), beside the workload
 UTARGET=$(dirname "$WORKLOAD")/trace_utarget
 CPPTARGET=$(dirname "$WORKLOAD")/trace_cpptarget
-export UTARGET CPPTARGET
+SDTTARGET=$(dirname "$WORKLOAD")/trace_sdttarget
+export UTARGET CPPTARGET SDTTARGET
 
 passed=0 failed=0 skipped=0
 trace_pid='' after_pid=''
