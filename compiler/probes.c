@@ -541,6 +541,7 @@ static void resolve_usdt(struct sema *s, struct node *probe, struct node *at,
 		sp->offset = u[i].file_off;
 		sp->file_offset = true;
 		sp->ref_ctr_off = u[i].sema_off;
+		sp->usdt_args = u[i].args;
 		sp->name = arena_printf(s->arena, "usdt:%s:%s:%s", shown, u[i].provider, u[i].name);
 		add_probe(s, sp);
 		first[i] = sp;

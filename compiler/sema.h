@@ -71,6 +71,7 @@ struct sema_probe {
 	bool multi, probe_cookie;
 	bool file_offset; /* uprobes: offset is the code's file offset (uelf.c) */
 	uint64_t ref_ctr_off; /* usdt: the semaphore's file offset, 0 if none */
+	const char *usdt_args; /* usdt: this location's argument specs */
 	int probe_id;	      /* what `probe` yields: index, or the index of the
 				 first location of the same USDT probe */
 	/* "sys_enter"/"sys_exit": the group is attached once, as this raw

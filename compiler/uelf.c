@@ -1,6 +1,7 @@
 /* uelf.c: uprobe targets and their functions (uelf.h). */
 #include "compiler/uelf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -482,4 +483,125 @@ int uelf_usdt_notes(struct arena *a, const char *path, struct uelf_usdt **out)
 		return err;
 	*out = v;
 	return n;
+}
+
+/* x86-64 register names (any width) -> offset in struct pt_regs */
+static int pt_regs_off(const char *r, size_t n)
+{
+	static const struct {
+		const char *names[4];
+		int off;
+	} regs[] = {
+		{ { "rax", "eax", "ax", "al" }, 80 },
+		{ { "rbx", "ebx", "bx", "bl" }, 40 },
+		{ { "rcx", "ecx", "cx", "cl" }, 88 },
+		{ { "rdx", "edx", "dx", "dl" }, 96 },
+		{ { "rsi", "esi", "si", "sil" }, 104 },
+		{ { "rdi", "edi", "di", "dil" }, 112 },
+		{ { "rbp", "ebp", "bp", "bpl" }, 32 },
+		{ { "rsp", "esp", "sp", "spl" }, 152 },
+		{ { "r8", "r8d", "r8w", "r8b" }, 72 },
+		{ { "r9", "r9d", "r9w", "r9b" }, 64 },
+		{ { "r10", "r10d", "r10w", "r10b" }, 56 },
+		{ { "r11", "r11d", "r11w", "r11b" }, 48 },
+		{ { "r12", "r12d", "r12w", "r12b" }, 24 },
+		{ { "r13", "r13d", "r13w", "r13b" }, 16 },
+		{ { "r14", "r14d", "r14w", "r14b" }, 8 },
+		{ { "r15", "r15d", "r15w", "r15b" }, 0 },
+	};
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		for (int j = 0; j < 4; j++)
+			if (strlen(regs[i].names[j]) == n && !strncmp(regs[i].names[j], r, n))
+				return regs[i].off;
+	return -1;
+}
+
+/* "%reg" at *p; advances *p */
+static int parse_reg(const char **p)
+{
+	if (**p != '%')
+		return -1;
+	const char *r = ++*p;
+	while (isalnum((unsigned char)**p))
+		++*p;
+	return pt_regs_off(r, (size_t)(*p - r));
+}
+
+int uelf_usdt_arg(const char *args, int i, struct uelf_usdt_arg *out, const char **why)
+{
+	const char *p = args;
+	*why = "";
+	for (int k = 0;; k++) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return -ENOENT;
+		if (k == i)
+			break;
+		p += strcspn(p, " ");
+	}
+	size_t len = strcspn(p, " ");
+	char op[128];
+	snprintf(op, sizeof(op), "%.*s", (int)len, p);
+	memset(out, 0, sizeof(*out));
+	out->size = 8;
+	out->reg = out->index = -1;
+	const char *q = op, *at = strchr(op, '@');
+	if (at) {
+		int sz = atoi(op);
+		out->is_signed = sz < 0;
+		out->size = abs(sz);
+		q = at + 1;
+		if (out->size != 1 && out->size != 2 && out->size != 4 && out->size != 8) {
+			*why = "bad size";
+			return -EINVAL;
+		}
+	}
+	if (*q == '$') { /* constant */
+		char *end;
+		out->kind = UELF_ARG_IMM;
+		out->value = strtoll(q + 1, &end, 0);
+		if (*end) {
+			*why = "a constant that is not a number";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (*q == '%') { /* register */
+		out->kind = UELF_ARG_REG;
+		out->reg = parse_reg(&q);
+		if (out->reg < 0 || *q) {
+			*why = "an unknown register";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	/* memory: [disp](%base[,%index[,scale]]) */
+	char *end;
+	out->kind = UELF_ARG_MEM;
+	out->value = *q == '(' ? 0 : strtoll(q, &end, 0);
+	if (*q != '(') {
+		if (end == q) {
+			*why = "a symbol operand (%rip-relative)";
+			return -EINVAL;
+		}
+		q = end;
+	}
+	if (*q++ != '(' || (out->reg = parse_reg(&q)) < 0) {
+		*why = "an operand it cannot decode";
+		return -EINVAL;
+	}
+	out->scale = 1;
+	if (*q == ',') {
+		q++;
+		out->index = parse_reg(&q);
+		if (*q == ',')
+			out->scale = (int)strtol(q + 1, (char **)&q, 10);
+	}
+	if (*q != ')' || (out->index < 0 && strchr(op, ',')) ||
+	    (out->scale != 1 && out->scale != 2 && out->scale != 4 && out->scale != 8)) {
+		*why = "an operand it cannot decode";
+		return -EINVAL;
+	}
+	return 0;
 }

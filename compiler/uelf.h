@@ -12,6 +12,7 @@
 #ifndef TRACE_UELF_H
 #define TRACE_UELF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -51,6 +52,22 @@ struct uelf_usdt {
 
 /* The USDT probe locations of path, in note order. Count or -errno. */
 int uelf_usdt_notes(struct arena *a, const char *path, struct uelf_usdt **out);
+
+/* One argument of a USDT location, from its spec ("-4@%edi",
+ * "8@-8(%rbp)", "-4@$5", "8@16(%rax,%rbx,8)"); register operands are
+ * byte offsets in x86-64's struct pt_regs, -1 when absent. */
+struct uelf_usdt_arg {
+	enum { UELF_ARG_REG, UELF_ARG_IMM, UELF_ARG_MEM } kind;
+	int size; /* 1, 2, 4 or 8 */
+	bool is_signed;
+	int reg;	  /* REG; MEM: the base */
+	int index, scale; /* MEM */
+	int64_t value;	  /* IMM: the constant; MEM: the displacement */
+};
+
+/* Argument i (from 0) of a spec string. 0, -ENOENT when the location has
+ * fewer arguments, -EINVAL for an operand it cannot decode (why set). */
+int uelf_usdt_arg(const char *args, int i, struct uelf_usdt_arg *out, const char **why);
 
 /* The file offset of a virtual address (PT_LOAD segments); -errno. */
 int uelf_vaddr_to_off(const char *path, uint64_t vaddr, uint64_t *off);

@@ -5,12 +5,14 @@
  * Each builtin has a check hook (its type, and in which probes it exists)
  * and a lower hook (the helper call or context load).
  */
+#include <errno.h>
 #include <linux/bpf.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compiler/btf.h"
 #include "compiler/codegen.h"
+#include "compiler/uelf.h"
 #include "runtime/provider.h"
 #include "stdlib/stdlib.h"
 
@@ -326,9 +328,21 @@ static struct type *t_arg(struct sema *s, struct node *n)
 	 * argument array */
 	bool fentry = is_kind(s, PD_PROBE_FENTRY) && s->cur->attach &&
 		      !strcmp(s->cur->attach->attach.provider, "kprobe");
-	if (is_kind(s, PD_PROBE_USDT)) { /* TODO(#13): decode .note.stapsdt's specs */
-		sema_error(s, n->span, "'%s': USDT arguments are not decoded yet", n->ident.name);
-		return &type_none;
+	if (is_kind(s, PD_PROBE_USDT)) { /* from the location's spec (.note.stapsdt) */
+		struct uelf_usdt_arg a;
+		const char *why;
+		int err = uelf_usdt_arg(s->cur->usdt_args ? s->cur->usdt_args : "", i, &a, &why);
+		if (err == -ENOENT) {
+			sema_error(s, n->span, "'%s': %s has fewer arguments", n->ident.name,
+				   s->cur->name);
+			return &type_none;
+		}
+		if (err) {
+			sema_error(s, n->span, "'%s' of %s is %s ('%s'): not supported",
+				   n->ident.name, s->cur->name, why, s->cur->usdt_args);
+			return &type_none;
+		}
+		return a.is_signed ? &type_s64 : &type_u64;
 	}
 	if ((!has_regs(s) && !fentry) || offers(s, PV_B_REGS | PV_B_RETURN)) {
 		sema_error(s, n->span, "'%s' is only available in kprobe and uprobe probes%s",
@@ -343,9 +357,47 @@ static struct type *t_arg(struct sema *s, struct node *n)
 	return &type_u64;
 }
 
+/* v cut to size bytes and extended back to 64 bits by its sign */
+static LLVMValueRef extend(struct cg *g, LLVMValueRef v, int size, bool is_signed)
+{
+	if (size >= 8)
+		return v;
+	v = LLVMBuildTrunc(g->b, v, LLVMIntTypeInContext(g->ctx, (unsigned)size * 8), "");
+	return is_signed ? LLVMBuildSExt(g->b, v, g->i64, "") : LLVMBuildZExt(g->b, v, g->i64, "");
+}
+
+/* A USDT argument: a register, a constant, or memory at base + index *
+ * scale + disp read from user memory (x86-64 operands, uelf.c). */
+static LLVMValueRef usdt_arg(struct cg *g, int i)
+{
+	struct uelf_usdt_arg a;
+	const char *why;
+	uelf_usdt_arg(g->probe->usdt_args, i, &a, &why); /* checked by sema */
+	if (a.kind == UELF_ARG_IMM)
+		return cg_const(g, (uint64_t)a.value);
+	LLVMValueRef v = cg_load_ctx(g, (uint32_t)a.reg, 8, false);
+	if (a.kind == UELF_ARG_MEM) {
+		if (a.index >= 0)
+			v = LLVMBuildAdd(g->b, v,
+					 LLVMBuildMul(g->b,
+						      cg_load_ctx(g, (uint32_t)a.index, 8, false),
+						      cg_const(g, (uint64_t)a.scale), ""),
+					 "");
+		v = LLVMBuildAdd(g->b, v, cg_const(g, (uint64_t)a.value), "");
+		LLVMValueRef slot = cg_slot(g, 8, false);
+		cg_zero(g, slot, 8); /* a failed read gives 0 */
+		cg_probe_read(g, slot, (uint32_t)a.size, v, true);
+		v = LLVMBuildLoad2(g->b, g->i64, slot, "");
+		LLVMSetAlignment(v, 8);
+	}
+	return extend(g, v, a.size, a.is_signed);
+}
+
 static LLVMValueRef l_arg(struct cg *g, struct node *n)
 {
 	int i = arg_index(n->ident.name);
+	if (g->probe->kind == PD_PROBE_USDT)
+		return usdt_arg(g, i);
 	if (g->probe->kind == PD_PROBE_RAWTP || g->probe->kind == PD_PROBE_FENTRY)
 		return cg_load_ctx(g, (uint32_t)i * 8, 8, false); /* u64 args[] */
 	return cg_load_ctx(g, cg_regs_arg_off[i], 8, false);

@@ -6,7 +6,8 @@
  *                         utest:tick(i, i * 10) (no semaphore; two
  *                         locations: i even, i odd) and, only while a
  *                         tracer has set its semaphore, utest:gated(i)
- *                         (sdtgated.c)
+ *                         (sdtgated.c), utest:mem(-3i, 7) (a memory
+ *                         operand and a constant)
  */
 #include <stdlib.h>
 #include <sys/sdt.h>
@@ -25,6 +26,8 @@ int main(int argc, char **argv)
 		else
 			DTRACE_PROBE2(utest, tick, i, i * 10);
 		sdt_gated(i);
+		volatile int neg = (int)i * -3; /* in memory: a -4@disp(%rbp) operand */
+		DTRACE_PROBE2(utest, mem, neg, 7);
 	}
 	return 0;
 }
