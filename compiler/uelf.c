@@ -158,7 +158,7 @@ const char *uelf_resolve_target(struct arena *a, const char *target, pid_t pid, 
 	const char *p = NULL;
 	*why = "";
 	if (strchr(target, '/')) {
-		if (pid > 0 && target[0] == '/')
+		if (pid > 0 && target[0] == '/' && strncmp(target, "/proc/", 6))
 			p = arena_printf(a, "/proc/%d/root%s", (int)pid, target);
 		else if (target[0] == '/')
 			p = target;

@@ -386,7 +386,9 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = p->file_offset ? NULL : p->func,
 			    .ref_ctr_offset = p->ref_ctr_off,
 			    .retprobe = (pv_by_kind(p->kind)->builtins & PV_B_RETURN) != 0);
-		l = bpf_program__attach_uprobe_opts(prog, -1, p->target, p->offset, &uo);
+		/* -p/-c: only in that process, as bpftrace (the probe is per task) */
+		pid_t pid = s->watch_pid ? s->watch_pid : s->child ? s->child->pid : -1;
+		l = bpf_program__attach_uprobe_opts(prog, pid, p->target, p->offset, &uo);
 		break;
 	}
 	case PV_ATTACH_TRACE:
