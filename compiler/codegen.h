@@ -148,6 +148,8 @@ LLVMValueRef cg_expr(struct cg *g, struct node *n);
 void cg_store_as(struct cg *g, struct node *n, LLVMValueRef value, struct type *from,
 		 struct type *to, LLVMValueRef dst);
 LLVMValueRef cg_bool(struct cg *g, LLVMValueRef v); /* i64 -> i1 (v != 0) */
+/* A slot of len + 1 bytes holding s and a zero, stored as immediates */
+LLVMValueRef cg_string_lit(struct cg *g, const char *s, uint32_t len);
 /* An i64 cut to an integer type's width and extended by its sign. */
 LLVMValueRef cg_narrow(struct cg *g, LLVMValueRef v, const struct type *t);
 void cg_set_loc(struct cg *g, struct node *n);

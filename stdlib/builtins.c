@@ -432,6 +432,11 @@ static struct type *t_func(struct sema *s, struct node *n)
 {
 	if (offers(s, PV_B_FUNC))
 		return &type_ksym;
+	/* uprobes: each probe is one function, known here (probes.c); a
+	 * string of the script's string size, so that the expansions of a
+	 * wildcard agree on one type */
+	if (is_kind(s, PD_PROBE_UPROBE) || is_kind(s, PD_PROBE_URETPROBE))
+		return type_str(s->arena, s->opts.strlen ? s->opts.strlen : 64);
 	sema_error(s, n->span, "'func' is only available in kprobe and fentry probes");
 	return &type_none;
 }
@@ -439,6 +444,14 @@ static struct type *t_func(struct sema *s, struct node *n)
 static LLVMValueRef l_func(struct cg *g, struct node *n)
 {
 	(void)n;
+	if (g->probe->kind == PD_PROBE_UPROBE || g->probe->kind == PD_PROBE_URETPROBE) {
+		/* the name, cut or zero-padded to the type's size */
+		uint32_t max = n->type->size - 1;
+		char *buf = arena_alloc(g->arena, max + 1);
+		memset(buf, 0, max + 1);
+		strncpy(buf, g->probe->func, max);
+		return cg_string_lit(g, buf, max);
+	}
 	/* A kretprobe's ip is the return address, and kprobe_multi's regs
 	 * are ftrace's: the helper knows the traced function (5.15). */
 	if (g->probe->kind != PD_PROBE_KPROBE || g->probe->multi) {
