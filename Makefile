@@ -6,11 +6,14 @@
 #   make test       build, then every ctest suite except fuzz (runtime needs root)
 #   make sanitize   clang ASan+UBSan build in ./build-asan, libFuzzer target;
 #                   runs the unit, golden, cli and fuzz suites
+#   make install    build, then install into $(DESTDIR)$(PREFIX) (PREFIX=/usr/local):
+#                   bin/trace, share/man/man8/trace.8, bash completion
+#   make package    build, then a Debian package in ./build (cpack -G DEB)
 #   make bench      bench/run.sh
 #   make format     clang-format the C sources in place
 #   make clean
 #
-# Variables: BUILD, ASAN_BUILD, BUILD_TYPE, WERROR, JOBS, FUZZ_SECONDS, CTEST_ARGS, DEMO.
+# Variables: PREFIX, DESTDIR (install), BUILD, ASAN_BUILD, BUILD_TYPE, WERROR, JOBS, FUZZ_SECONDS, CTEST_ARGS, DEMO.
 
 SHELL := /bin/bash
 
@@ -24,12 +27,14 @@ CTEST_ARGS   ?=
 SAN_CC       ?= clang
 SAN_CXX      ?= clang++
 
+PREFIX       ?= /usr/local
+
 DEMO ?= ./$(BUILD)/trace -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); } interval:s:5 { exit(); }'
 
 export ASAN_OPTIONS  ?= detect_leaks=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps configure build demo test sanitize sanitize-build bench format clean
+.PHONY: all deps configure build demo test sanitize sanitize-build bench format clean install package
 
 all: build
 
@@ -59,6 +64,13 @@ sanitize-build: deps
 
 sanitize: sanitize-build
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -L 'unit|golden|cli|fuzz' $(CTEST_ARGS)
+
+# DESTDIR is read from the environment (or the make command line) by cmake --install.
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 bench: build
 	@if [ -x bench/run.sh ]; then bench/run.sh ./$(BUILD)/trace; \

@@ -56,6 +56,27 @@ struct cli {
 	const char *cmd;     /* -c CMD */
 	const char *pid_arg; /* -p PID as written */
 	pid_t pid;
+	/* output (issue 15) */
+	const char *output_file; /* -o */
+	enum rt_format format;	 /* -f */
+	enum rt_buffering buffering; /* -B */
+	bool quiet;		 /* -q */
+	bool no_warnings;	 /* --no-warnings */
+	int helper_checks;	 /* -k, -kk: accepted, not implemented yet */
+	const char *emit_elf;	 /* --emit-elf FILE */
+	const char *emit_llvm;	 /* --emit-llvm FILE */
+};
+
+/* getopt values of long options without a short form */
+enum {
+	OPT_DEBUG_BREAK = 256,
+	OPT_NO_WARNINGS,
+	OPT_EMIT_ELF,
+	OPT_EMIT_LLVM,
+	OPT_BTF,
+	OPT_USDT_FILE_ACTIVATION,
+	OPT_INFO,
+	OPT_INCLUDE,
 };
 
 static struct rt_child child; /* -c CMD, started right before code generation */
@@ -85,6 +106,19 @@ static void usage(FILE *f)
 	      "    -d STAGE        print a stage and exit: ast, types, ir, ir-raw, bpf\n"
 	      "    --dry-run       compile and load through the verifier, do not attach\n"
 	      "    -v              verbose: verifier log on errors, load statistics\n"
+	      "    -o, --output FILE\n"
+	      "                    write the program's output to FILE (diagnostics stay on\n"
+	      "                    stderr)\n"
+	      "    -f FORMAT       output format: text (default), json (one object a line)\n"
+	      "    -B MODE         output buffering: none, line, full\n"
+	      "    -q              quiet: no \"Attaching N probes...\"\n"
+	      "    --no-warnings   no warning messages\n"
+	      "    -k, -kk         accepted for bpftrace compatibility; helper error checks are\n"
+	      "                    not generated yet, so nothing is reported (docs/status.md)\n"
+	      "    --emit-elf FILE write the BPF object to FILE and exit (no load)\n"
+	      "    --emit-llvm FILE\n"
+	      "                    write the optimized LLVM IR to FILE.optimized.ll, then run\n"
+	      "    --btf           accepted (BTF is used whenever the kernel has it)\n"
 	      "    --unsafe        allow functions with side effects: system()\n"
 	      "    --info          print the kernel's BPF features and exit\n"
 	      "    -I DIR          search DIR for #include files (before the system's)\n"
@@ -96,7 +130,7 @@ static void usage(FILE *f)
 	      "                    probe-read, stack-limit, key-pointer, helper-type,\n"
 	      "                    ringbuf-output, long-jump, zero-fill (docs/kernel.md)\n"
 	      "    -h, --help      show this help\n"
-	      "    --version       show the version\n"
+	      "    -V, --version   show the version\n"
 	      "\n"
 	      "ARGS are the positional parameters $1, $2, ... ($# is their count).\n"
 	      "\n"
@@ -160,6 +194,36 @@ static int add_arg(const char ***v, int *n, const char *a)
 	return 0;
 }
 
+/* -f text|json */
+static int parse_format(struct cli *c, const char *what)
+{
+	if (!strcmp(what, "text"))
+		c->format = RT_FORMAT_TEXT;
+	else if (!strcmp(what, "json"))
+		c->format = RT_FORMAT_JSON;
+	else {
+		fprintf(stderr, "trace: unknown output format '%s' (text, json)\n", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* -B none|line|full */
+static int parse_buffering(struct cli *c, const char *what)
+{
+	if (!strcmp(what, "none"))
+		c->buffering = RT_BUF_NONE;
+	else if (!strcmp(what, "line"))
+		c->buffering = RT_BUF_LINE;
+	else if (!strcmp(what, "full"))
+		c->buffering = RT_BUF_FULL;
+	else {
+		fprintf(stderr, "trace: unknown buffering mode '%s' (none, line, full)\n", what);
+		return -1;
+	}
+	return 0;
+}
+
 /* Returns 0 to go on, 1 when done (help, version), -1 on a usage error. */
 static int parse_args(struct cli *c, int argc, char **argv)
 {
@@ -168,15 +232,22 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "unsafe", no_argument, NULL, 'u' },
-		{ "debug-break", required_argument, NULL, 'B' },
-		{ "info", no_argument, NULL, 'N' },
-		{ "include", required_argument, NULL, 'F' },
+		{ "debug-break", required_argument, NULL, OPT_DEBUG_BREAK },
+		{ "output", required_argument, NULL, 'o' },
+		{ "no-warnings", no_argument, NULL, OPT_NO_WARNINGS },
+		{ "emit-elf", required_argument, NULL, OPT_EMIT_ELF },
+		{ "emit-llvm", required_argument, NULL, OPT_EMIT_LLVM },
+		{ "btf", no_argument, NULL, OPT_BTF },
+		{ "usdt-file-activation", no_argument, NULL, OPT_USDT_FILE_ACTIVATION },
+		{ "info", no_argument, NULL, OPT_INFO },
+		{ "include", required_argument, NULL, OPT_INCLUDE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 	opterr = 0;
-	/* '+': stop at the first positional, the rest are parameters */
-	while ((ch = getopt_long(argc, argv, "+he:d:vlI:c:p:", longopts, NULL)) != -1) {
+	/* '+': stop at the first positional, the rest are parameters;
+	 * ':': a missing argument is ':', not '?' */
+	while ((ch = getopt_long(argc, argv, "+:he:d:vlVqkf:o:B:p:c:I:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h': usage(stdout); return 1;
 		case 'V': printf("trace %s\n", TRACE_VERSION); return 1;
@@ -186,15 +257,31 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case 'l': c->list = true; break;
 		case 'n': c->dry_run = true; break;
 		case 'u': c->unsafe = true; break;
-		case 'B': if (parse_break(c, optarg)) return -1; break;
-		case 'N': c->info = true; return 0;
-		case 'I': if (add_arg(&c->incdirs, &c->nincdirs, optarg)) return -1; break;
+		case OPT_DEBUG_BREAK: if (parse_break(c, optarg)) return -1; break;
+		case 'o': c->output_file = optarg; break;
+		case 'f': if (parse_format(c, optarg)) return -1; break;
+		case 'B': if (parse_buffering(c, optarg)) return -1; break;
+		case 'q': c->quiet = true; break;
+		case 'k': c->helper_checks++; break;
+		case OPT_NO_WARNINGS: c->no_warnings = true; break;
+		case OPT_EMIT_ELF: c->emit_elf = optarg; break;
+		case OPT_EMIT_LLVM: c->emit_llvm = optarg; break;
+		case OPT_BTF: break;
 		case 'c': c->cmd = optarg; break;
 		case 'p': c->pid_arg = optarg; break;
-		case 'F': if (add_arg(&c->includes, &c->nincludes, optarg)) return -1; break;
+		/* semaphores are always set: the kernel counts them up in every
+		 * process mapping the file (docs/user-space.md) */
+		case OPT_USDT_FILE_ACTIVATION: break;
+		case OPT_INFO: c->info = true; return 0;
+		case 'I': if (add_arg(&c->incdirs, &c->nincdirs, optarg)) return -1; break;
+		case OPT_INCLUDE: if (add_arg(&c->includes, &c->nincludes, optarg)) return -1; break;
+		case ':':
+			fprintf(stderr, "trace: option '%s' needs an argument\n\n", argv[optind - 1]);
+			usage(stderr);
+			return -1;
 		default:
-			if (optopt && optopt != '?')
-				fprintf(stderr, "trace: option -%c needs an argument or is unknown\n\n", optopt);
+			if (optopt > 0 && optopt < OPT_DEBUG_BREAK && optopt != '?')
+				fprintf(stderr, "trace: unknown option -%c\n\n", optopt);
 			else
 				fprintf(stderr, "trace: unknown option '%s'\n\n", argv[optind - 1]);
 			usage(stderr);
@@ -370,29 +457,84 @@ static const struct btf *vmlinux_btf(struct kernel_info *ki, const char **why)
 	return b;
 }
 
-static int run(const struct cli *c, const struct progdesc *pd, const struct node *prog,
-	       struct diag *d)
+
+/* --no-warnings: the compiler's diagnostics go through this stream, which
+ * drops each warning with the source lines, notes and hints after it, up
+ * to the next error (the compiler itself always reports warnings). */
+struct warning_filter {
+	FILE *to;
+	char line[4096];
+	size_t len;
+	bool skipping;
+};
+
+static void filter_line(struct warning_filter *f)
 {
-	struct rt_options ro = { .verbose = c->verbose,
-				 .out = stdout,
-				 .child = child.pid ? &child : NULL,
-				 .pid = c->pid };
-	struct rt_session s;
-	int err = rt_load(&s, pd, &ro);
-	if (err && s.failed_probe >= 0)
-		report_rejection(c, &s, prog, d);
+	const char *l = f->line;
+	if (strstr(l, ": warning: ") || !strncmp(l, "warning: ", 9))
+		f->skipping = true;
+	else if (strstr(l, ": error: ") || !strncmp(l, "error: ", 7))
+		f->skipping = false;
+	if (!f->skipping)
+		fwrite(l, 1, f->len, f->to);
+	f->len = 0;
+}
+
+static ssize_t filter_write(void *cookie, const char *buf, size_t n)
+{
+	struct warning_filter *f = cookie;
+	for (size_t i = 0; i < n; i++) {
+		if (f->len < sizeof(f->line) - 1)
+			f->line[f->len++] = buf[i];
+		if (buf[i] == '\n' || f->len == sizeof(f->line) - 1) {
+			f->line[f->len] = '\0';
+			filter_line(f);
+		}
+	}
+	return (ssize_t)n;
+}
+
+static int filter_close(void *cookie)
+{
+	struct warning_filter *f = cookie;
+	if (f->len) {
+		f->line[f->len] = '\0';
+		filter_line(f);
+	}
+	fflush(f->to);
+	return 0;
+}
+
+static FILE *open_warning_filter(struct warning_filter *f)
+{
+	cookie_io_functions_t io = { .write = filter_write, .close = filter_close };
+	FILE *s;
+	memset(f, 0, sizeof(*f));
+	f->to = stderr;
+	s = fopencookie(f, "w", io);
+	if (s)
+		setvbuf(s, NULL, _IONBF, 0);
+	return s ? s : stderr;
+}
+
+static int run_session(const struct cli *c, struct rt_session *s, const struct rt_options *ro,
+		       const struct progdesc *pd, const struct node *prog, struct diag *d)
+{
+	int err = rt_load(s, pd, ro);
+	if (err && s->failed_probe >= 0)
+		report_rejection(c, s, prog, d);
 	if (!err && c->dry_run) {
-		rt_close(&s);
+		rt_close(s);
 		return 0;
 	}
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (!err)
-		err = rt_attach(&s);
+		err = rt_attach(s);
 	if (!err)
-		err = rt_run(&s, &stop_requested);
-	rt_close(&s);
+		err = rt_run(s, &stop_requested);
+	rt_close(s);
 	return err ? EXIT_RUNTIME : 0;
 }
 
@@ -424,12 +566,70 @@ static int preprocess(const struct cli *c, const struct source *src, struct diag
 	return err || diag_has_errors(d);
 }
 
+/* --emit-elf FILE, --emit-llvm FILE */
+static int write_file(const char *path, const void *data, size_t size)
+{
+	FILE *f = fopen(path, "we");
+	if (!f || fwrite(data, 1, size, f) != size) {
+		fprintf(stderr, "trace: cannot write %s: %s\n", path, strerror(errno));
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	if (fclose(f)) {
+		fprintf(stderr, "trace: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int emit_llvm(const struct cli *c, const char *ir)
+{
+	size_t n = strlen(c->emit_llvm) + sizeof(".optimized.ll");
+	char *path = malloc(n);
+	int err = -1;
+	if (path && ir) {
+		snprintf(path, n, "%s.optimized.ll", c->emit_llvm);
+		err = write_file(path, ir, strlen(ir));
+	}
+	free(path);
+	return err;
+}
+
+static int run(const struct cli *c, const struct progdesc *pd, const struct node *prog,
+	       struct diag *d)
+{
+	struct rt_options ro = { .verbose = c->verbose,
+				 .no_warnings = c->no_warnings,
+				 .out = stdout,
+				 .output = { .format = c->format,
+					     .buffering = c->buffering,
+					     .quiet = c->quiet },
+				 .child = child.pid ? &child : NULL,
+				 .pid = c->pid };
+	struct rt_session s;
+	if (c->output_file && !(ro.out = fopen(c->output_file, "we"))) {
+		fprintf(stderr, "ERROR: cannot open the output file %s: %s\n", c->output_file,
+			strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	int rc = run_session(c, &s, &ro, pd, prog, d);
+	if (ro.out != stdout && fclose(ro.out) && !rc) {
+		fprintf(stderr, "ERROR: cannot write the output file %s: %s\n", c->output_file,
+			strerror(errno));
+		rc = EXIT_RUNTIME;
+	}
+	return rc;
+}
+
 static int compile_and_run(const struct cli *c, struct source *src)
 {
 	struct arena arena = { 0 };
 	struct diag diag;
 	int rc = EXIT_USAGE;
-	diag_init(&diag, src, stderr);
+	struct warning_filter wf;
+	FILE *dout = c->no_warnings ? open_warning_filter(&wf) : stderr;
+	diag_init(&diag, src, dout);
 	double t0 = now_ms();
 	struct cpp_result pp = { 0 };
 	bool use_pp = cpp_needed(src) || c->nincludes;
@@ -478,7 +678,7 @@ static int compile_and_run(const struct cli *c, struct source *src)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	struct cg_options co = { .print_ir = c->dump_ir, .print_ir_raw = c->dump_ir_raw,
+	struct cg_options co = { .print_ir = c->dump_ir || c->emit_llvm, .print_ir_raw = c->dump_ir_raw,
 				 .cpid = (uint32_t)child.pid,
 				 .print_bpf = c->dump_bpf, .start_ns = monotonic_ns(),
 				 .cpu = bpf_cpu_for_kernel(), .break_rule = c->break_rule };
@@ -495,7 +695,11 @@ static int compile_and_run(const struct cli *c, struct source *src)
 			res.ms_ir, res.ms_opt, res.ms_emit, res.pd->obj_size);
 	if (c->verbose)
 		rt_describe_attach(res.pd, stderr);
-	if (c->dump_ir || c->dump_ir_raw || c->dump_bpf) {
+	if (c->emit_llvm && emit_llvm(c, res.ir)) {
+		rc = EXIT_RUNTIME;
+	} else if (c->emit_elf) {
+		rc = write_file(c->emit_elf, res.pd->obj, res.pd->obj_size) ? EXIT_RUNTIME : 0;
+	} else if (c->dump_ir || c->dump_ir_raw || c->dump_bpf) {
 		fputs(c->dump_bpf ? res.bpf_asm : res.ir, stdout);
 		rc = 0;
 	} else {
@@ -507,6 +711,8 @@ out:
 	cpp_result_free(&pp);
 	hdr_close();
 	diag_finish(&diag);
+	if (dout != stderr)
+		fclose(dout);
 	arena_free(&arena);
 	return rc;
 }

@@ -133,6 +133,7 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 	s->verbose = opts->verbose;
 	s->child = opts->child;
 	s->watch_pid = opts->pid;
+	s->no_warnings = opts->no_warnings;
 	s->failed_probe = -1;
 	log_session = s;
 	log_verbose = opts->verbose > 0;
@@ -163,7 +164,8 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 	err = find_fds(s);
 	if (err)
 		return err;
-	err = rt_output_init(&s->out, opts->out ? opts->out : stdout, pd, s->map_fds);
+	err = rt_output_init_opts(&s->out, opts->out ? opts->out : stdout, pd, s->map_fds,
+				  &opts->output);
 	if (err) {
 		fprintf(stderr, "ERROR: cannot set up output: %s\n", strerror(-err));
 		return err;
@@ -425,8 +427,7 @@ int rt_attach(struct rt_session *s)
 			return err;
 		n++;
 	}
-	fprintf(s->out.out, "Attaching %d probe%s...\n", n, n == 1 ? "" : "s");
-	fflush(s->out.out);
+	rt_output_attached(&s->out, (uint64_t)n);
 	if (s->verbose)
 		fprintf(stderr, "attach: %d probes in %.1f ms\n", n, now_ms() - t0);
 	return 0;
@@ -478,7 +479,7 @@ static int run_special(struct rt_session *s, enum pd_probe_kind kind)
 static int drain(struct rt_session *s)
 {
 	int n = s->pb ? perf_buffer__consume(s->pb) : ring_buffer__consume(s->rb);
-	fflush(s->out.out);
+	rt_output_flush(&s->out);
 	return n < 0 ? n : 0;
 }
 
@@ -614,7 +615,7 @@ static int run_iters(struct rt_session *s)
 		ssize_t n;
 		while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
 			if (n > 0)
-				fwrite(buf, 1, (size_t)n, s->out.out);
+				rt_output_text(&s->out, buf, (size_t)n);
 		int err = n < 0 ? -errno : 0;
 		close(fd);
 		if (err) {
@@ -654,7 +655,7 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 			err = n;
 		if (tick % 10 == 0) /* losses are reported as they happen, as bpftrace does */
 			rt_output_report_lost(&s->out);
-		fflush(s->out.out);
+		rt_output_flush(&s->out);
 	}
 	/* Detach first, so END and the map printout see no new events. Records
 	 * already sent are printed on Ctrl-C; after exit() they are dropped,
@@ -665,14 +666,13 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	int end_err = run_special(s, PD_PROBE_END);
 	drain(s);
 	rt_output_report_lost(&s->out);
-	rt_maps_print_all(&s->out);
-	fflush(s->out.out);
+	rt_output_print_maps(&s->out);
 	if (s->pb && s->verbose)
 		fprintf(stderr, "perf buffer: the kernel reported %llu records lost, the programs "
 				"counted %llu\n",
 			(unsigned long long)s->out.lost_kernel,
 			(unsigned long long)s->out.lost_reported);
-	if (s->out.lost_reported) /* the total, once more, where it cannot be missed */
+	if (s->out.lost_reported && !s->no_warnings) /* the total, once more, where it cannot be missed */
 		fprintf(stderr, "WARNING: %llu events lost: the %s buffer was full\n",
 			(unsigned long long)s->out.lost_reported, s->pb ? "perf" : "ring");
 	return err ? err : end_err;

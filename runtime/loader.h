@@ -39,6 +39,7 @@ struct rt_session {
 	struct rt_child *child; /* -c: released after BEGIN; its exit ends the trace */
 	pid_t watch_pid;	/* -p: its exit ends the trace */
 	int verbose;
+	bool no_warnings; /* --no-warnings */
 	char *log; /* verifier log of the last load */
 	/* the probe whose program the verifier rejected, or -1; then where in
 	 * the script (0 if unknown) and why, for the driver to print */
@@ -49,7 +50,9 @@ struct rt_session {
 
 struct rt_options {
 	int verbose;
-	FILE *out;
+	bool no_warnings;		/* --no-warnings: no WARNING lines on stderr */
+	FILE *out;			/* program output (-o FILE), stdout if NULL */
+	struct rt_output_opts output; /* -f, -B, -q */
 	struct rt_child *child; /* -c CMD, held (runtime/proc.h), or NULL */
 	pid_t pid;		/* -p PID, or 0 */
 };
@@ -59,7 +62,8 @@ struct rt_options {
  * rejection (failed_probe >= 0, s->verr, fail_line/col and the log in
  * s->log), which the caller reports in the script's terms. */
 int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_options *opts);
-/* Attaches every probe but BEGIN/END; prints "Attaching N probes...". */
+/* Attaches every probe but BEGIN/END; prints "Attaching N probes..."
+ * (the writer's attached_probes record; nothing with -q). */
 int rt_attach(struct rt_session *s);
 /* -v: how the tracepoints will be attached (raw syscall tracepoints with a
  * number filter, or one perf event each). */

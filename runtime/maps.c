@@ -1,7 +1,9 @@
-/* maps.c: script maps read with libbpf, merged, sorted and printed.
+/* maps.c: script maps read with libbpf, merged, sorted, and handed to a
+ * writer.
  *
- * In: a map fd and its pd_map. Out: bpftrace 0.17's text for the map, or
- * the map cleared/zeroed.
+ * In: a map fd and its pd_map. Out: the map's entries, sorted as bpftrace
+ * 0.17 prints them, given to the writer (writer.h: text or JSON); or the
+ * map cleared/zeroed.
  *
  * Reading walks the keys with bpf_map_get_next_key and looks each up; a
  * key deleted between the two calls is skipped, as bpftrace does. Keyless
@@ -9,7 +11,7 @@
  * element into one entry (see "keyless arrays" below). Per-CPU
  * values come back as ncpus (possible CPUs) copies, each padded to 8 bytes;
  * rt_agg_merge folds them into one value of the per-CPU layout, so the
- * printing code sees the same bytes whatever the CPU count.
+ * writers see the same bytes whatever the CPU count.
  *
  * Sorting (docs/output-format.md has the scripts): count/sum/min/max and
  * plain integer maps by value; avg/stats by average; hist/lhist by the sum
@@ -18,8 +20,9 @@
  * them by key, the way later bpftrace does. Ties among avg/stats/hist/lhist
  * are in key-byte order (memcmp), which is what 0.17 printed.
  *
- * Does not: batch lookups (TODO(#batch): bpf_map_lookup_batch for large
- * maps), or JSON.
+ * Does not: format anything (writer_text.c, writer_json.c), decode
+ * records (output.c), or batch lookups (TODO(#batch):
+ * bpf_map_lookup_batch for large maps).
  */
 #include "runtime/maps.h"
 
@@ -31,16 +34,9 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
-#define BAR_WIDTH 52
-
-static const char bar_chars[] = "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@";
-
 static int64_t get_i64(const void *p)
 {
-	int64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
+	return rt_get_i64(p);
 }
 
 static void put_i64(void *p, int64_t v)
@@ -182,14 +178,6 @@ static int cmp_entries(const void *pa, const void *pb, void *arg)
 	return cmp_keys(ctx->m, a->key, b->key);
 }
 
-static int64_t avg_of(const void *v)
-{
-	int64_t total = get_i64(v), count = get_i64((const uint8_t *)v + 8);
-
-	return count ? total / count : 0;
-}
-
-/* The number an entry sorts by; also picks how to compare it. */
 static void sort_values(struct sort_ctx *ctx, struct rt_map_entry *e, size_t n)
 {
 	const struct pd_map *m = ctx->m;
@@ -209,7 +197,7 @@ static void sort_values(struct sort_ctx *ctx, struct rt_map_entry *e, size_t n)
 		uint64_t sum = 0;
 
 		if (ctx->total_signed)
-			e[i].sort = avg_of(v);
+			e[i].sort = rt_avg_of(v);
 		else if (m->agg == PD_AGG_HIST || m->agg == PD_AGG_LHIST) {
 			for (uint32_t j = 0; j < m->nbuckets; j++)
 				sum += (uint64_t)get_i64(v + j * 8);
@@ -225,189 +213,6 @@ static void sort_values(struct sort_ctx *ctx, struct rt_map_entry *e, size_t n)
 		} else if (m->agg != PD_AGG_NONE) {
 			e[i].sort = get_i64(v); /* count, sum, min, max */
 		}
-	}
-}
-
-/* ---- hist and lhist tables -------------------------------------------- */
-
-static void hist_row(struct rt_sbuf *b, const char *label, uint64_t shown, uint64_t v, uint64_t max)
-{
-	/* bpftrace: int bar_width = values.at(i)/(float)max_value*max_width */
-	int bar = (int)((float)v / (float)max * BAR_WIDTH);
-
-	rt_sbuf_printf(b, "%-16s%8" PRIu64 " |%-*.*s|\n", label, shown, BAR_WIDTH, bar, bar_chars);
-}
-
-/* 2^power with bpftrace's suffixes: 512, 1K, 2M, 4G, 8T, ... */
-static void hist_label(char *buf, size_t len, uint32_t power)
-{
-	static const char suffix[] = " KMGTPE";
-	uint32_t s = power / 10 < 6 ? power / 10 : 6;
-
-	if (s)
-		snprintf(buf, len, "%" PRIu64 "%c", (uint64_t)1 << (power - s * 10), suffix[s]);
-	else
-		snprintf(buf, len, "%" PRIu64, (uint64_t)1 << power);
-}
-
-void rt_hist_format(struct rt_sbuf *b, const uint64_t *v, uint32_t nb, uint64_t div)
-{
-	int64_t lo = -1, hi = -1;
-	uint64_t max = 0;
-
-	for (uint32_t i = 0; i < nb; i++) {
-		if (v[i] > 0) {
-			lo = lo < 0 ? i : lo;
-			hi = i;
-		}
-		max = v[i] > max ? v[i] : max;
-	}
-	for (int64_t i = lo; hi >= 0 && i <= hi && i < 66; i++) {
-		char label[64], a[24], c[24];
-
-		if (i <= 2) {
-			snprintf(label, sizeof(label), "%s",
-				 i == 0 ? "(..., 0)" :
-				 i == 1 ? "[0]" :
-					  "[1]");
-		} else {
-			hist_label(a, sizeof(a), (uint32_t)i - 2);
-			hist_label(c, sizeof(c), (uint32_t)i - 1);
-			snprintf(label, sizeof(label), "[%s, %s)", a, c);
-		}
-		hist_row(b, label, v[i] / (div ? div : 1), v[i], max);
-	}
-}
-
-/* lhist bounds: 0, else whole M or K, else the number (bpftrace's
- * lhist_index_label). */
-static void lhist_label(char *buf, size_t len, int64_t n)
-{
-	if (n != 0 && n % 1048576 == 0)
-		snprintf(buf, len, "%" PRId64 "M", n / 1048576);
-	else if (n != 0 && n % 1024 == 0)
-		snprintf(buf, len, "%" PRId64 "K", n / 1024);
-	else
-		snprintf(buf, len, "%" PRId64, n);
-}
-
-void rt_lhist_format(struct rt_sbuf *b, const uint64_t *v, uint32_t nb, int64_t min, int64_t max,
-		     int64_t step)
-{
-	int64_t lo = -1, hi = -1;
-	uint64_t top = 0;
-
-	for (uint32_t i = 0; i < nb; i++) {
-		if (v[i] > 0) {
-			lo = lo < 0 ? i : lo;
-			hi = i;
-		}
-		top = v[i] > top ? v[i] : top;
-	}
-	for (int64_t i = lo; hi >= 0 && i <= hi; i++) {
-		char label[64], a[24], c[24];
-
-		if (i == 0) {
-			lhist_label(a, sizeof(a), min);
-			snprintf(label, sizeof(label), "(..., %s)", a);
-		} else if (i == (int64_t)nb - 1) {
-			lhist_label(a, sizeof(a), max);
-			snprintf(label, sizeof(label), "[%s, ...)", a);
-		} else {
-			lhist_label(a, sizeof(a), (i - 1) * step + min);
-			lhist_label(c, sizeof(c), i * step + min);
-			snprintf(label, sizeof(label), "[%s, %s)", a, c);
-		}
-		hist_row(b, label, v[i], v[i], top);
-	}
-}
-
-/* ---- one map's text --------------------------------------------------- */
-
-/* "[k]" or "[k1, k2]"; nothing for a scalar map. Stacks indent 4. */
-static int format_key(struct rt_output *o, struct rt_sbuf *b, const struct pd_map *m,
-		      const void *key)
-{
-	const struct pd_layout *k = &m->key;
-	int err = 0;
-
-	if (k->kind == PD_NONE)
-		return 0;
-	rt_sbuf_puts(b, "[");
-	if (k->kind != PD_TUPLE)
-		err = rt_format_value(o, b, k, key, m->key_size, true);
-	for (uint32_t i = 0; k->kind == PD_TUPLE && i < k->nfields && !err; i++) {
-		if (i)
-			rt_sbuf_puts(b, ", ");
-		err = rt_format_value(o, b, &k->fields[i], (const uint8_t *)key + k->offset,
-				      k->size, true);
-	}
-	rt_sbuf_puts(b, "]");
-	return err;
-}
-
-static int format_entry_value(struct rt_output *o, struct rt_sbuf *b, const struct pd_map *m,
-			      const struct rt_map_entry *e, int64_t div)
-{
-	const uint8_t *v = e->value;
-
-	switch (m->agg) {
-	case PD_AGG_COUNT:
-		rt_sbuf_printf(b, "%" PRIu64, (uint64_t)get_i64(v) / (uint64_t)div);
-		return 0;
-	case PD_AGG_SUM:
-	case PD_AGG_MIN:
-	case PD_AGG_MAX:
-		rt_sbuf_printf(b, "%" PRId64, get_i64(v) / div);
-		return 0;
-	case PD_AGG_AVG:
-		rt_sbuf_printf(b, "%" PRId64, avg_of(v) / div);
-		return 0;
-	case PD_AGG_STATS:
-		rt_sbuf_printf(b, "count %" PRId64 ", average %" PRId64 ", total %" PRId64,
-			       get_i64(v + 8), avg_of(v), get_i64(v));
-		return 0;
-	case PD_AGG_HIST:
-		rt_sbuf_puts(b, "\n");
-		rt_hist_format(b, (const uint64_t *)e->value, m->nbuckets, (uint64_t)div);
-		return 0;
-	case PD_AGG_LHIST: /* print()'s div does not apply to lhist in 0.17 */
-		rt_sbuf_puts(b, "\n");
-		rt_lhist_format(b, (const uint64_t *)e->value, m->nbuckets, m->lhist_min,
-				m->lhist_max, m->lhist_step);
-		return 0;
-	default:
-		break;
-	}
-	if (m->value.kind == PD_INT && div != 1) {
-		uint64_t x = 0;
-
-		memcpy(&x, v + m->value.offset, m->value.size <= 8 ? m->value.size : 8);
-		if (m->value.is_signed)
-			rt_sbuf_printf(b, "%" PRId64, (int64_t)e->sort / div);
-		else
-			rt_sbuf_printf(b, "%" PRIu64, x / (uint64_t)div);
-		return 0;
-	}
-	return rt_format_value(o, b, &m->value, v, m->value_size, false);
-}
-
-/* bpftrace 0.17 joins entries with "\n", except that maps whose values are
- * stacks, symbols or addresses are joined with nothing at all (so two
- * ksym() values print on one line: "@v[1]: vfs_read@v[2]: vfs_write"). */
-static const char *entry_separator(const struct pd_map *m)
-{
-	if (m->agg != PD_AGG_NONE)
-		return "\n";
-	switch (m->value.kind) {
-	case PD_KSTACK:
-	case PD_USTACK:
-	case PD_KSYM:
-	case PD_USYM:
-	case PD_INET:
-		return "";
-	default:
-		return "\n";
 	}
 }
 
@@ -431,37 +236,33 @@ static bool is_layout_ok(const struct pd_map *m)
 	return true;
 }
 
-int rt_map_format(struct rt_output *o, struct rt_sbuf *b, const struct pd_map *m,
-		  struct rt_map_entry *e, size_t n, int64_t top, int64_t div)
+/* Sorts e[0..n) and says which entries print() shows (the last `top`)
+ * and with which divisor (lhist and stats ignore div, stats top). */
+static int sort_and_cut(const struct pd_map *m, struct rt_map_entry *e, size_t n, int64_t top,
+			int64_t *div, size_t *first)
 {
 	struct sort_ctx ctx = { .m = m };
-	size_t first = 0;
-	int err = 0;
 
 	if (!is_layout_ok(m))
 		return -EINVAL;
 	if (m->agg == PD_AGG_STATS) /* print()'s top and div are ignored for stats */
-		top = 0, div = 1;
-	if (m->agg == PD_AGG_LHIST || div <= 0)
-		div = 1;
+		top = 0, *div = 1;
+	if (m->agg == PD_AGG_LHIST || *div <= 0)
+		*div = 1;
 	sort_values(&ctx, e, n);
 	qsort_r(e, n, sizeof(*e), cmp_entries, &ctx);
-	if (top > 0 && n > (uint64_t)top)
-		first = n - (size_t)top;
-	for (size_t i = first; i < n && !err; i++) {
-		if (i > first)
-			rt_sbuf_puts(b, entry_separator(m));
-		rt_sbuf_puts(b, m->name ?: "@");
-		err = format_key(o, b, m, e[i].key);
-		rt_sbuf_puts(b, ": ");
-		err = err ?: format_entry_value(o, b, m, &e[i], div);
-	}
-	rt_sbuf_puts(b, "\n");
-	if (m->agg == PD_AGG_AVG || m->agg == PD_AGG_STATS)
-		rt_sbuf_puts(b, "\n");
-	return err ?: b->err;
+	*first = top > 0 && n > (uint64_t)top ? n - (size_t)top : 0;
+	return 0;
 }
 
+int rt_map_format(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_map *m,
+		  struct rt_map_entry *e, size_t n, int64_t top, int64_t div)
+{
+	size_t first;
+	int err = sort_and_cut(m, e, n, top, &div, &first);
+
+	return err ?: rt_text_map_format(c, b, m, e + first, n - first, div);
+}
 /* ---- reading maps ----------------------------------------------------- */
 
 struct snapshot {
@@ -493,9 +294,9 @@ static int snapshot_add(struct snapshot *s, const struct pd_map *m, const void *
 	return rt_agg_merge(m, raw, ncpus, s->values + (s->n - 1) * vs);
 }
 
-static size_t raw_value_size(struct rt_output *o, const struct pd_map *m)
+static size_t raw_value_size(struct rt_ctx *c, const struct pd_map *m)
 {
-	return m->agg == PD_AGG_NONE ? m->value_size : rt_percpu_stride(m) * o->ncpus;
+	return m->agg == PD_AGG_NONE ? m->value_size : rt_percpu_stride(m) * c->ncpus;
 }
 
 /* ---- keyless arrays ----------------------------------------------------
@@ -538,43 +339,43 @@ static size_t array_elem_size(const struct pd_map *m)
 
 /* Gathers the value into raw (ncpus values of value_size bytes, 8-byte
  * aligned) and says whether the map has its entry. */
-static int read_keyless(struct rt_output *o, int map, uint8_t *raw, bool *present)
+static int read_keyless(struct rt_ctx *c, int map, uint8_t *raw, bool *present)
 {
-	const struct pd_map *m = &o->pd->maps[map];
+	const struct pd_map *m = &c->pd->maps[map];
 	size_t stride = rt_percpu_stride(m), es = array_elem_size(m);
-	uint8_t *elem = calloc(o->ncpus, es);
+	uint8_t *elem = calloc(c->ncpus, es);
 	int err = 0;
 
 	*present = false;
 	if (!elem)
 		return -ENOMEM;
 	for (uint32_t i = 0; i <= array_elems(m) && !err; i++) {
-		if (bpf_map_lookup_elem(o->map_fds[map], &i, elem)) {
+		if (bpf_map_lookup_elem(c->map_fds[map], &i, elem)) {
 			err = -errno;
 			break;
 		}
-		for (size_t b = 0; b < o->ncpus * es; b++)
+		for (size_t b = 0; b < c->ncpus * es; b++)
 			*present |= elem[b] != 0;
-		for (uint32_t c = 0; i < array_elems(m) && c < o->ncpus; c++)
-			memcpy(raw + c * stride + i * es, elem + c * es, es);
+		for (uint32_t cpu = 0; i < array_elems(m) && cpu < c->ncpus; cpu++)
+			memcpy(raw + cpu * stride + i * es, elem + cpu * es, es);
 	}
 	free(elem);
 	return err;
 }
 
 /* Every element 0 on every CPU; the marker 1 (on one CPU) or 0. */
-static int reset_keyless(struct rt_output *o, int map, bool mark)
+static int reset_keyless(struct rt_ctx *c, int map, bool mark)
 {
-	const struct pd_map *m = &o->pd->maps[map];
+	const struct pd_map *m = &c->pd->maps[map];
 	size_t es = array_elem_size(m);
-	uint8_t *elem = calloc(o->ncpus, es);
+	uint8_t *elem = calloc(c->ncpus, es);
 	int err = 0;
 
 	if (!elem)
 		return -ENOMEM;
 	for (uint32_t i = 0; i <= array_elems(m) && !err; i++) {
 		elem[0] = i == array_elems(m) && mark;
-		if (bpf_map_update_elem(o->map_fds[map], &i, elem, BPF_ANY))
+		if (bpf_map_update_elem(c->map_fds[map], &i, elem, BPF_ANY))
 			err = -errno;
 	}
 	free(elem);
@@ -582,10 +383,10 @@ static int reset_keyless(struct rt_output *o, int map, bool mark)
 }
 
 /* Every key, or only keys (values NULL) when the caller just clears. */
-static int read_map(struct rt_output *o, int map, struct snapshot *s, bool keys_only)
+static int read_map(struct rt_ctx *c, int map, struct snapshot *s, bool keys_only)
 {
-	const struct pd_map *m = &o->pd->maps[map];
-	int fd = o->map_fds ? o->map_fds[map] : -1;
+	const struct pd_map *m = &c->pd->maps[map];
+	int fd = c->map_fds ? c->map_fds[map] : -1;
 	uint8_t *key = NULL, *next = NULL, *raw = NULL;
 	bool first = true;
 	int err = 0;
@@ -596,15 +397,15 @@ static int read_map(struct rt_output *o, int map, struct snapshot *s, bool keys_
 		bool present;
 
 		key = calloc(1, m->key_size ?: 1);
-		raw = calloc(o->ncpus, rt_percpu_stride(m));
-		err = !key || !raw ? -ENOMEM : read_keyless(o, map, raw, &present);
+		raw = calloc(c->ncpus, rt_percpu_stride(m));
+		err = !key || !raw ? -ENOMEM : read_keyless(c, map, raw, &present);
 		if (!err && present)
-			err = snapshot_add(s, m, key, raw, o->ncpus);
+			err = snapshot_add(s, m, key, raw, c->ncpus);
 		goto out;
 	}
 	key = calloc(1, m->key_size ?: 1);
 	next = calloc(1, m->key_size ?: 1);
-	raw = calloc(1, raw_value_size(o, m) ?: 1);
+	raw = calloc(1, raw_value_size(c, m) ?: 1);
 	if (!key || !next || !raw) {
 		err = -ENOMEM;
 		goto out;
@@ -614,7 +415,7 @@ static int read_map(struct rt_output *o, int map, struct snapshot *s, bool keys_
 		memcpy(key, next, m->key_size);
 		if (!keys_only && bpf_map_lookup_elem(fd, key, raw))
 			continue; /* deleted by a probe meanwhile */
-		err = snapshot_add(s, m, key, raw, o->ncpus);
+		err = snapshot_add(s, m, key, raw, c->ncpus);
 		if (err)
 			goto out;
 	}
@@ -633,17 +434,18 @@ static void snapshot_free(struct snapshot *s)
 	free(s->values);
 }
 
-int rt_map_print(struct rt_output *o, int map, int64_t top, int64_t div)
+int rt_map_print(struct rt_ctx *c, struct rt_writer *w, int map, int64_t top, int64_t div)
 {
 	struct snapshot s = { 0 };
 	struct rt_map_entry *e = NULL;
 	const struct pd_map *m;
+	size_t first;
 	int err;
 
-	if (map < 0 || (uint32_t)map >= o->pd->nmaps)
+	if (map < 0 || (uint32_t)map >= c->pd->nmaps)
 		return -EINVAL;
-	m = &o->pd->maps[map];
-	err = read_map(o, map, &s, false);
+	m = &c->pd->maps[map];
+	err = read_map(c, map, &s, false);
 	if (err)
 		goto out;
 	e = calloc(s.n ?: 1, sizeof(*e));
@@ -655,16 +457,13 @@ int rt_map_print(struct rt_output *o, int map, int64_t top, int64_t div)
 		e[i].key = s.keys + i * m->key_size;
 		e[i].value = s.values + i * m->value_size;
 	}
-	o->line.len = 0;
-	err = rt_map_format(o, &o->line, m, e, s.n, top, div);
-	if (!err && o->line.len)
-		fwrite(o->line.s, 1, o->line.len, o->out);
+	err = sort_and_cut(m, e, s.n, top, &div, &first);
+	err = err ?: w->ops->map(w, c, m, e + first, s.n - first, div);
 out:
 	free(e);
 	snapshot_free(&s);
 	return err;
 }
-
 static int cmp_map_names(const void *a, const void *b, void *arg)
 {
 	const struct pd_map *maps = arg;
@@ -674,21 +473,21 @@ static int cmp_map_names(const void *a, const void *b, void *arg)
 	return strcmp(x, y);
 }
 
-int rt_maps_print_all(struct rt_output *o)
+int rt_maps_print_all(struct rt_ctx *c, struct rt_writer *w)
 {
 	uint32_t *order, n = 0;
 	int err = 0;
 
-	order = calloc(o->pd->nmaps + 1, sizeof(*order));
+	order = calloc(c->pd->nmaps + 1, sizeof(*order));
 	if (!order)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < o->pd->nmaps; i++)
-		if (o->pd->maps[i].role == PD_MAP_USER)
+	for (uint32_t i = 0; i < c->pd->nmaps; i++)
+		if (c->pd->maps[i].role == PD_MAP_USER)
 			order[n++] = i;
-	qsort_r(order, n, sizeof(*order), cmp_map_names, o->pd->maps);
-	fputs("\n\n", o->out);
+	qsort_r(order, n, sizeof(*order), cmp_map_names, c->pd->maps);
+	w->ops->maps_begin(w);
 	for (uint32_t i = 0; i < n && !err; i++)
-		err = rt_map_print(o, (int)order[i], 0, 0);
+		err = rt_map_print(c, w, (int)order[i], 0, 0);
 	free(order);
 	return err;
 }
@@ -699,30 +498,30 @@ static bool is_array(const struct pd_map *m)
 }
 
 /* zero: every key stays, with all-zero values on every CPU */
-int rt_map_zero(struct rt_output *o, int map)
+int rt_map_zero(struct rt_ctx *c, int map)
 {
 	struct snapshot s = { 0 };
 	const struct pd_map *m;
 	void *zero = NULL;
 	int err;
 
-	if (map < 0 || (uint32_t)map >= o->pd->nmaps)
+	if (map < 0 || (uint32_t)map >= c->pd->nmaps)
 		return -EINVAL;
-	m = &o->pd->maps[map];
-	err = read_map(o, map, &s, true);
+	m = &c->pd->maps[map];
+	err = read_map(c, map, &s, true);
 	if (err || !s.n)
 		goto out;
 	if (has_marker(m)) {
-		err = reset_keyless(o, map, true);
+		err = reset_keyless(c, map, true);
 		goto out;
 	}
-	zero = calloc(1, raw_value_size(o, m) ?: 1);
+	zero = calloc(1, raw_value_size(c, m) ?: 1);
 	if (!zero) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < s.n && !err; i++)
-		if (bpf_map_update_elem(o->map_fds[map], s.keys + i * m->key_size, zero,
+		if (bpf_map_update_elem(c->map_fds[map], s.keys + i * m->key_size, zero,
 					BPF_EXIST) &&
 		    errno != ENOENT)
 			err = -errno;
@@ -733,22 +532,22 @@ out:
 }
 
 /* clear: every key deleted (arrays cannot delete: they are zeroed) */
-int rt_map_clear(struct rt_output *o, int map)
+int rt_map_clear(struct rt_ctx *c, int map)
 {
 	struct snapshot s = { 0 };
 	const struct pd_map *m;
 	int err;
 
-	if (map < 0 || (uint32_t)map >= o->pd->nmaps)
+	if (map < 0 || (uint32_t)map >= c->pd->nmaps)
 		return -EINVAL;
-	m = &o->pd->maps[map];
+	m = &c->pd->maps[map];
 	if (has_marker(m))
-		return o->map_fds && o->map_fds[map] >= 0 ? reset_keyless(o, map, false) : 0;
+		return c->map_fds && c->map_fds[map] >= 0 ? reset_keyless(c, map, false) : 0;
 	if (is_array(m))
-		return rt_map_zero(o, map);
-	err = read_map(o, map, &s, true);
+		return rt_map_zero(c, map);
+	err = read_map(c, map, &s, true);
 	for (size_t i = 0; i < s.n && !err; i++)
-		if (bpf_map_delete_elem(o->map_fds[map], s.keys + i * m->key_size) &&
+		if (bpf_map_delete_elem(c->map_fds[map], s.keys + i * m->key_size) &&
 		    errno != ENOENT)
 			err = -errno;
 	snapshot_free(&s);

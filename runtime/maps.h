@@ -1,9 +1,11 @@
-/* maps.h: reading script maps, merging per-CPU values, printing them.
+/* maps.h: reading script maps, merging per-CPU values, sorting them, and
+ * handing them to a writer; clear() and zero().
  *
- * In: the map fds in rt_output and their pd_map layouts. Out: bpftrace
- * 0.17's text for print(@m), for the maps printed at exit, and the effect
- * of clear(@m) and zero(@m).
- * Does not: create or pin maps, or print JSON (TODO(#json)).
+ * In: the map fds in rt_ctx and their pd_map layouts. Out: the entries of
+ * print(@m) and of the maps printed at exit, in bpftrace 0.17's order,
+ * given to a writer (writer.h, text or JSON); the effect of clear(@m) and
+ * zero(@m).
+ * Does not: create or pin maps, or format (writer_text.c, writer_json.c).
  *
  * A merged value has the layout of one CPU's value (progdesc.h):
  *   COUNT, SUM: int64; MIN, MAX: {int64 value; uint64 is_set};
@@ -16,16 +18,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/output.h"
+#include "runtime/format.h"
+#include "runtime/writer.h"
 
 /* print(@m, top, div); top <= 0 prints every entry, div <= 0 means 1. */
-int rt_map_print(struct rt_output *o, int map, int64_t top, int64_t div);
-/* At exit: "\n\n", then every user map in name order (strcmp), empty ones
- * included (they print as blank lines, as in bpftrace 0.17). */
-int rt_maps_print_all(struct rt_output *o);
+int rt_map_print(struct rt_ctx *c, struct rt_writer *w, int map, int64_t top, int64_t div);
+/* At exit: the writer's maps_begin ("\n\n" in text), then every user map
+ * in name order (strcmp), empty ones included (text prints them as blank
+ * lines, as bpftrace 0.17; JSON prints nothing for them). */
+int rt_maps_print_all(struct rt_ctx *c, struct rt_writer *w);
 /* clear(@m) deletes every key; zero(@m) keeps the keys, values all 0. */
-int rt_map_clear(struct rt_output *o, int map);
-int rt_map_zero(struct rt_output *o, int map);
+int rt_map_clear(struct rt_ctx *c, int map);
+int rt_map_zero(struct rt_ctx *c, int map);
 
 /* Pure parts (no fds; the unit tests drive these). */
 
@@ -36,20 +40,9 @@ size_t rt_percpu_stride(const struct pd_map *m);
  * for its aggregation. */
 int rt_agg_merge(const struct pd_map *m, const void *percpu, uint32_t ncpus, void *merged);
 
-struct rt_map_entry {
-	const void *key;   /* m->key_size bytes */
-	const void *value; /* merged, m->value_size bytes */
-	int64_t sort;	   /* filled in by rt_map_format */
-};
-
 /* Sorts entries as bpftrace does and appends the text of
  * print(@m, top, div) to b. Entries are reordered. */
-int rt_map_format(struct rt_output *o, struct rt_sbuf *b, const struct pd_map *m,
+int rt_map_format(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_map *m,
 		  struct rt_map_entry *e, size_t n, int64_t top, int64_t div);
-
-/* The table of one hist()/lhist() value, nothing if every bucket is 0. */
-void rt_hist_format(struct rt_sbuf *b, const uint64_t *buckets, uint32_t nbuckets, uint64_t div);
-void rt_lhist_format(struct rt_sbuf *b, const uint64_t *buckets, uint32_t nbuckets, int64_t min,
-		     int64_t max, int64_t step);
 
 #endif

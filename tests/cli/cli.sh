@@ -48,11 +48,36 @@ check "missing script file" 2 'no-such-file\.bt' -- "$trace" "$tmp/no-such-file.
 
 # the preprocessor's flags (tests/runtime/headers.test runs them for real)
 check "-I needs a directory" 2 'needs an argument' -- "$trace" -I
-check "--include needs a file" 2 'usage' -- "$trace" --include
+check "--include needs a file" 2 "option '--include' needs an argument" -- "$trace" --include
 check "--include missing file" 2 'include no-such\.h: file not found' -- "$trace" --include no-such.h -d ast -e 'BEGIN { }'
 printf '#define CLI_MACRO 7\nBEGIN { @ = CLI_MACRO; }\n' >"$tmp/macro.bt"
 check "#define in a script file" 0 'int 7 @2:13-2:22' -- "$trace" -d ast "$tmp/macro.bt"
 check "missing #include" 2 'header <no/such/header\.h> not found' -- env TRACE_BTF=/missing "$trace" -d ast -e '#include <no/such/header.h>'
+# output flags (issue 15); -d ast stops before anything needs root
+check "-V" 0 '^trace [0-9]' -- "$trace" -V
+check "--help lists -f" 0 '-f FORMAT' -- "$trace" --help
+check "--help lists -o" 0 '-o, --output FILE' -- "$trace" --help
+check "--help says -k is not implemented" 0 'not generated yet' -- "$trace" --help
+check "-f json accepted" 0 -- "$trace" -f json -d ast -e 'BEGIN { }'
+check "-f text accepted" 0 -- "$trace" -f text -d ast -e 'BEGIN { }'
+check "-f unknown names it" 2 "unknown output format 'yaml'" -- "$trace" -f yaml -e 'BEGIN { }'
+check "-f without argument" 2 "option '-f' needs an argument" -- "$trace" -f
+check "-B none|line|full accepted" 0 -- "$trace" -B none -B line -B full -d ast -e 'BEGIN { }'
+check "-B unknown names it" 2 "unknown buffering mode 'some'" -- "$trace" -B some -e 'BEGIN { }'
+check "-o without argument" 2 "option '-o' needs an argument" -- "$trace" -o
+check "--output without argument" 2 "option '--output' needs an argument" -- "$trace" --output
+check "-q accepted" 0 -- "$trace" -q -d ast -e 'BEGIN { }'
+check "-k, -kk accepted" 0 -- "$trace" -k -kk -d ast -e 'BEGIN { }'
+check "--no-warnings accepted" 0 -- "$trace" --no-warnings -d ast -e 'BEGIN { }'
+check "--btf accepted" 0 -- "$trace" --btf -d ast -e 'BEGIN { }'
+check "--emit-elf without argument" 2 "option '--emit-elf' needs an argument" -- "$trace" --emit-elf
+check "--emit-llvm without argument" 2 "option '--emit-llvm' needs an argument" -- "$trace" --emit-llvm
+check "-p not a number" 2 "pid 'abc' is not a valid decimal number" -- "$trace" -p abc -e 'BEGIN { }'
+check "-p out of range" 2 "pid '0' out of valid pid range" -- "$trace" -p 0 -e 'BEGIN { }'
+check "-c and -p together" 2 '-c and -p cannot be used together' -- "$trace" -c true -p 1 -e 'BEGIN { }'
+check "-c without argument" 2 "option '-c' needs an argument" -- "$trace" -c
+check "--usdt-file-activation accepted" 0 -- "$trace" --usdt-file-activation -d ast -e 'BEGIN { }'
+check "unknown short option" 2 'unknown option -x' -- "$trace" -x
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -123,12 +123,22 @@ static char *capture(int (*f)(struct rt_output *o, int map), int map, int *err)
 static int print_all(struct rt_output *o, int map)
 {
 	(void)map;
-	return rt_maps_print_all(o);
+	return rt_maps_print_all(&o->ctx, &o->w);
 }
 
 static int print_one(struct rt_output *o, int map)
 {
-	return rt_map_print(o, map, 0, 0);
+	return rt_map_print(&o->ctx, &o->w, map, 0, 0);
+}
+
+static int zero_one(struct rt_output *o, int map)
+{
+	return rt_map_zero(&o->ctx, map);
+}
+
+static int clear_one(struct rt_output *o, int map)
+{
+	return rt_map_clear(&o->ctx, map);
 }
 
 static void fill(void)
@@ -195,7 +205,7 @@ static void test_zero_clear(void)
 	char *t;
 	int err;
 
-	t = capture(rt_map_zero, M_COUNT, &err);
+	t = capture(zero_one, M_COUNT, &err);
 	CHECK(err == 0);
 	CHECK_STR(t, "");
 	free(t);
@@ -203,13 +213,13 @@ static void test_zero_clear(void)
 	CHECK_STR(t, "@c[1]: 0\n@c[2]: 0\n");
 	free(t);
 
-	t = capture(rt_map_zero, M_HIST, &err);
+	t = capture(zero_one, M_HIST, &err);
 	free(t);
 	t = capture(print_one, M_HIST, &err);
 	CHECK_STR(t, "@h: \n\n");
 	free(t);
 
-	t = capture(rt_map_clear, M_STR, &err);
+	t = capture(clear_one, M_STR, &err);
 	CHECK(err == 0);
 	free(t);
 	t = capture(print_one, M_STR, &err);
@@ -278,7 +288,7 @@ static void test_bucket_array(void)
 	CHECK(fd >= 0);
 	/* nothing counted: no entry; zero() keeps it so */
 	expect_buckets(print_one, fd, "\n");
-	expect_buckets(rt_map_zero, fd, NULL);
+	expect_buckets(zero_one, fd, NULL);
 	CHECK(bucket_on(fd, 5, 0) == 0);
 	expect_buckets(print_one, fd, "\n");
 	/* bucket 1 ([0, 1)) twice on CPU 0, bucket 4 ([3, ...)) on the last */
@@ -297,12 +307,12 @@ static void test_bucket_array(void)
 		       "[3, ...)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n"
 		       "\n");
 	/* zero(): counts gone, the marker keeps the entry */
-	expect_buckets(rt_map_zero, fd, NULL);
+	expect_buckets(zero_one, fd, NULL);
 	CHECK(bucket_on(fd, 1, 0) == 0 && bucket_on(fd, 4, ncpus - 1) == 0);
 	CHECK(bucket_on(fd, 5, 0) == 1);
 	expect_buckets(print_one, fd, "@b: \n\n");
 	/* clear(): no entry, marker reset */
-	expect_buckets(rt_map_clear, fd, NULL);
+	expect_buckets(clear_one, fd, NULL);
 	CHECK(bucket_on(fd, 5, 0) == 0);
 	expect_buckets(print_one, fd, "\n");
 	free(v);

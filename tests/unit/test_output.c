@@ -248,7 +248,7 @@ static void map_text(struct rt_sbuf *s, const struct pd_map *m, const void *keys
 	}
 	s->len = 0;
 	rt_sbuf_puts(s, "");
-	CHECK(rt_map_format(&o, s, m, e, n, top, div) == 0);
+	CHECK(rt_map_format(&o.ctx, s, m, e, n, top, div) == 0);
 	rt_output_fini(&o);
 }
 
@@ -616,11 +616,11 @@ static void check_printf(const struct printf_case *c)
 	pf.args = (struct pd_layout *)c->args;
 	out_init(&o, &pd);
 	rt_sbuf_puts(&s, "");
-	CHECK(rt_printf_format(&o, &s, 0, c->payload, c->size) == 0);
+	CHECK(rt_printf_format(&o.ctx, &s, 0, c->payload, c->size) == 0);
 	CHECK_STR(s.s, c->want);
 	/* a short payload is refused */
 	if (c->size)
-		CHECK(rt_printf_format(&o, &s, 0, c->payload, c->size - 1) == -EINVAL);
+		CHECK(rt_printf_format(&o.ctx, &s, 0, c->payload, c->size - 1) == -EINVAL);
 	rt_output_fini(&o);
 	rt_sbuf_free(&s);
 }
@@ -761,26 +761,26 @@ static void test_values(void)
 	rt_sbuf_puts(&s, "");
 	/* @b = buf("ab\n", 3) */
 	l = lay_kind(PD_BUF, 0, 8);
-	CHECK(rt_format_value(&o, &s, &l, buf, sizeof(buf), false) == 0);
+	CHECK(rt_format_value(&o.ctx, &s, &l, buf, sizeof(buf), false) == 0);
 	CHECK_STR(s.s, "ab\\x0a");
 	/* ntop(0x0100007f) */
 	s.len = 0;
 	memcpy(inet + 8, "\x7f\x00\x00\x01", 4);
 	l = lay_kind(PD_INET, 0, 24);
-	CHECK(rt_format_value(&o, &s, &l, inet, sizeof(inet), false) == 0);
+	CHECK(rt_format_value(&o.ctx, &s, &l, inet, sizeof(inet), false) == 0);
 	CHECK_STR(s.s, "127.0.0.1");
 	s.len = 0;
 	l = lay_kind(PD_PROBE, 0, 8);
-	CHECK(rt_format_value(&o, &s, &l, &probe, 8, false) == 0);
+	CHECK(rt_format_value(&o.ctx, &s, &l, &probe, 8, false) == 0);
 	CHECK_STR(s.s, "BEGIN");
 	/* out of bounds: nothing appended */
 	s.len = 0;
 	rt_sbuf_puts(&s, "");
 	l = lay_int(4, 8, true);
-	CHECK(rt_format_value(&o, &s, &l, buf, sizeof(buf), false) == -EINVAL);
+	CHECK(rt_format_value(&o.ctx, &s, &l, buf, sizeof(buf), false) == -EINVAL);
 	CHECK(s.len == 0);
 	l = lay_int(0, 3, true);
-	CHECK(rt_format_value(&o, &s, &l, buf, sizeof(buf), false) == -EINVAL);
+	CHECK(rt_format_value(&o.ctx, &s, &l, buf, sizeof(buf), false) == -EINVAL);
 
 	/* a kernel struct (print(*p)): struct { int a; unsigned f:3; int g:2;
 	 * void *p; struct { short s[2]; } in; char name[4]; } */
@@ -805,13 +805,13 @@ static void test_values(void)
 	uint8_t rec[24] = { 0xfe, 0xff, 0xff, 0xff, 5 | (3 << 3), 0, 0, 0, 0x10, 0x20, 0, 0,
 			    0, 0x88, 0xff, 0xff, 7, 0, 0xf9, 0xff, 'a', 'b', 0, 0 };
 	s.len = 0;
-	CHECK(rt_format_value(&o, &s, &l, rec, sizeof(rec), false) == 0);
+	CHECK(rt_format_value(&o.ctx, &s, &l, rec, sizeof(rec), false) == 0);
 	CHECK_STR(s.s, "{ .a = -2, .f = 5, .g = -1, .p = 0xffff880000002010, .in = { .s = [7, -7] }, "
 		       ".name = ab }");
 	/* a field past the end of the record */
 	fields[5].offset = 22;
 	s.len = 0;
-	CHECK(rt_format_value(&o, &s, &l, rec, sizeof(rec), false) == -EINVAL);
+	CHECK(rt_format_value(&o.ctx, &s, &l, rec, sizeof(rec), false) == -EINVAL);
 	rt_output_fini(&o);
 	rt_sbuf_free(&s);
 }
@@ -874,14 +874,14 @@ static void test_stacks(void)
 	struct rt_output o;
 
 	out_init(&o, NULL);
-	o.ksyms = fake_ksyms();
-	rt_format_stack(&o, &s, ips, 4, PD_STACK_BPFTRACE, 8);
+	o.ctx.ksyms = fake_ksyms();
+	rt_format_stack(&o.ctx, &s, ips, 4, PD_STACK_BPFTRACE, 8);
 	CHECK_STR(s.s, "\n        perf_syscall_enter+475\n        syscall_trace_enter+384\n");
 	s.len = 0;
-	rt_format_stack(&o, &s, ips, 4, PD_STACK_BPFTRACE, 4);
+	rt_format_stack(&o.ctx, &s, ips, 4, PD_STACK_BPFTRACE, 4);
 	CHECK_STR(s.s, "\n    perf_syscall_enter+475\n    syscall_trace_enter+384\n");
 	s.len = 0;
-	rt_format_stack(&o, &s, ips, 2, PD_STACK_PERF, 8);
+	rt_format_stack(&o.ctx, &s, ips, 2, PD_STACK_PERF, 8);
 	CHECK_STR(s.s, "\n\tffffffff814c254b perf_syscall_enter+475\n"
 		       "\tffffffff81423c90 syscall_trace_enter+384\n");
 	rt_output_fini(&o);
@@ -904,11 +904,11 @@ static void test_ksym_map(void)
 	struct rt_output o;
 
 	out_init(&o, NULL);
-	o.ksyms = fake_ksyms();
+	o.ctx.ksyms = fake_ksyms();
 	for (int i = 0; i < 2; i++)
 		e[i] = (struct rt_map_entry){ .key = &keys[i], .value = &vals[i] };
 	rt_sbuf_puts(&s, "");
-	CHECK(rt_map_format(&o, &s, &m, e, 2, 0, 0) == 0);
+	CHECK(rt_map_format(&o.ctx, &s, &m, e, 2, 0, 0) == 0);
 	CHECK_STR(s.s, "@v[1]: vfs_read@v[2]: __kernel_write_iter\n");
 	rt_output_fini(&o);
 	rt_sbuf_free(&s);
