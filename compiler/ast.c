@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "compiler/ast.h"
+#include "runtime/provider.h"
 
 #define DUMP_MAX_DEPTH 1000 /* the parser refuses deeper trees anyway */
 
@@ -177,66 +178,11 @@ const char *ast_unop_str(enum unop op)
 	return "?";
 }
 
-/* Written provider name -> canonical name. Case matters: "U" is usdt and
- * "u" is uprobe. Both spellings of bpftrace's renames are accepted. */
-static const struct {
-	const char *written, *canonical;
-} providers[] = {
-	{ "BEGIN", "BEGIN" },
-	{ "begin", "BEGIN" },
-	{ "END", "END" },
-	{ "end", "END" },
-	{ "tracepoint", "tracepoint" },
-	{ "t", "tracepoint" },
-	{ "rawtracepoint", "rawtracepoint" },
-	{ "rt", "rawtracepoint" },
-	{ "kprobe", "kprobe" },
-	{ "k", "kprobe" },
-	{ "kretprobe", "kretprobe" },
-	{ "kr", "kretprobe" },
-	{ "uprobe", "uprobe" },
-	{ "u", "uprobe" },
-	{ "uretprobe", "uretprobe" },
-	{ "ur", "uretprobe" },
-	{ "usdt", "usdt" },
-	{ "U", "usdt" },
-	{ "fentry", "fentry" },
-	{ "f", "fentry" },
-	{ "kfunc", "fentry" },
-	{ "fexit", "fexit" },
-	{ "fr", "fexit" },
-	{ "kretfunc", "fexit" },
-	{ "profile", "profile" },
-	{ "p", "profile" },
-	{ "interval", "interval" },
-	{ "i", "interval" },
-	{ "software", "software" },
-	{ "s", "software" },
-	{ "hardware", "hardware" },
-	{ "h", "hardware" },
-	{ "iter", "iter" },
-	{ "it", "iter" },
-	{ "watchpoint", "watchpoint" },
-	{ "w", "watchpoint" },
-	{ "asyncwatchpoint", "asyncwatchpoint" },
-	{ "aw", "asyncwatchpoint" },
-};
-
+/* Written provider name -> canonical name: runtime/provider.h's table. */
 const char *ast_canonical_provider(const char *written)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(providers) / sizeof(providers[0]); i++)
-		if (strcmp(providers[i].written, written) == 0)
-			return providers[i].canonical;
-	return NULL;
-}
-
-const char *ast_provider_alias(int i)
-{
-	if (i < 0 || (size_t)i >= sizeof(providers) / sizeof(providers[0]))
-		return NULL;
-	return providers[i].written;
+	const struct provider *pv = pv_by_name(written);
+	return pv ? pv->name : NULL;
 }
 
 int ast_children(const struct node *n, struct node *out[AST_MAX_CHILDREN])

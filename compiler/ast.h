@@ -249,10 +249,6 @@ struct node *ast_new_binop(struct arena *a, struct span sp, enum binop op, struc
 struct node *ast_new_unop(struct arena *a, struct span sp, enum unop op, struct node *operand);
 struct node *ast_new_call(struct arena *a, struct span sp, const char *name, struct node *args);
 
-/* The i-th provider spelling ast_canonical_provider() knows, NULL past the
- * end (for "did you mean" hints). */
-const char *ast_provider_alias(int i);
-
 /* The child lists of n in source order, each a head to follow through
  * `next` (a single child is a one-element list); unset children are NULL
  * entries. Returns the number of entries written. */

@@ -31,6 +31,7 @@
 static const uint32_t cg_regs_arg_off[6] = { 112, 104, 96, 88, 72, 64 };
 #define CG_REGS_AX 80
 #define CG_REGS_IP 128
+#define CG_REGS_SP 152
 
 struct cg_options {
 	bool print_ir;	    /* -d ir: optimized IR to stdout */
@@ -38,6 +39,7 @@ struct cg_options {
 	bool print_bpf;	    /* -d bpf: BPF assembly */
 	const char *cpu;    /* "v3" */
 	uint64_t start_ns;  /* CLOCK_MONOTONIC at start, for `elapsed` */
+	uint32_t cpid;	    /* -c CMD's pid (0 when only compiled) */
 	const char *source_name;
 	/* --debug-break RULE: disable one verifier-safe convention, to test
 	 * that its rejection is explained (never for users) */
@@ -146,6 +148,8 @@ LLVMValueRef cg_expr(struct cg *g, struct node *n);
 void cg_store_as(struct cg *g, struct node *n, LLVMValueRef value, struct type *from,
 		 struct type *to, LLVMValueRef dst);
 LLVMValueRef cg_bool(struct cg *g, LLVMValueRef v); /* i64 -> i1 (v != 0) */
+/* A slot of len + 1 bytes holding s and a zero, stored as immediates */
+LLVMValueRef cg_string_lit(struct cg *g, const char *s, uint32_t len);
 /* An i64 cut to an integer type's width and extended by its sign. */
 LLVMValueRef cg_narrow(struct cg *g, LLVMValueRef v, const struct type *t);
 void cg_set_loc(struct cg *g, struct node *n);

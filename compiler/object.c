@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "compiler/codegen.h"
+#include "runtime/provider.h"
 
 #define DW_ATE_signed 0x05
 #define DW_ATE_unsigned 0x08
@@ -448,39 +449,16 @@ static void finish_scratch(struct cg *g)
 
 /* ---- program functions ---- */
 
+/* The provider table's section (runtime/provider.h); "fentry/" and the
+ * like are followed by the function. */
 static const char *section_for(struct cg *g, const struct sema_probe *sp)
 {
 	if (sp->raw_syscall)
 		return "raw_tp";
-	switch (sp->kind) {
-	case PD_PROBE_BEGIN:
-	case PD_PROBE_END:
-	case PD_PROBE_RAWTP:
-		return "raw_tp"; /* BEGIN/END run through BPF_PROG_TEST_RUN */
-	case PD_PROBE_TRACEPOINT:
-		return "tracepoint";
-	case PD_PROBE_INTERVAL:
-	case PD_PROBE_PROFILE:
-	case PD_PROBE_SOFTWARE:
-	case PD_PROBE_HARDWARE:
-		return "perf_event";
-	case PD_PROBE_KPROBE:
-		return sp->multi ? "kprobe.multi" : "kprobe";
-	case PD_PROBE_KRETPROBE:
-		return sp->multi ? "kretprobe.multi" : "kretprobe";
-	case PD_PROBE_UPROBE:
-	case PD_PROBE_USDT:
-		return "uprobe";
-	case PD_PROBE_URETPROBE:
-		return "uretprobe";
-	case PD_PROBE_FENTRY:
-		return arena_printf(g->arena, "fentry/%s", sp->func);
-	case PD_PROBE_FEXIT:
-		return arena_printf(g->arena, "fexit/%s", sp->func);
-	case PD_PROBE_ITER:
-		return arena_printf(g->arena, "iter/%s", sp->func);
-	}
-	return "raw_tp";
+	const struct provider *pv = pv_by_kind(sp->kind);
+	const char *sec = sp->multi && pv->multi_section ? pv->multi_section : pv->section;
+	size_t len = strlen(sec);
+	return sec[len - 1] == '/' ? arena_printf(g->arena, "%s%s", sec, sp->func) : sec;
 }
 
 static void begin_function(struct cg *g, struct sema_probe *sp, const char *name)
@@ -675,6 +653,8 @@ static void add_pd_probe(struct cg *g, const struct sema_probe *sp)
 	p->perf_config = sp->perf_config;
 	p->raw_tp = sp->raw_syscall;
 	p->multi = sp->multi;
+	p->file_offset = sp->file_offset;
+	p->ref_ctr_off = sp->ref_ctr_off;
 	src_line_col(g->src, sp->attach->span.begin, &p->line, &p->col);
 }
 

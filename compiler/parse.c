@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "compiler/parse.h"
+#include "runtime/provider.h"
 #include "parser.h"
 #include "lexer.h"
 
@@ -73,7 +74,7 @@ static void hint_provider(struct parse_ctx *p, const char *written)
 	const char *best = NULL, *name;
 	int i, d, best_d = 3;
 
-	for (i = 0; (name = ast_provider_alias(i)) != NULL; i++) {
+	for (i = 0; (name = pv_spelling(i)) != NULL; i++) {
 		if (strlen(name) < 3)
 			continue;
 		d = edit_distance(written, name);
@@ -178,8 +179,7 @@ struct node *parse_attach(struct parse_ctx *p, const char *raw, struct span sp)
 	}
 	n->attach.provider = canon;
 	last = n->attach.nparts - 1;
-	if (last < 0 || (last == 0 && (!strcmp(canon, "uprobe") || !strcmp(canon, "uretprobe") ||
-				       !strcmp(canon, "usdt"))))
+	if (last < 0 || (last == 0 && pv_by_name(canon)->path_part))
 		return n;
 	n->attach.has_offset = split_offset((char *)n->attach.parts[last], &n->attach.offset);
 	return n;

@@ -9,12 +9,15 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <glob.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/perf_event.h>
 
 #include "compiler/probes.h"
+#include "compiler/uelf.h"
+#include "runtime/provider.h"
 
 static bool has_wildcard(const char *s)
 {
@@ -38,6 +41,7 @@ static void add_probe(struct sema *s, struct sema_probe *sp)
 	if (!s->probes_tail)
 		s->probes_tail = &s->probes;
 	sp->index = s->nprobes++;
+	sp->probe_id = sp->index;
 	*s->probes_tail = sp;
 	s->probes_tail = &sp->next;
 }
@@ -342,6 +346,215 @@ static void resolve_function(struct sema *s, struct node *probe, struct node *at
 	}
 	sp->offset = at->attach.offset;
 	add_probe(s, sp);
+}
+
+/* ---- uprobe / uretprobe: FILE:FUNC[+OFF], FILE:ADDR, wildcards in both
+ * (compiler/uelf.c finds the file and its functions) ---- */
+
+static void add_uprobe(struct sema *s, struct node *probe, struct node *at,
+		       const struct provider *pv, const char *path, const char *func, uint64_t off,
+		       bool named)
+{
+	struct sema_probe *sp = new_probe(s, probe, at, pv->kind);
+	sp->target = path;
+	sp->func = func;
+	sp->offset = off;
+	sp->file_offset = true;
+	if (named) { /* a -p process's files are shown as it sees them */
+		const char *shown = path;
+		int skip = 0;
+		if (sscanf(path, "/proc/%*d/root%n", &skip) == 0 && skip && path[skip] == '/')
+			shown = path + skip;
+		sp->name = arena_printf(s->arena, "%s:%s:%s", pv->name, shown, func);
+	}
+	add_probe(s, sp);
+}
+
+/* FUNC or ADDR in one file; returns the number of probes added. */
+static int uprobe_in_file(struct sema *s, struct node *probe, struct node *at,
+			  const struct provider *pv, const char *path, const char *func, bool named)
+{
+	if (func[0] >= '0' && func[0] <= '9') { /* an address in the file */
+		char *end;
+		uint64_t va = strtoull(func, &end, 0), off;
+		int err = *end ? -EINVAL : uelf_vaddr_to_off(path, va, &off);
+		if (err) {
+			sema_error(s, at->span, "address '%s' is not in the code of %s", func,
+				   path);
+			return -1;
+		}
+		add_uprobe(s, probe, at, pv, path, func, off, named);
+		return 1;
+	}
+	struct uelf_sym *syms;
+	int n = uelf_functions(s->arena, path, &syms);
+	if (n < 0) {
+		sema_error(s, at->span, "cannot read the functions of %s: %s", path,
+			   n == -ENOEXEC ? "not an ELF file" : strerror(-n));
+		return -1;
+	}
+	bool wild = has_wildcard(func);
+	int added = 0;
+	uint64_t *offs = wild ? arena_alloc(s->arena, (size_t)n * sizeof(*offs)) : NULL;
+	for (int i = 0; i < n; i++) {
+		if (!uelf_sym_matches(&syms[i], func))
+			continue;
+		/* aliases (strtoul, strtoull) are one function: a wildcard
+		 * attaches it once, under the first name, or each event would
+		 * be counted once per alias */
+		bool dup = false;
+		for (int j = 0; wild && j < added && !dup; j++)
+			dup = offs[j] == syms[i].file_off;
+		if (dup)
+			continue;
+		if (wild)
+			offs[added] = syms[i].file_off;
+		if (!wild && at->attach.has_offset && syms[i].size &&
+		    at->attach.offset >= syms[i].size) {
+			sema_error(s, at->span, "offset %llu is outside %s (%llu bytes)",
+				   (unsigned long long)at->attach.offset, syms[i].name,
+				   (unsigned long long)syms[i].size);
+			return -1;
+		}
+		uint64_t prev = 0;
+		if (!wild && at->attach.has_offset && at->attach.offset &&
+		    !uelf_insn_boundary(&syms[i], path, at->attach.offset, &prev)) {
+			sema_error(s, at->span,
+				   "offset %llu of %s is not at an instruction boundary "
+				   "(the instruction starts at %s+%llu)",
+				   (unsigned long long)at->attach.offset, syms[i].name,
+				   syms[i].name, (unsigned long long)prev);
+			return -1;
+		}
+		const char *shown = syms[i].demangled ? syms[i].demangled : syms[i].name;
+		add_uprobe(s, probe, at, pv, path, wild ? shown : func,
+			   syms[i].file_off + (wild ? 0 : at->attach.offset), named || wild);
+		added++;
+		if (!wild)
+			break;
+	}
+	return added;
+}
+
+static void resolve_uprobe(struct sema *s, struct node *probe, struct node *at,
+			   const struct provider *pv)
+{
+	int n = at->attach.nparts;
+	const char *target, *func, *why, *path;
+	if (n == 1 && s->opts.pid > 0) { /* uprobe:FUNC with -p: the process's binary */
+		target = arena_printf(s->arena, "/proc/%d/exe", (int)s->opts.pid);
+		func = at->attach.parts[0];
+	} else if (n == 2 && *at->attach.parts[1]) {
+		target = at->attach.parts[0];
+		func = at->attach.parts[1];
+	} else {
+		sema_error(s, at->span,
+			   "malformed attach point '%s': expected %s:FILE:FUNCTION[+OFFSET]",
+			   at->attach.raw, pv->name);
+		return;
+	}
+	if (at->attach.has_offset && (pv->builtins & PV_B_RETURN)) {
+		sema_error(s, at->span, "%s probes take no offset", pv->name);
+		return;
+	}
+	if (at->attach.has_offset && has_wildcard(func)) {
+		sema_error(s, at->span, "an offset cannot be used with a wildcard ('%s')",
+			   at->attach.raw);
+		return;
+	}
+	glob_t g = { 0 };
+	bool many = strchr(target, '/') && has_wildcard(target);
+	if (many) {
+		if (glob(target, 0, NULL, &g) || !g.gl_pathc) {
+			sema_error(s, at->span, "no file matches '%s'", target);
+			globfree(&g);
+			return;
+		}
+	}
+	int total = 0;
+	for (size_t i = 0; i < (many ? g.gl_pathc : 1); i++) {
+		path = uelf_resolve_target(s->arena, many ? g.gl_pathv[i] : target, s->opts.pid,
+					   &why);
+		if (!path) {
+			sema_error(s, at->span, "uprobe target '%s' %s", target, why);
+			total = -1;
+			break;
+		}
+		int k = uprobe_in_file(s, probe, at, pv, path, func, many || strcmp(path, target));
+		if (k < 0) {
+			total = -1;
+			break;
+		}
+		total += k;
+	}
+	if (many)
+		globfree(&g);
+	if (!total)
+		sema_error(s, at->span,
+			   has_wildcard(func) || many ? "no function matches '%s'" :
+							"function not found: '%s'",
+			   at->attach.raw);
+}
+
+/* usdt:FILE:[PROVIDER:]NAME (wildcards in both): one uprobe per location
+ * of each matching probe in .note.stapsdt, with its semaphore as the
+ * uprobe's reference counter. Arguments are not decoded yet. */
+static void resolve_usdt(struct sema *s, struct node *probe, struct node *at,
+			 const struct provider *pv)
+{
+	int n = at->attach.nparts;
+	const char *why, *prov = "*", *name;
+	if (n != 2 && n != 3) {
+		sema_error(s, at->span,
+			   "malformed attach point '%s': expected usdt:FILE:[PROVIDER:]NAME",
+			   at->attach.raw);
+		return;
+	}
+	name = at->attach.parts[n - 1];
+	if (n == 3)
+		prov = at->attach.parts[1];
+	const char *path = uelf_resolve_target(s->arena, at->attach.parts[0], s->opts.pid, &why);
+	if (!path) {
+		sema_error(s, at->span, "usdt target '%s' %s", at->attach.parts[0], why);
+		return;
+	}
+	struct uelf_usdt *u;
+	int k = uelf_usdt_notes(s->arena, path, &u), added = 0;
+	if (k < 0) {
+		sema_error(s, at->span, "cannot read the USDT probes of %s: %s", path,
+			   k == -ENOEXEC ? "not an ELF file" : strerror(-k));
+		return;
+	}
+	const char *shown = path;
+	int skip = 0;
+	if (sscanf(path, "/proc/%*d/root%n", &skip) == 0 && skip && path[skip] == '/')
+		shown = path + skip;
+	struct sema_probe **first = arena_alloc(s->arena, (size_t)(k ? k : 1) * sizeof(*first));
+	for (int i = 0; i < k; i++) {
+		first[i] = NULL;
+		if (fnmatch(prov, u[i].provider, 0) || fnmatch(name, u[i].name, 0))
+			continue;
+		struct sema_probe *sp = new_probe(s, probe, at, pv->kind);
+		sp->target = path;
+		sp->func = u[i].name;
+		sp->provider = u[i].provider;
+		sp->offset = u[i].file_off;
+		sp->file_offset = true;
+		sp->ref_ctr_off = u[i].sema_off;
+		sp->usdt_args = u[i].args;
+		sp->name = arena_printf(s->arena, "usdt:%s:%s:%s", shown, u[i].provider, u[i].name);
+		add_probe(s, sp);
+		first[i] = sp;
+		for (int j = 0; j < i; j++) /* another location of one probe: one name */
+			if (first[j] && !strcmp(u[j].provider, u[i].provider) &&
+			    !strcmp(u[j].name, u[i].name)) {
+				sp->probe_id = first[j]->probe_id;
+				break;
+			}
+		added++;
+	}
+	if (!added)
+		sema_error(s, at->span, "no USDT probe in %s matches '%s'", path, at->attach.raw);
 }
 
 /* ---- kprobe / fentry: does the function exist, does the kernel have
@@ -838,38 +1051,48 @@ static void group_kprobes(struct sema *s, struct sema_probe *first, bool uses_ct
 	}
 }
 
+/* Dispatch on the provider table's resolver (runtime/provider.h). */
 static void resolve_attach(struct sema *s, struct node *probe, struct node *at, bool uses_ctx)
 {
-	const char *p = at->attach.provider;
-	if (!p) {
+	const struct provider *pv = at->attach.provider ? pv_by_name(at->attach.provider) : NULL;
+	if (!pv) {
 		sema_error(s, at->span, "unknown probe type in '%s'", at->attach.raw);
-	} else if (!strcmp(p, "BEGIN") || !strcmp(p, "END")) {
-		struct sema_probe *sp =
-			new_probe(s, probe, at, p[0] == 'B' ? PD_PROBE_BEGIN : PD_PROBE_END);
-		sp->name = p;
+		return;
+	}
+	switch (pv->resolve) {
+	case PV_RESOLVE_SPECIAL: {
+		struct sema_probe *sp = new_probe(s, probe, at, pv->kind);
+		sp->name = pv->name;
 		add_probe(s, sp);
-	} else if (!strcmp(p, "tracepoint")) {
+		break;
+	}
+	case PV_RESOLVE_TRACEPOINT:
 		resolve_tracepoint(s, probe, at, uses_ctx);
-	} else if (!strcmp(p, "interval") || !strcmp(p, "profile")) {
-		resolve_timer(s, probe, at, p[0] == 'p');
-	} else if (!strcmp(p, "software") || !strcmp(p, "hardware")) {
-		resolve_perf(s, probe, at, p[0] == 'h');
-	} else if (!strcmp(p, "kprobe") || !strcmp(p, "kretprobe")) {
-		resolve_kernel_function(s, probe, at,
-					!strcmp(p, "kretprobe") ? PD_PROBE_KRETPROBE : PD_PROBE_KPROBE);
-	} else if (!strcmp(p, "uprobe") || !strcmp(p, "uretprobe")) {
-		resolve_function(s, probe, at, !strcmp(p, "uretprobe") ? PD_PROBE_URETPROBE : PD_PROBE_UPROBE, 2);
-	} else if (!strcmp(p, "rawtracepoint")) {
-		resolve_function(s, probe, at, PD_PROBE_RAWTP, 1);
-	} else if (!strcmp(p, "fentry") || !strcmp(p, "fexit")) {
-		resolve_kernel_function(s, probe, at,
-					!strcmp(p, "fexit") ? PD_PROBE_FEXIT : PD_PROBE_FENTRY);
-	} else if (!strcmp(p, "iter")) {
+		break;
+	case PV_RESOLVE_TIMER:
+		resolve_timer(s, probe, at, pv->kind == PD_PROBE_PROFILE);
+		break;
+	case PV_RESOLVE_PERF:
+		resolve_perf(s, probe, at, pv->kind == PD_PROBE_HARDWARE);
+		break;
+	case PV_RESOLVE_KFUNC:
+		resolve_kernel_function(s, probe, at, pv->kind);
+		break;
+	case PV_RESOLVE_FUNCTION:
+		resolve_function(s, probe, at, pv->kind, pv->parts);
+		break;
+	case PV_RESOLVE_UPROBE:
+		resolve_uprobe(s, probe, at, pv);
+		break;
+	case PV_RESOLVE_USDT:
+		resolve_usdt(s, probe, at, pv);
+		break;
+	case PV_RESOLVE_ITER:
 		resolve_iter(s, probe, at);
-	} else if (!strcmp(p, "usdt")) {
-		resolve_function(s, probe, at, PD_PROBE_USDT, 2);
-	} else {
-		sema_error(s, at->span, "%s probes are not supported yet", p);
+		break;
+	case PV_RESOLVE_UNSUPPORTED:
+		sema_error(s, at->span, "%s probes are not supported yet", pv->name);
+		break;
 	}
 }
 

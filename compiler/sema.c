@@ -16,6 +16,7 @@
 #include "compiler/btf.h"
 #include "compiler/probes.h"
 #include "compiler/sema.h"
+#include "runtime/provider.h"
 #include "stdlib/stdlib.h"
 
 /* A body typed once per program group (one per tracepoint when it uses
@@ -884,9 +885,9 @@ static struct type *check_cast(struct sema *s, struct node *n)
 		 * addresses do: user memory in uprobes and syscall tracepoints */
 		struct type *p = type_ptr(s->arena, to->elem, false);
 		struct sema_probe *sp = s->cur;
-		p->is_user = from->kind == TY_PTR ? from->is_user
-			     : (sp && (sp->kind == PD_PROBE_UPROBE || sp->kind == PD_PROBE_URETPROBE ||
-				       sp->kind == PD_PROBE_USDT || sp->user_ptrs));
+		bool user = sp &&
+			    (sp->user_ptrs || (pv_by_kind(sp->kind)->builtins & PV_B_USER_PTRS));
+		p->is_user = from->kind == TY_PTR ? from->is_user : user;
 		return p;
 	}
 	if (to->kind == TY_INT && is_int_like(from))

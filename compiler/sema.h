@@ -69,6 +69,11 @@ struct sema_probe {
 	/* kprobes of a group: attached as one kprobe_multi link (multi);
 	 * `probe` read from the attach cookie (probe_cookie) */
 	bool multi, probe_cookie;
+	bool file_offset; /* uprobes: offset is the code's file offset (uelf.c) */
+	uint64_t ref_ctr_off; /* usdt: the semaphore's file offset, 0 if none */
+	const char *usdt_args; /* usdt: this location's argument specs */
+	int probe_id;	      /* what `probe` yields: index, or the index of the
+				 first location of the same USDT probe */
 	/* "sys_enter"/"sys_exit": the group is attached once, as this raw
 	 * tracepoint, and its program filters on the syscall number sys_nr */
 	const char *raw_syscall;
@@ -83,6 +88,8 @@ struct sema_opts {
 	bool unsafe;	     /* --unsafe: system() and friends allowed */
 	bool will_attach;    /* probes will be attached: a mechanism the kernel
 				lacks is an error now (not for -d or --dry-run) */
+	bool has_child;	     /* -c CMD: `cpid` exists */
+	pid_t pid;	     /* -p PID: uprobe targets resolved in its mappings */
 };
 
 struct sema {

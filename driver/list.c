@@ -6,6 +6,7 @@
  * provider aliases ("t:sched:*") are accepted, and a pattern without a
  * provider matches any. With -v each tracepoint's arguments follow it.
  */
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "compiler/ast.h"
 #include "compiler/kernel_info.h"
+#include "compiler/uelf.h"
 #include "driver/list.h"
 #include "runtime/features.h"
 
@@ -194,10 +196,81 @@ static int list_functions(const char *pat, bool verbose, struct arena *a)
 	return 0;
 }
 
+/* uprobe:FILE[:GLOB] (uretprobe the same): FILE's functions (.symtab,
+ * .dynsym), C++ ones demangled; FILE as for a probe (compiler/uelf.c). */
+static int list_uprobes(const char *pat)
+{
+	char prov[16], file[4096];
+	const char *func = "*", *why;
+	const char *c1 = strchr(pat, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	snprintf(prov, sizeof(prov), "%.*s", (int)(c1 - pat), pat);
+	snprintf(file, sizeof(file), "%.*s", (int)(c2 ? c2 - c1 - 1 : (long)strlen(c1 + 1)),
+		 c1 + 1);
+	if (c2 && c2[1])
+		func = c2 + 1;
+	struct arena a = { 0 };
+	struct uelf_sym *syms;
+	int n = -ENOENT;
+	const char *path = uelf_resolve_target(&a, file, 0, &why);
+	if (path)
+		n = uelf_functions(&a, path, &syms);
+	if (n < 0)
+		fprintf(stderr, "ERROR: cannot list the functions of '%s': %s\n", file,
+			!path	      ? why :
+			n == -ENOEXEC ? "not an ELF file" :
+					strerror(-n));
+	for (int i = 0; i < n; i++)
+		if (uelf_sym_matches(&syms[i], func))
+			printf("%s:%s:%s\n", prov, path,
+			       syms[i].demangled ? syms[i].demangled : syms[i].name);
+	arena_free(&a);
+	return n < 0;
+}
+
+/* usdt:FILE[:GLOB]: FILE's USDT probes (.note.stapsdt), one line per
+ * probe however many locations it has, as PROVIDER:NAME. */
+static int list_usdt(const char *pat)
+{
+	char file[4096];
+	const char *glob = "*", *why;
+	const char *c1 = strchr(pat, ':'), *c2 = strchr(c1 + 1, ':');
+	snprintf(file, sizeof(file), "%.*s", (int)(c2 ? c2 - c1 - 1 : (long)strlen(c1 + 1)),
+		 c1 + 1);
+	if (c2 && c2[1])
+		glob = c2 + 1;
+	struct arena a = { 0 };
+	struct uelf_usdt *u;
+	int n = -ENOENT;
+	const char *path = uelf_resolve_target(&a, file, 0, &why);
+	if (path)
+		n = uelf_usdt_notes(&a, path, &u);
+	if (n < 0)
+		fprintf(stderr, "ERROR: cannot list the USDT probes of '%s': %s\n", file,
+			!path	      ? why :
+			n == -ENOEXEC ? "not an ELF file" :
+					strerror(-n));
+	for (int i = 0; i < n; i++) {
+		char pn[1024];
+		bool seen = false;
+		snprintf(pn, sizeof(pn), "%s:%s", u[i].provider, u[i].name);
+		for (int j = 0; j < i && !seen; j++)
+			seen = !strcmp(u[j].provider, u[i].provider) &&
+			       !strcmp(u[j].name, u[i].name);
+		if (!seen && (!fnmatch(glob, pn, 0) || !fnmatch(glob, u[i].name, 0)))
+			printf("usdt:%s:%s\n", path, pn);
+	}
+	arena_free(&a);
+	return n < 0;
+}
+
 int list_probes(const char *pattern, bool verbose)
 {
 	char pat[512];
 	canonical_pattern(pattern ? pattern : "", pat, sizeof(pat));
+	if (!strncmp(pat, "uprobe:", 7) || !strncmp(pat, "uretprobe:", 10))
+		return list_uprobes(pat);
+	if (!strncmp(pat, "usdt:", 5))
+		return list_usdt(pat);
 	struct arena a = { 0 };
 	struct kernel_info *ki = ki_system();
 	const char **tps = NULL;

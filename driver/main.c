@@ -53,6 +53,9 @@ struct cli {
 	const char **includes;	/* --include FILE */
 	int nincludes;
 	int verbose;
+	const char *cmd;     /* -c CMD */
+	const char *pid_arg; /* -p PID as written */
+	pid_t pid;
 	/* output (issue 15) */
 	const char *output_file; /* -o */
 	enum rt_format format;	 /* -f */
@@ -76,6 +79,8 @@ enum {
 	OPT_INCLUDE,
 };
 
+static struct rt_child child; /* -c CMD, started right before code generation */
+
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -95,6 +100,9 @@ static void usage(FILE *f)
 	      "OPTIONS:\n"
 	      "    -e PROGRAM      trace this program\n"
 	      "    -l [PATTERN]    list probes matching PATTERN (-lv: with arguments)\n"
+	      "    -c CMD          run CMD once the probes are attached (`cpid`); end when\n"
+	      "                    it exits\n"
+	      "    -p PID          end when process PID exits\n"
 	      "    -d STAGE        print a stage and exit: ast, types, ir, ir-raw, bpf\n"
 	      "    --dry-run       compile and load through the verifier, do not attach\n"
 	      "    -v              verbose: verifier log on errors, load statistics\n"
@@ -259,15 +267,11 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case OPT_EMIT_ELF: c->emit_elf = optarg; break;
 		case OPT_EMIT_LLVM: c->emit_llvm = optarg; break;
 		case OPT_BTF: break;
-		case 'p':
-		case 'c':
-		case OPT_USDT_FILE_ACTIVATION:
-			fprintf(stderr, "trace: %s is not supported yet: %s\n",
-				ch == 'p' ? "-p" : ch == 'c' ? "-c" : "--usdt-file-activation",
-				ch == OPT_USDT_FILE_ACTIVATION ? "usdt probes are not implemented"
-							       : "no pid filter or child process yet; "
-								 "use a predicate such as /pid == N/");
-			return -1;
+		case 'c': c->cmd = optarg; break;
+		case 'p': c->pid_arg = optarg; break;
+		/* semaphores are always set: the kernel counts them up in every
+		 * process mapping the file (docs/user-space.md) */
+		case OPT_USDT_FILE_ACTIVATION: break;
 		case OPT_INFO: c->info = true; return 0;
 		case 'I': if (add_arg(&c->incdirs, &c->nincdirs, optarg)) return -1; break;
 		case OPT_INCLUDE: if (add_arg(&c->includes, &c->nincludes, optarg)) return -1; break;
@@ -600,7 +604,9 @@ static int run(const struct cli *c, const struct progdesc *pd, const struct node
 				 .out = stdout,
 				 .output = { .format = c->format,
 					     .buffering = c->buffering,
-					     .quiet = c->quiet } };
+					     .quiet = c->quiet },
+				 .child = child.pid ? &child : NULL,
+				 .pid = c->pid };
 	struct rt_session s;
 	if (c->output_file && !(ro.out = fopen(c->output_file, "we"))) {
 		fprintf(stderr, "ERROR: cannot open the output file %s: %s\n", c->output_file,
@@ -648,7 +654,9 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	struct sema sema;
 	struct sema_opts so = { .params = c->params, .nparams = c->nparams, .unsafe = c->unsafe,
 				.will_attach = !c->dump_types && !c->dump_ir && !c->dump_ir_raw &&
-					       !c->dump_bpf && !c->dry_run };
+					       !c->dump_bpf && !c->dry_run,
+				.has_child = c->cmd != NULL,
+				.pid = c->pid };
 	t0 = now_ms();
 	int bad = sema_check(&sema, prog, ki_system(), &diag, &arena, &so);
 	if (c->verbose)
@@ -664,7 +672,14 @@ static int compile_and_run(const struct cli *c, struct source *src)
 		rc = 0;
 		goto out;
 	}
+	/* -c: the child exists before code generation, `cpid` being a
+	 * constant; it waits for rt_run to release it (runtime/proc.c) */
+	if (c->cmd && so.will_attach && rt_child_spawn(c->cmd, &child)) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
 	struct cg_options co = { .print_ir = c->dump_ir || c->emit_llvm, .print_ir_raw = c->dump_ir_raw,
+				 .cpid = (uint32_t)child.pid,
 				 .print_bpf = c->dump_bpf, .start_ns = monotonic_ns(),
 				 .cpu = bpf_cpu_for_kernel(), .break_rule = c->break_rule };
 	struct cg_result res;
@@ -692,6 +707,7 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	}
 	cg_result_free(&res);
 out:
+	rt_child_stop(&child);
 	cpp_result_free(&pp);
 	hdr_close();
 	diag_finish(&diag);
@@ -715,6 +731,12 @@ int main(int argc, char **argv)
 	ki_system()->syscall_nr = syscall_nr;
 	ki_system()->feature_reason = feature_reason;
 	ki_system()->vmlinux_btf = vmlinux_btf;
+	if (c.cmd && c.pid_arg) {
+		fprintf(stderr, "ERROR: -c and -p cannot be used together\n");
+		return EXIT_USAGE;
+	}
+	if (c.pid_arg && rt_pid_parse(c.pid_arg, &c.pid))
+		return EXIT_USAGE;
 	struct source *src = read_source(&c);
 	if (!src)
 		return EXIT_USAGE;

@@ -22,6 +22,7 @@
 #include "runtime/features.h"
 #include "runtime/loader.h"
 #include "runtime/maps.h"
+#include "runtime/provider.h"
 
 /* Programs load without a verifier log (a log costs time, and a log buffer
  * that fills up fails the load with ENOSPC); when a load fails, libbpf
@@ -130,6 +131,8 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 	memset(s, 0, sizeof(*s));
 	s->pd = pd;
 	s->verbose = opts->verbose;
+	s->child = opts->child;
+	s->watch_pid = opts->pid;
 	s->no_warnings = opts->no_warnings;
 	s->failed_probe = -1;
 	log_session = s;
@@ -359,25 +362,20 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 {
 	struct bpf_program *prog = prog_of(s, p);
 	struct bpf_link *l = NULL;
-	switch (p->kind) {
-	case PD_PROBE_BEGIN:
-	case PD_PROBE_END:
+	switch (pv_by_kind(p->kind)->attach) { /* runtime/provider.h */
+	case PV_ATTACH_NONE:
 		return 0;
-	case PD_PROBE_TRACEPOINT:
+	case PV_ATTACH_TRACEPOINT:
 		if (p->raw_tp)
 			return attach_raw_syscalls(s, p, prog);
 		l = bpf_program__attach_tracepoint(prog, p->target, p->func);
 		break;
-	case PD_PROBE_RAWTP:
+	case PV_ATTACH_RAWTP:
 		l = bpf_program__attach_raw_tracepoint(prog, p->func);
 		break;
-	case PD_PROBE_INTERVAL:
-	case PD_PROBE_PROFILE:
-	case PD_PROBE_SOFTWARE:
-	case PD_PROBE_HARDWARE:
+	case PV_ATTACH_PERF:
 		return attach_perf(s, p);
-	case PD_PROBE_KPROBE:
-	case PD_PROBE_KRETPROBE: {
+	case PV_ATTACH_KPROBE: {
 		int err = attach_kprobe(s, p, prog);
 		if (err == -ENOMEM || (err && p->multi))
 			return err;
@@ -386,19 +384,19 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 		errno = -err;
 		break;
 	}
-	case PD_PROBE_UPROBE:
-	case PD_PROBE_URETPROBE:
-	case PD_PROBE_USDT: {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = p->func,
-			    .retprobe = p->kind == PD_PROBE_URETPROBE);
-		l = bpf_program__attach_uprobe_opts(prog, -1, p->target, p->offset, &uo);
+	case PV_ATTACH_UPROBE: {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = p->file_offset ? NULL : p->func,
+			    .ref_ctr_offset = p->ref_ctr_off,
+			    .retprobe = (pv_by_kind(p->kind)->builtins & PV_B_RETURN) != 0);
+		/* -p/-c: only in that process, as bpftrace (the probe is per task) */
+		pid_t pid = s->watch_pid ? s->watch_pid : s->child ? s->child->pid : -1;
+		l = bpf_program__attach_uprobe_opts(prog, pid, p->target, p->offset, &uo);
 		break;
 	}
-	case PD_PROBE_FENTRY:
-	case PD_PROBE_FEXIT:
+	case PV_ATTACH_TRACE:
 		l = bpf_program__attach_trace(prog);
 		break;
-	case PD_PROBE_ITER:
+	case PV_ATTACH_ITER:
 		l = bpf_program__attach_iter(prog, NULL);
 		if (l) {
 			s->has_iter = true;
@@ -645,7 +643,13 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 			err = drain(s);
 		s->exiting = true;
 	}
+	if (s->child && !err && !s->exiting) /* -c: CMD runs now that the probes are attached */
+		rt_child_release(s->child);
 	for (unsigned tick = 1; !err && !s->exiting && !*stop; tick++) {
+		if ((s->child || s->watch_pid) && rt_proc_gone(s->child, s->watch_pid)) {
+			drain(s); /* what it sent before it ended */
+			break;
+		}
 		int n = s->pb ? perf_buffer__poll(s->pb, 100) : poll_ring(s);
 		if (n < 0 && n != -EINTR)
 			err = n;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "runtime/output.h"
+#include "runtime/proc.h"
 #include "runtime/progdesc.h"
 #include "runtime/verifier.h"
 
@@ -35,6 +36,8 @@ struct rt_session {
 	bool output_ready;
 	bool exiting;
 	bool has_iter; /* iter probes attached: read them after BEGIN, then end */
+	struct rt_child *child; /* -c: released after BEGIN; its exit ends the trace */
+	pid_t watch_pid;	/* -p: its exit ends the trace */
 	int verbose;
 	bool no_warnings; /* --no-warnings */
 	char *log; /* verifier log of the last load */
@@ -50,6 +53,8 @@ struct rt_options {
 	bool no_warnings;		/* --no-warnings: no WARNING lines on stderr */
 	FILE *out;			/* program output (-o FILE), stdout if NULL */
 	struct rt_output_opts output; /* -f, -B, -q */
+	struct rt_child *child; /* -c CMD, held (runtime/proc.h), or NULL */
+	pid_t pid;		/* -p PID, or 0 */
 };
 
 /* Opens and loads the object (the kernel verifier runs here). On failure

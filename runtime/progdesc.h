@@ -186,6 +186,13 @@ struct pd_probe {
 	 * attached as one kprobe_multi link, made for the first of them.
 	 * Kprobes sharing a program get their probe index as attach cookie. */
 	bool multi;
+	/* PD_PROBE_UPROBE/URETPROBE: offset is the file offset of the code
+	 * (the compiler resolved the function); func only names it */
+	bool file_offset;
+	/* PD_PROBE_USDT: file offset of the probe's semaphore (0: none); the
+	 * kernel counts it up in every process mapping the file while the
+	 * uprobe is attached (uprobe ref_ctr_offset, 4.20) */
+	uint64_t ref_ctr_off;
 };
 
 struct progdesc {

@@ -5,12 +5,15 @@
  * Each builtin has a check hook (its type, and in which probes it exists)
  * and a lower hook (the helper call or context load).
  */
+#include <errno.h>
 #include <linux/bpf.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compiler/btf.h"
 #include "compiler/codegen.h"
+#include "compiler/uelf.h"
+#include "runtime/provider.h"
 #include "stdlib/stdlib.h"
 
 /* struct pt_regs on x86_64: offsets of the argument and return registers */
@@ -20,10 +23,32 @@ static bool is_kind(struct sema *s, enum pd_probe_kind k)
 	return s->cur && s->cur->kind == k;
 }
 
+/* Does the current probe's provider offer all of these PV_B_* builtins
+ * (runtime/provider.h)? */
+static bool offers(struct sema *s, unsigned builtins)
+{
+	return s->cur && (pv_by_kind(s->cur->kind)->builtins & builtins) == builtins;
+}
+
 static bool has_regs(struct sema *s)
 {
-	return is_kind(s, PD_PROBE_KPROBE) || is_kind(s, PD_PROBE_KRETPROBE) ||
-	       is_kind(s, PD_PROBE_UPROBE) || is_kind(s, PD_PROBE_URETPROBE);
+	return offers(s, PV_B_REGS);
+}
+
+/* cpid: the -c child's pid, a constant of the compiled program */
+static struct type *t_cpid(struct sema *s, struct node *n)
+{
+	if (!s->opts.has_child) {
+		sema_error(s, n->span, "cpid cannot be used without child command (-c)");
+		return &type_none;
+	}
+	return &type_u32;
+}
+
+static LLVMValueRef l_cpid(struct cg *g, struct node *n)
+{
+	(void)n;
+	return cg_const(g, g->opts.cpid);
 }
 
 static struct type *t_u64(struct sema *s, struct node *n)
@@ -184,7 +209,7 @@ static LLVMValueRef l_probe(struct cg *g, struct node *n)
 		LLVMValueRef ctx = g->ctx_arg;
 		return cg_helper(g, BPF_FUNC_get_attach_cookie, g->i64, &ctx, 1);
 	}
-	return cg_const(g, (uint64_t)g->probe->index);
+	return cg_const(g, (uint64_t)g->probe->probe_id);
 }
 
 /* fentry:F or fexit:F that became kprobe:F or kretprobe:F on a kernel
@@ -199,8 +224,7 @@ static bool fell_back_to_kprobe(struct sema *s)
 
 static bool has_u64_args(struct sema *s)
 {
-	return is_kind(s, PD_PROBE_FENTRY) || is_kind(s, PD_PROBE_FEXIT) ||
-	       is_kind(s, PD_PROBE_RAWTP) || fell_back_to_kprobe(s);
+	return offers(s, PV_B_U64ARGS) || fell_back_to_kprobe(s);
 }
 
 /* fentry/fexit/rawtracepoint: `args` from the function's (the raw
@@ -273,7 +297,7 @@ static struct type *t_retval(struct sema *s, struct node *n)
 		}
 		return t->elem;
 	}
-	if (is_kind(s, PD_PROBE_KRETPROBE) || is_kind(s, PD_PROBE_URETPROBE))
+	if (offers(s, PV_B_REGS | PV_B_RETURN))
 		return &type_s64;
 	sema_error(s, n->span, "'retval' is only available in return probes "
 			       "(kretprobe, uretprobe, fexit)");
@@ -304,8 +328,23 @@ static struct type *t_arg(struct sema *s, struct node *n)
 	 * argument array */
 	bool fentry = is_kind(s, PD_PROBE_FENTRY) && s->cur->attach &&
 		      !strcmp(s->cur->attach->attach.provider, "kprobe");
-	if ((!has_regs(s) && !fentry) || is_kind(s, PD_PROBE_KRETPROBE) ||
-	    is_kind(s, PD_PROBE_URETPROBE)) {
+	if (is_kind(s, PD_PROBE_USDT)) { /* from the location's spec (.note.stapsdt) */
+		struct uelf_usdt_arg a;
+		const char *why;
+		int err = uelf_usdt_arg(s->cur->usdt_args ? s->cur->usdt_args : "", i, &a, &why);
+		if (err == -ENOENT) {
+			sema_error(s, n->span, "'%s': %s has fewer arguments", n->ident.name,
+				   s->cur->name);
+			return &type_none;
+		}
+		if (err) {
+			sema_error(s, n->span, "'%s' of %s is %s ('%s'): not supported",
+				   n->ident.name, s->cur->name, why, s->cur->usdt_args);
+			return &type_none;
+		}
+		return a.is_signed ? &type_s64 : &type_u64;
+	}
+	if ((!has_regs(s) && !fentry) || offers(s, PV_B_REGS | PV_B_RETURN)) {
 		sema_error(s, n->span, "'%s' is only available in kprobe and uprobe probes%s",
 			   n->ident.name,
 			   s->cur && s->cur->kind == PD_PROBE_TRACEPOINT ? "; use args->NAME" : "");
@@ -318,19 +357,86 @@ static struct type *t_arg(struct sema *s, struct node *n)
 	return &type_u64;
 }
 
+/* v cut to size bytes and extended back to 64 bits by its sign */
+static LLVMValueRef extend(struct cg *g, LLVMValueRef v, int size, bool is_signed)
+{
+	if (size >= 8)
+		return v;
+	v = LLVMBuildTrunc(g->b, v, LLVMIntTypeInContext(g->ctx, (unsigned)size * 8), "");
+	return is_signed ? LLVMBuildSExt(g->b, v, g->i64, "") : LLVMBuildZExt(g->b, v, g->i64, "");
+}
+
+/* A USDT argument: a register, a constant, or memory at base + index *
+ * scale + disp read from user memory (x86-64 operands, uelf.c). */
+static LLVMValueRef usdt_arg(struct cg *g, int i)
+{
+	struct uelf_usdt_arg a;
+	const char *why;
+	uelf_usdt_arg(g->probe->usdt_args, i, &a, &why); /* checked by sema */
+	if (a.kind == UELF_ARG_IMM)
+		return cg_const(g, (uint64_t)a.value);
+	LLVMValueRef v = cg_load_ctx(g, (uint32_t)a.reg, 8, false);
+	if (a.kind == UELF_ARG_MEM) {
+		if (a.index >= 0)
+			v = LLVMBuildAdd(g->b, v,
+					 LLVMBuildMul(g->b,
+						      cg_load_ctx(g, (uint32_t)a.index, 8, false),
+						      cg_const(g, (uint64_t)a.scale), ""),
+					 "");
+		v = LLVMBuildAdd(g->b, v, cg_const(g, (uint64_t)a.value), "");
+		LLVMValueRef slot = cg_slot(g, 8, false);
+		cg_zero(g, slot, 8); /* a failed read gives 0 */
+		cg_probe_read(g, slot, (uint32_t)a.size, v, true);
+		v = LLVMBuildLoad2(g->b, g->i64, slot, "");
+		LLVMSetAlignment(v, 8);
+	}
+	return extend(g, v, a.size, a.is_signed);
+}
+
 static LLVMValueRef l_arg(struct cg *g, struct node *n)
 {
 	int i = arg_index(n->ident.name);
+	if (g->probe->kind == PD_PROBE_USDT)
+		return usdt_arg(g, i);
 	if (g->probe->kind == PD_PROBE_RAWTP || g->probe->kind == PD_PROBE_FENTRY)
 		return cg_load_ctx(g, (uint32_t)i * 8, 8, false); /* u64 args[] */
 	return cg_load_ctx(g, cg_regs_arg_off[i], 8, false);
 }
 
+/* sarg0..sarg9: stack arguments at the function's entry (x86-64: after
+ * the six register ones, above the return address), kprobes and uprobes */
+static struct type *t_sarg(struct sema *s, struct node *n)
+{
+	if (!has_regs(s) || offers(s, PV_B_REGS | PV_B_RETURN)) {
+		sema_error(s, n->span, "'%s' is only available in kprobe and uprobe probes",
+			   n->ident.name);
+		return &type_none;
+	}
+	return &type_u64;
+}
+
+static LLVMValueRef l_sarg(struct cg *g, struct node *n)
+{
+	int i = atoi(n->ident.name + 4);
+	LLVMValueRef sp = cg_load_ctx(g, CG_REGS_SP, 8, false);
+	LLVMValueRef addr = LLVMBuildAdd(g->b, sp, cg_const(g, 8 * ((uint64_t)i + 1)), "sarg");
+	LLVMValueRef slot = cg_slot(g, 8, false);
+	cg_zero(g, slot, 8); /* a failed read leaves 0 */
+	cg_probe_read(g, slot, 8, addr, g->probe->kind != PD_PROBE_KPROBE);
+	LLVMValueRef v = LLVMBuildLoad2(g->b, g->i64, slot, "");
+	LLVMSetAlignment(v, 8);
+	return v;
+}
+
 static struct type *t_func(struct sema *s, struct node *n)
 {
-	if (is_kind(s, PD_PROBE_KPROBE) || is_kind(s, PD_PROBE_KRETPROBE) ||
-	    is_kind(s, PD_PROBE_FENTRY) || is_kind(s, PD_PROBE_FEXIT))
+	if (offers(s, PV_B_FUNC))
 		return &type_ksym;
+	/* uprobes: each probe is one function, known here (probes.c); a
+	 * string of the script's string size, so that the expansions of a
+	 * wildcard agree on one type */
+	if (is_kind(s, PD_PROBE_UPROBE) || is_kind(s, PD_PROBE_URETPROBE))
+		return type_str(s->arena, s->opts.strlen ? s->opts.strlen : 64);
 	sema_error(s, n->span, "'func' is only available in kprobe and fentry probes");
 	return &type_none;
 }
@@ -338,6 +444,14 @@ static struct type *t_func(struct sema *s, struct node *n)
 static LLVMValueRef l_func(struct cg *g, struct node *n)
 {
 	(void)n;
+	if (g->probe->kind == PD_PROBE_UPROBE || g->probe->kind == PD_PROBE_URETPROBE) {
+		/* the name, cut or zero-padded to the type's size */
+		uint32_t max = n->type->size - 1;
+		char *buf = arena_alloc(g->arena, max + 1);
+		memset(buf, 0, max + 1);
+		strncpy(buf, g->probe->func, max);
+		return cg_string_lit(g, buf, max);
+	}
 	/* A kretprobe's ip is the return address, and kprobe_multi's regs
 	 * are ftrace's: the helper knows the traced function (5.15). */
 	if (g->probe->kind != PD_PROBE_KPROBE || g->probe->multi) {
@@ -374,6 +488,7 @@ static struct type *t_username(struct sema *s, struct node *n)
 const struct stdlib_builtin stdlib_builtins[] = {
 	{ "pid", t_u32, l_pid },
 	{ "tid", t_u32, l_tid },
+	{ "cpid", t_cpid, l_cpid },
 	{ "uid", t_u32, l_uid },
 	{ "gid", t_u32, l_gid },
 	{ "comm", t_comm, l_comm },
@@ -397,6 +512,10 @@ const struct stdlib_builtin stdlib_builtins[] = {
 	{ "arg3", t_arg, l_arg }, { "arg4", t_arg, l_arg }, { "arg5", t_arg, l_arg },
 	{ "arg6", t_arg, l_arg }, { "arg7", t_arg, l_arg }, { "arg8", t_arg, l_arg },
 	{ "arg9", t_arg, l_arg },
+	{ "sarg0", t_sarg, l_sarg }, { "sarg1", t_sarg, l_sarg }, { "sarg2", t_sarg, l_sarg },
+	{ "sarg3", t_sarg, l_sarg }, { "sarg4", t_sarg, l_sarg }, { "sarg5", t_sarg, l_sarg },
+	{ "sarg6", t_sarg, l_sarg }, { "sarg7", t_sarg, l_sarg }, { "sarg8", t_sarg, l_sarg },
+	{ "sarg9", t_sarg, l_sarg },
 	{ NULL, NULL, NULL },
 };
 

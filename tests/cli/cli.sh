@@ -72,9 +72,11 @@ check "--no-warnings accepted" 0 -- "$trace" --no-warnings -d ast -e 'BEGIN { }'
 check "--btf accepted" 0 -- "$trace" --btf -d ast -e 'BEGIN { }'
 check "--emit-elf without argument" 2 "option '--emit-elf' needs an argument" -- "$trace" --emit-elf
 check "--emit-llvm without argument" 2 "option '--emit-llvm' needs an argument" -- "$trace" --emit-llvm
-check "-p refused with the reason" 2 '-p is not supported yet: no pid filter' -- "$trace" -p 1 -e 'BEGIN { }'
-check "-c refused with the reason" 2 '-c is not supported yet' -- "$trace" -c true -e 'BEGIN { }'
-check "--usdt-file-activation refused" 2 'usdt probes are not implemented' -- "$trace" --usdt-file-activation -e 'BEGIN { }'
+check "-p not a number" 2 "pid 'abc' is not a valid decimal number" -- "$trace" -p abc -e 'BEGIN { }'
+check "-p out of range" 2 "pid '0' out of valid pid range" -- "$trace" -p 0 -e 'BEGIN { }'
+check "-c and -p together" 2 '-c and -p cannot be used together' -- "$trace" -c true -p 1 -e 'BEGIN { }'
+check "-c without argument" 2 "option '-c' needs an argument" -- "$trace" -c
+check "--usdt-file-activation accepted" 0 -- "$trace" --usdt-file-activation -d ast -e 'BEGIN { }'
 check "unknown short option" 2 'unknown option -x' -- "$trace" -x
 
 echo "cli: $passed passed, $failed failed"

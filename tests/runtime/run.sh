@@ -61,6 +61,11 @@ BPFTOOL=$(command -v bpftool || echo /usr/sbin/bpftool)
 # it (core.test has a case that unmounts it first).
 WORKLOAD=${WORKLOAD:-$root/build/tests/runtime/trace_workload}
 export WORKLOAD
+# user-space targets (tests/CMakeLists.txt), beside the workload
+UTARGET=$(dirname "$WORKLOAD")/trace_utarget
+CPPTARGET=$(dirname "$WORKLOAD")/trace_cpptarget
+SDTTARGET=$(dirname "$WORKLOAD")/trace_sdttarget
+export UTARGET CPPTARGET SDTTARGET
 
 passed=0 failed=0 skipped=0
 trace_pid='' after_pid=''
