@@ -51,9 +51,10 @@ demo: build
 	$(DEMO)
 
 test: build
-	@rm -f $(BUILD)/tests/gen/summary.txt
+	@rm -f $(BUILD)/tests/gen/summary.txt $(BUILD)/tests/vm/summary.txt
+	@mkdir -p $(BUILD)/tests/vm
 	ctest --test-dir $(BUILD) --output-on-failure -LE fuzz $(CTEST_ARGS); rc=$$?; \
-	cat $(BUILD)/tests/gen/summary.txt 2>/dev/null; exit $$rc
+	cat $(BUILD)/tests/gen/summary.txt $(BUILD)/tests/vm/summary.txt 2>/dev/null; exit $$rc
 
 # -O1: fast enough to fuzz, asserts kept (Debug leaves NDEBUG undefined).
 sanitize-build: deps

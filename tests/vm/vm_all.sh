@@ -4,6 +4,7 @@
 # machine: about half the wall time of one after the other), then prints
 # each kernel's output in turn and both summary lines. Exit status: 77 when
 # qemu is missing (ctest SKIP), 1 when either kernel failed, else 0.
+# VM_SUMMARY=FILE also gets the summary lines (make test prints them).
 set -uo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
@@ -37,5 +38,5 @@ for series in 6.1 6.12; do
 	[ "$rc" -eq 0 ] || status=1
 done
 echo "=== vm summary"
-grep -h -E '^vm: [0-9].*: .*runtime cases' "$out/6.1" "$out/6.12"
+grep -h -E '^vm: [0-9].*: .*runtime cases' "$out/6.1" "$out/6.12" | tee ${VM_SUMMARY:+"$VM_SUMMARY"}
 exit $status
