@@ -412,31 +412,6 @@ bool kbtf_enum_value(struct kbtf *kb, const char *name, int64_t *value, struct t
 
 /* ---- "did you mean" ---- */
 
-static int edit_distance(const char *s, const char *t)
-{
-	int m = (int)strlen(s), n = (int)strlen(t);
-	if (m > 63 || n > 63)
-		return 99;
-	int row[64];
-	for (int j = 0; j <= n; j++)
-		row[j] = j;
-	for (int i = 1; i <= m; i++) {
-		int diag = row[0];
-		row[0] = i;
-		for (int j = 1; j <= n; j++) {
-			int up = row[j];
-			int best = diag + (s[i - 1] != t[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[n];
-}
-
 int kbtf_closest_structs(struct kbtf *kb, const char *name, const char **out, int max)
 {
 	int best[8], n = 0, limit = strlen(name) >= 6 ? (int)strlen(name) / 4 + 1 : 1;
@@ -450,7 +425,7 @@ int kbtf_closest_structs(struct kbtf *kb, const char *name, const char **out, in
 		const char *s = btf__name_by_offset(kb->vmlinux, t->name_off);
 		if (!s || !*s)
 			continue;
-		int d = edit_distance(name, s);
+		int d = ki_edit_distance(name, s);
 		if (d > limit || (n == max && d >= best[n - 1]))
 			continue;
 		bool dup = false;

@@ -624,6 +624,11 @@ static int edit_distance(const char *s, int m, const char *t, int n)
 	return prev[n];
 }
 
+int ki_edit_distance(const char *s, const char *t)
+{
+	return edit_distance(s, clamp_len(s), t, clamp_len(t));
+}
+
 struct candidate {
 	const char *full; /* "cat:name" */
 	int dist;	  /* edit distance of the names */

@@ -104,6 +104,9 @@ int ki_kernel_function_list(const char *glob, struct arena *a, const char ***out
 /* Functions that kretprobe/fexit must not trace: they can lock up the
  * system (as bpftrace refuses them). */
 bool ki_kretprobe_banned(const char *name);
+/* Edit distance (with adjacent transpositions) of two names, compared on
+ * their first 128 bytes: the one "did you mean" measure. */
+int ki_edit_distance(const char *s, const char *t);
 /* Up to max text symbols closest to a missing one, best first. */
 int ki_closest_kernel_functions(const char *name, struct arena *a, const char ***out, int max);
 

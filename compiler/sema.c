@@ -178,37 +178,13 @@ static const struct type_field *find_field(const struct type *rec, const char *n
 	return NULL;
 }
 
-static int edit_dist(const char *a, const char *b)
-{
-	int m = (int)strlen(a), n = (int)strlen(b);
-	if (m > 63 || n > 63)
-		return 99;
-	int row[64];
-	for (int j = 0; j <= n; j++)
-		row[j] = j;
-	for (int i = 1; i <= m; i++) {
-		int diag = row[0];
-		row[0] = i;
-		for (int j = 1; j <= n; j++) {
-			int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[n];
-}
-
 static void no_such_field(struct sema *s, struct span sp, const struct type *rec, const char *name)
 {
 	sema_error(s, sp, "%s has no field '%s'", tname(rec), name);
 	const char *best = NULL;
 	int bd = (int)strlen(name) / 3 + 1;
 	for (uint32_t i = 0; i < rec->nfields; i++) {
-		int d = edit_dist(name, rec->fields[i].name);
+		int d = ki_edit_distance(name, rec->fields[i].name);
 		if (d <= bd && (!best || d < bd)) {
 			best = rec->fields[i].name;
 			bd = d;
@@ -696,7 +672,7 @@ static struct type *check_field(struct sema *s, struct node *n)
 		const char *best = NULL;
 		int bd = (int)strlen(n->field.name) / 3 + 1;
 		for (uint32_t i = 0; i < b->nfields; i++) {
-			int d = edit_dist(n->field.name, b->fields[i].name);
+			int d = ki_edit_distance(n->field.name, b->fields[i].name);
 			if (d <= bd && (!best || d < bd)) {
 				best = b->fields[i].name;
 				bd = d;
