@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "compiler/ast.h"
+#include "compiler/types.h"
 
 #define DUMP_MAX_DEPTH 1000 /* the parser refuses deeper trees anyway */
 
@@ -488,6 +489,12 @@ static void dump_node(FILE *out, const struct node *n, const struct source *src,
 	fprintf(out, " @%u:%u-%u:%u", bl, bc, el, ec);
 	if (with_types && n->type && is_expr_kind(n->kind))
 		fprintf(out, " : %s", type_name_str(n->type, buf, sizeof(buf)));
+	else if (with_types && n->type && n->kind == N_STRUCT_DECL)
+		fprintf(out, " : %s, size %u", type_name_str(n->type, buf, sizeof(buf)),
+			n->type->size);
+	else if (with_types && n->type && n->kind == N_FIELD_DECL)
+		fprintf(out, " : %s, offset %u, size %u", type_name_str(n->type, buf, sizeof(buf)),
+			n->field_decl.offset, n->type->size);
 	fputc('\n', out);
 	nkids = ast_children(n, kids);
 	for (i = 0; i < nkids; i++)

@@ -118,6 +118,7 @@ struct node {
 		struct { /* N_FIELD_DECL */
 			struct node *type_name; /* N_TYPENAME */
 			const char *name;
+			uint32_t offset; /* set by sema (shown by -d types) */
 		} field_decl;
 		struct { /* N_TYPENAME */
 			const char *name; /* "int", "uint16", "task_struct" */
