@@ -495,6 +495,9 @@ static void dump_node(FILE *out, const struct node *n, const struct source *src,
 	else if (with_types && n->type && n->kind == N_FIELD_DECL)
 		fprintf(out, " : %s, offset %u, size %u", type_name_str(n->type, buf, sizeof(buf)),
 			n->field_decl.offset, n->type->size);
+	if (with_types && n->type && n->kind == N_FIELD_DECL && n->field_decl.bits)
+		fprintf(out, ", bits %u..%u", n->field_decl.bit_offset,
+			n->field_decl.bit_offset + (unsigned)n->field_decl.bits - 2);
 	fputc('\n', out);
 	nkids = ast_children(n, kids);
 	for (i = 0; i < nkids; i++)

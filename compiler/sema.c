@@ -1558,9 +1558,11 @@ static bool layout_struct(struct sema *s, struct node *st, struct span use)
 	for (struct node *f = st->struct_decl.fields; f; f = f->next)
 		n++;
 	struct type_field *fields = arena_alloc(s->arena, (n ? n : 1) * sizeof(*fields));
-	uint32_t off = 0, align = 1, size = 0, i = 0;
+	uint32_t align = 1, size = 0, i = 0;
+	uint64_t boff = 0; /* next free bit */
 	bool ok = true;
 	for (struct node *f = st->struct_decl.fields; f; f = f->next) {
+		uint32_t off;
 		for (uint32_t j = 0; j < i; j++)
 			if (!strcmp(fields[j].name, f->field_decl.name)) {
 				sema_error(s, f->span, "duplicate field '%s' in struct %s",
@@ -1575,18 +1577,40 @@ static bool layout_struct(struct sema *s, struct node *st, struct span use)
 		uint32_t a = c_align(t);
 		if (a > align)
 			align = a;
-		if (rec->is_union) {
-			off = 0;
+		if (rec->is_union)
+			boff = 0;
+		if (f->field_decl.bits) {
+			/* System V: a bit-field goes at the next free bit unless it
+			 * would cross a unit of its type's size and alignment */
+			uint32_t w = (uint32_t)f->field_decl.bits - 1, unit = t->size * 8;
+			if (t->kind != TY_INT || w == 0 || w > unit) {
+				sema_error(s, f->span,
+					   "bit-field '%s' must be an integer of 1 to %u bits",
+					   f->field_decl.name, t->kind == TY_INT ? unit : 64);
+				ok = false;
+				continue;
+			}
+			if (boff / unit != (boff + w - 1) / unit)
+				boff = (boff + unit - 1) / unit * unit;
+			off = (uint32_t)(boff / 8);
+			fields[i] = (struct type_field){ .name = f->field_decl.name, .type = t,
+							 .offset = off,
+							 .bit_offset = (uint8_t)(boff % 8),
+							 .bit_size = (uint8_t)w };
+			boff += w;
 		} else {
+			off = (uint32_t)((boff + 7) / 8);
 			off = (off + a - 1) / a * a;
+			fields[i] = (struct type_field){ .name = f->field_decl.name, .type = t,
+							 .offset = off };
+			boff = (uint64_t)(off + t->size) * 8;
 		}
-		fields[i++] = (struct type_field){ .name = f->field_decl.name, .type = t, .offset = off };
+		i++;
 		f->type = t;
 		f->field_decl.offset = off;
-		if (off + t->size > size)
-			size = off + t->size;
-		if (!rec->is_union)
-			off += t->size;
+		f->field_decl.bit_offset = fields[i - 1].bit_offset;
+		if ((boff + 7) / 8 > size)
+			size = (uint32_t)((boff + 7) / 8);
 	}
 	st->sym = LAID_OUT;
 	if (!ok)
@@ -1610,6 +1634,7 @@ static void check_structs(struct sema *s)
 		t->kind = TY_RECORD;
 		t->align = 8;
 		t->name = st->struct_decl.name;
+		t->is_union = st->struct_decl.is_union;
 		t->fields_loaded = true; /* laid out below; never looked up in BTF */
 		st->type = t;
 	}
