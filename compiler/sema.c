@@ -16,6 +16,7 @@
 #include "compiler/btf.h"
 #include "compiler/probes.h"
 #include "compiler/sema.h"
+#include "compiler/headers.h"
 #include "stdlib/stdlib.h"
 
 /* A body typed once per program group (one per tracepoint when it uses
@@ -806,6 +807,7 @@ static struct type *kernel_type(struct sema *s, struct node *tn)
 }
 
 static struct node *script_struct(struct sema *s, const char *name);
+static struct type *header_record(struct sema *s, const char *name, int depth);
 
 static struct type *typename_type(struct sema *s, struct node *tn)
 {
@@ -829,6 +831,8 @@ static struct type *typename_type(struct sema *s, struct node *tn)
 	} else if (!t && tn->type_name.is_struct && script_struct(s, tn->type_name.name) &&
 		   script_struct(s, tn->type_name.name)->type) {
 		t = script_struct(s, tn->type_name.name)->type;
+	} else if (!t && tn->type_name.is_struct && (t = header_record(s, tn->type_name.name, 0))) {
+		/* a struct of an #included header */
 	} else if (!t) {
 		t = kernel_type(s, tn);
 		if (!t)
@@ -1497,6 +1501,106 @@ static int c_int_words(const char *name, bool *sgn, bool *is_char)
 	return bits;
 }
 
+/* A C type spelled by libclang ("unsigned int", "char[16]", "struct in6_addr",
+ * "const char *") as a type; NULL for spellings not supported (function
+ * pointers, typedef names other than integer ones, multi-dimensional
+ * arrays). */
+static struct type *header_record(struct sema *s, const char *name, int depth);
+
+static struct type *header_ctype(struct sema *s, const char *spell, int depth)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", spell);
+	size_t n = strlen(buf);
+	while (n && buf[n - 1] == ' ')
+		buf[--n] = 0;
+	if (n && buf[n - 1] == ']') {
+		char *lb = strrchr(buf, '[');
+		if (!lb || lb == buf)
+			return NULL;
+		unsigned long len = strtoul(lb + 1, NULL, 10);
+		*lb = 0;
+		if (strchr(buf, '[') || !len || len > 4096)
+			return NULL;
+		bool sgn, is_char;
+		if (c_int_words(buf, &sgn, &is_char) == 8 && is_char)
+			return type_str(s->arena, (uint32_t)len);
+		struct type *e = header_ctype(s, buf, depth);
+		return e ? type_array(s->arena, e, (uint32_t)len) : NULL;
+	}
+	if (n && buf[n - 1] == '*') {
+		if (strchr(buf, '('))
+			return type_ptr(s->arena, NULL, false);
+		buf[--n] = 0;
+		struct type *e = header_ctype(s, buf, depth + 1);
+		return type_ptr(s->arena, e, false);
+	}
+	char *w = buf;
+	while (!strncmp(w, "const ", 6) || !strncmp(w, "volatile ", 9))
+		w += w[0] == 'c' ? 6 : 9;
+	if (!strncmp(w, "struct ", 7) || !strncmp(w, "union ", 6)) {
+		const char *name = w + (w[0] == 's' ? 7 : 6);
+		struct node *st = script_struct(s, name);
+		if (st && st->type)
+			return st->type;
+		return depth > 8 ? NULL : header_record(s, name, depth + 1);
+	}
+	bool sgn, is_char;
+	int bits = c_int_words(w, &sgn, &is_char);
+	return bits ? type_int(bits, sgn) : NULL;
+}
+
+/* struct NAME from #included headers, converted once (named members of
+ * supported types; others are left out, so naming them is "no field") */
+static struct type *header_record(struct sema *s, const char *name, int depth)
+{
+	const struct hdr_struct *hs = s->opts.hdr_struct ? s->opts.hdr_struct(name) : NULL;
+	if (!hs)
+		return NULL;
+	for (struct hdr_rec *r = s->hdr_recs; r; r = r->next)
+		if (r->hs == hs)
+			return r->t;
+	struct hdr_rec *r = arena_alloc(s->arena, sizeof(*r));
+	struct type *t = arena_alloc(s->arena, sizeof(*t));
+	t->kind = TY_RECORD;
+	t->align = 8;
+	t->name = arena_strdup(s->arena, hs->name);
+	t->is_union = hs->is_union;
+	t->size = (uint32_t)hs->size;
+	t->fields_loaded = true;
+	r->hs = hs;
+	r->t = t;
+	r->next = s->hdr_recs;
+	s->hdr_recs = r;
+	t->fields = arena_alloc(s->arena, (hs->nfields ? (size_t)hs->nfields : 1) *
+						  sizeof(*t->fields));
+	for (int i = 0; i < hs->nfields; i++) {
+		const struct hdr_field *f = &hs->fields[i];
+		if (!f->name || !*f->name)
+			continue;
+		/* pointers to records stay shells until needed: depth + 1 */
+		struct type *ft = header_ctype(s, f->type, depth);
+		/* a typedef name (in_addr_t, sa_family_t): the spelling does not
+		 * say what it stands for; one of integer size is read as an
+		 * unsigned integer of that size */
+		if (!ft && !strpbrk(f->type, "*[(") && !strstr(f->type, "struct ") &&
+		    !strstr(f->type, "union ") &&
+		    (f->size == 1 || f->size == 2 || f->size == 4 || f->size == 8))
+			ft = type_int((int)f->size * 8, false);
+		if (!ft || (f->bit_size && ft->kind != TY_INT))
+			continue;
+		struct type_field *tf = &t->fields[t->nfields++];
+		tf->name = arena_strdup(s->arena, f->name);
+		tf->type = ft;
+		tf->offset = (uint32_t)f->offset;
+		if (f->bit_size) {
+			tf->bit_offset = (uint8_t)f->bit_offset;
+			tf->bit_size = (uint8_t)f->bit_size;
+		}
+	}
+	return t;
+}
+
 /* The type of a member of a script struct; NULL after an error. */
 static struct type *member_type(struct sema *s, struct node *fd)
 {
@@ -1509,6 +1613,8 @@ static struct type *member_type(struct sema *s, struct node *fd)
 			if (!tn->type_name.ptr_depth && !layout_struct(s, st, tn->span))
 				return NULL;
 			t = st->type;
+		} else if ((t = header_record(s, tn->type_name.name, 0))) {
+			/* a struct of an #included header */
 		} else {
 			t = kernel_type(s, tn);
 			if (!t)
