@@ -1401,7 +1401,7 @@ static void walk_program(struct sema *s)
  * (LAYING_OUT), which a by-value member of itself would need. A script
  * struct shadows a kernel (BTF) struct of the same name. */
 #define LAYING_OUT ((void *)1)
-#define LAID_OUT ((void *)2)
+#define LAID_OUT   ((void *)2)
 
 static struct node *script_struct(struct sema *s, const char *name)
 {
@@ -1441,20 +1441,24 @@ static uint32_t c_align(const struct type *t)
  * "u32". bits 0 if it is not one. */
 static int c_int_words(const char *name, bool *sgn, bool *is_char)
 {
-	static const struct { const char *name; int bits; bool sgn; } named[] = {
-		{ "int8", 8, true }, { "uint8", 8, false }, { "int16", 16, true },
-		{ "uint16", 16, false }, { "int32", 32, true }, { "uint32", 32, false },
-		{ "int64", 64, true }, { "uint64", 64, false }, { "u8", 8, false },
-		{ "u16", 16, false }, { "u32", 32, false }, { "u64", 64, false },
-		{ "s8", 8, true }, { "s16", 16, true }, { "s32", 32, true },
-		{ "s64", 64, true }, { "bool", 8, false }, { "_Bool", 8, false },
-		{ "__u8", 8, false }, { "__u16", 16, false }, { "__u32", 32, false },
-		{ "__u64", 64, false }, { "__s8", 8, true }, { "__s16", 16, true },
-		{ "__s32", 32, true }, { "__s64", 64, true }, { "size_t", 64, false },
-		{ "ssize_t", 64, true }, { "pid_t", 32, true }, { "uid_t", 32, false },
-		{ "gid_t", 32, false }, { "uint8_t", 8, false }, { "uint16_t", 16, false },
+	static const struct {
+		const char *name;
+		int bits;
+		bool sgn;
+	} named[] = {
+		{ "int8", 8, true },	   { "uint8", 8, false },     { "int16", 16, true },
+		{ "uint16", 16, false },   { "int32", 32, true },     { "uint32", 32, false },
+		{ "int64", 64, true },	   { "uint64", 64, false },   { "u8", 8, false },
+		{ "u16", 16, false },	   { "u32", 32, false },      { "u64", 64, false },
+		{ "s8", 8, true },	   { "s16", 16, true },	      { "s32", 32, true },
+		{ "s64", 64, true },	   { "bool", 8, false },      { "_Bool", 8, false },
+		{ "__u8", 8, false },	   { "__u16", 16, false },    { "__u32", 32, false },
+		{ "__u64", 64, false },	   { "__s8", 8, true },	      { "__s16", 16, true },
+		{ "__s32", 32, true },	   { "__s64", 64, true },     { "size_t", 64, false },
+		{ "ssize_t", 64, true },   { "pid_t", 32, true },     { "uid_t", 32, false },
+		{ "gid_t", 32, false },	   { "uint8_t", 8, false },   { "uint16_t", 16, false },
 		{ "uint32_t", 32, false }, { "uint64_t", 64, false }, { "int8_t", 8, true },
-		{ "int16_t", 16, true }, { "int32_t", 32, true }, { "int64_t", 64, true },
+		{ "int16_t", 16, true },   { "int32_t", 32, true },   { "int64_t", 64, true },
 	};
 	int nlong = 0, bits = 0, n = 0;
 	bool uns = false, has_sign = false, has_int = false;
@@ -1572,8 +1576,8 @@ static struct type *header_record(struct sema *s, const char *name, int depth)
 	r->t = t;
 	r->next = s->hdr_recs;
 	s->hdr_recs = r;
-	t->fields = arena_alloc(s->arena, (hs->nfields ? (size_t)hs->nfields : 1) *
-						  sizeof(*t->fields));
+	t->fields =
+		arena_alloc(s->arena, (hs->nfields ? (size_t)hs->nfields : 1) * sizeof(*t->fields));
 	for (int i = 0; i < hs->nfields; i++) {
 		const struct hdr_field *f = &hs->fields[i];
 		if (!f->name || !*f->name)
@@ -1628,8 +1632,8 @@ static struct type *member_type(struct sema *s, struct node *fd)
 	} else {
 		int bits = c_int_words(tn->type_name.name, &sgn, &is_char);
 		if (!bits) {
-			sema_error(s, tn->span, "unknown type '%s' for field '%s'", tn->type_name.name,
-				   fd->field_decl.name);
+			sema_error(s, tn->span, "unknown type '%s' for field '%s'",
+				   tn->type_name.name, fd->field_decl.name);
 			return NULL;
 		}
 		t = type_int(bits, sgn);
@@ -1655,8 +1659,10 @@ static bool layout_struct(struct sema *s, struct node *st, struct span use)
 	if (st->sym == LAID_OUT)
 		return rec->nfields || !st->struct_decl.fields;
 	if (st->sym == LAYING_OUT) {
-		sema_error(s, use, "struct %s contains itself: a member of its own type must be a "
-				   "pointer ('struct %s *')", rec->name, rec->name);
+		sema_error(s, use,
+			   "struct %s contains itself: a member of its own type must be a "
+			   "pointer ('struct %s *')",
+			   rec->name, rec->name);
 		return false;
 	}
 	st->sym = LAYING_OUT;
@@ -1699,7 +1705,8 @@ static bool layout_struct(struct sema *s, struct node *st, struct span use)
 			if (boff / unit != (boff + w - 1) / unit)
 				boff = (boff + unit - 1) / unit * unit;
 			off = (uint32_t)(boff / 8);
-			fields[i] = (struct type_field){ .name = f->field_decl.name, .type = t,
+			fields[i] = (struct type_field){ .name = f->field_decl.name,
+							 .type = t,
 							 .offset = off,
 							 .bit_offset = (uint8_t)(boff % 8),
 							 .bit_size = (uint8_t)w };
@@ -1707,7 +1714,8 @@ static bool layout_struct(struct sema *s, struct node *st, struct span use)
 		} else {
 			off = (uint32_t)((boff + 7) / 8);
 			off = (off + a - 1) / a * a;
-			fields[i] = (struct type_field){ .name = f->field_decl.name, .type = t,
+			fields[i] = (struct type_field){ .name = f->field_decl.name,
+							 .type = t,
 							 .offset = off };
 			boff = (uint64_t)(off + t->size) * 8;
 		}

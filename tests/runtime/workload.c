@@ -95,20 +95,20 @@ struct wl_inner {
 	long long ll;
 };
 struct wl_rec {
-	char c;		 /* 0, then 3 bytes of padding */
-	int i;		 /* 4 */
-	unsigned char u8;/* 8 */
-	short arr[3];	 /* 10 */
-	char name[12];	 /* 16 */
-	struct wl_inner in; /* 32: s at 32, ll at 40 */
+	char c;			     /* 0, then 3 bytes of padding */
+	int i;			     /* 4 */
+	unsigned char u8;	     /* 8 */
+	short arr[3];		     /* 10 */
+	char name[12];		     /* 16 */
+	struct wl_inner in;	     /* 32: s at 32, ll at 40 */
 	unsigned int b1 : 3, b2 : 9; /* 48 */
-	int b3 : 20;	 /* 49, bit 4 */
+	int b3 : 20;		     /* 49, bit 4 */
 	union {
 		unsigned int w;
 		unsigned char bytes[4];
-	} un;		 /* 52 */
+	} un;		     /* 52 */
 	struct wl_rec *next; /* 56 */
-};			 /* 64 */
+};			     /* 64 */
 long workload_struct(struct wl_rec *r, long i);
 __attribute__((noinline, used)) long workload_struct(struct wl_rec *r, long i)
 {
@@ -203,10 +203,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: trace_workload getppid|faults|open|sleep|sysargs|sysmix|uprobe|struct|int80 ARG\n"
-				"       trace_workload opens PATH...\n"
-				"       trace_workload pread PATH COUNT N\n"
-				"       trace_workload comm NAME MODE ARG...\n");
+		fprintf(stderr,
+			"usage: trace_workload getppid|faults|open|sleep|sysargs|sysmix|uprobe|struct|int80 ARG\n"
+			"       trace_workload opens PATH...\n"
+			"       trace_workload pread PATH COUNT N\n"
+			"       trace_workload comm NAME MODE ARG...\n");
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -248,10 +249,17 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "struct")) {
 		long sum = 0;
 		for (long i = 0; i < n; i++) {
-			struct wl_rec r = { .c = 'A', .i = -123456, .u8 = 200,
-					    .arr = { -1, 2, 30000 }, .name = "struct rec",
-					    .in = { -7, 1234567890123LL }, .b1 = 5, .b2 = 300,
-					    .b3 = -70000, .un.w = 0x04030201, .next = NULL };
+			struct wl_rec r = { .c = 'A',
+					    .i = -123456,
+					    .u8 = 200,
+					    .arr = { -1, 2, 30000 },
+					    .name = "struct rec",
+					    .in = { -7, 1234567890123LL },
+					    .b1 = 5,
+					    .b2 = 300,
+					    .b3 = -70000,
+					    .un.w = 0x04030201,
+					    .next = NULL };
 			_Static_assert(sizeof(struct wl_rec) == 64, "wl_rec layout");
 			r.next = &r;
 			sum += workload_struct(&r, i);
