@@ -1648,6 +1648,10 @@ static struct type *member_type(struct sema *s, struct node *fd)
 			sema_error(s, tn->span, "array length must be 1 to 4096");
 			return NULL;
 		}
+		if ((uint64_t)t->size * (uint64_t)tn->type_name.array_len > (1u << 24)) {
+			sema_error(s, tn->span, "field '%s' is larger than 16 MiB", fd->field_decl.name);
+			return NULL;
+		}
 		t = type_array(s->arena, t, (uint32_t)tn->type_name.array_len);
 	}
 	return t;
@@ -1685,6 +1689,11 @@ static bool layout_struct(struct sema *s, struct node *st, struct span use)
 		if (!t) {
 			ok = false;
 			continue;
+		}
+		if (boff / 8 + t->size > (1u << 24)) {
+			sema_error(s, f->span, "struct %s is larger than 16 MiB", rec->name);
+			ok = false;
+			break;
 		}
 		uint32_t a = c_align(t);
 		if (a > align)
