@@ -25,6 +25,7 @@
 
 #include "compiler/ast.h"
 #include "runtime/provider.h"
+#include "compiler/types.h"
 
 #define DUMP_MAX_DEPTH 1000 /* the parser refuses deeper trees anyway */
 
@@ -434,6 +435,15 @@ static void dump_node(FILE *out, const struct node *n, const struct source *src,
 	fprintf(out, " @%u:%u-%u:%u", bl, bc, el, ec);
 	if (with_types && n->type && is_expr_kind(n->kind))
 		fprintf(out, " : %s", type_name_str(n->type, buf, sizeof(buf)));
+	else if (with_types && n->type && n->kind == N_STRUCT_DECL)
+		fprintf(out, " : %s, size %u", type_name_str(n->type, buf, sizeof(buf)),
+			n->type->size);
+	else if (with_types && n->type && n->kind == N_FIELD_DECL)
+		fprintf(out, " : %s, offset %u, size %u", type_name_str(n->type, buf, sizeof(buf)),
+			n->field_decl.offset, n->type->size);
+	if (with_types && n->type && n->kind == N_FIELD_DECL && n->field_decl.bits)
+		fprintf(out, ", bits %u..%u", n->field_decl.bit_offset,
+			n->field_decl.bit_offset + (unsigned)n->field_decl.bits - 2);
 	fputc('\n', out);
 	nkids = ast_children(n, kids);
 	for (i = 0; i < nkids; i++)

@@ -114,10 +114,14 @@ struct node {
 		struct { /* N_STRUCT_DECL */
 			const char *name;     /* "Foo" of struct Foo */
 			struct node *fields;  /* N_FIELD_DECL list */
+			bool is_union;	      /* written "union NAME { ... }" */
 		} struct_decl;
 		struct { /* N_FIELD_DECL */
 			struct node *type_name; /* N_TYPENAME */
 			const char *name;
+			int bits;	     /* bit-field width + 1 ("int x : 3;"), 0 if none */
+			uint32_t offset;     /* set by sema (shown by -d types) */
+			uint32_t bit_offset; /* bit-fields: first bit (0..7) at offset */
 		} field_decl;
 		struct { /* N_TYPENAME */
 			const char *name; /* "int", "uint16", "task_struct" */

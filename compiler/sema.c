@@ -17,6 +17,7 @@
 #include "compiler/probes.h"
 #include "compiler/sema.h"
 #include "runtime/provider.h"
+#include "compiler/headers.h"
 #include "stdlib/stdlib.h"
 
 /* A body typed once per program group (one per tracepoint when it uses
@@ -782,6 +783,9 @@ static struct type *kernel_type(struct sema *s, struct node *tn)
 	return NULL;
 }
 
+static struct node *script_struct(struct sema *s, const char *name);
+static struct type *header_record(struct sema *s, const char *name, int depth);
+
 static struct type *typename_type(struct sema *s, struct node *tn)
 {
 	static const struct { const char *name; int bits; bool sgn; } ints[] = {
@@ -801,6 +805,11 @@ static struct type *typename_type(struct sema *s, struct node *tn)
 				t = type_int(ints[i].bits, ints[i].sgn);
 	if (!t && !strcmp(tn->type_name.name, "void") && tn->type_name.ptr_depth) {
 		t = NULL;
+	} else if (!t && tn->type_name.is_struct && script_struct(s, tn->type_name.name) &&
+		   script_struct(s, tn->type_name.name)->type) {
+		t = script_struct(s, tn->type_name.name)->type;
+	} else if (!t && tn->type_name.is_struct && (t = header_record(s, tn->type_name.name, 0))) {
+		/* a struct of an #included header */
 	} else if (!t) {
 		t = kernel_type(s, tn);
 		if (!t)
@@ -1358,10 +1367,380 @@ static void walk_program(struct sema *s)
 	}
 }
 
+/* ---- struct declarations in scripts ----
+ *
+ * Each N_STRUCT_DECL gets a TY_RECORD (its node's type) laid out with C
+ * rules: every member at the next multiple of its alignment (integers and
+ * pointers: their size; arrays: their element's; records: their largest
+ * member's), the whole rounded up to the record's alignment; a union's
+ * members all at 0. Records are laid out on first use, so members may name
+ * structs declared later; node->sym marks a record being laid out
+ * (LAYING_OUT), which a by-value member of itself would need. A script
+ * struct shadows a kernel (BTF) struct of the same name. */
+#define LAYING_OUT ((void *)1)
+#define LAID_OUT   ((void *)2)
+
+static struct node *script_struct(struct sema *s, const char *name)
+{
+	for (struct node *st = s->program ? s->program->program.structs : NULL; st; st = st->next)
+		if (!strcmp(st->struct_decl.name, name))
+			return st;
+	return NULL;
+}
+
+static bool layout_struct(struct sema *s, struct node *st, struct span use);
+
+/* C alignment of a member type. */
+static uint32_t c_align(const struct type *t)
+{
+	switch (t->kind) {
+	case TY_INT:
+		return t->size;
+	case TY_ARRAY:
+		return c_align(t->elem);
+	case TY_RECORD: {
+		uint32_t a = 1;
+		for (uint32_t i = 0; i < t->nfields; i++) {
+			uint32_t fa = c_align(t->fields[i].type);
+			if (fa > a)
+				a = fa;
+		}
+		return a;
+	}
+	case TY_STR:
+		return 1;
+	default:
+		return 8;
+	}
+}
+
+/* A C integer type written in words: "unsigned long long", "const char",
+ * "u32". bits 0 if it is not one. */
+static int c_int_words(const char *name, bool *sgn, bool *is_char)
+{
+	static const struct {
+		const char *name;
+		int bits;
+		bool sgn;
+	} named[] = {
+		{ "int8", 8, true },	   { "uint8", 8, false },     { "int16", 16, true },
+		{ "uint16", 16, false },   { "int32", 32, true },     { "uint32", 32, false },
+		{ "int64", 64, true },	   { "uint64", 64, false },   { "u8", 8, false },
+		{ "u16", 16, false },	   { "u32", 32, false },      { "u64", 64, false },
+		{ "s8", 8, true },	   { "s16", 16, true },	      { "s32", 32, true },
+		{ "s64", 64, true },	   { "bool", 8, false },      { "_Bool", 8, false },
+		{ "__u8", 8, false },	   { "__u16", 16, false },    { "__u32", 32, false },
+		{ "__u64", 64, false },	   { "__s8", 8, true },	      { "__s16", 16, true },
+		{ "__s32", 32, true },	   { "__s64", 64, true },     { "size_t", 64, false },
+		{ "ssize_t", 64, true },   { "pid_t", 32, true },     { "uid_t", 32, false },
+		{ "gid_t", 32, false },	   { "uint8_t", 8, false },   { "uint16_t", 16, false },
+		{ "uint32_t", 32, false }, { "uint64_t", 64, false }, { "int8_t", 8, true },
+		{ "int16_t", 16, true },   { "int32_t", 32, true },   { "int64_t", 64, true },
+	};
+	int nlong = 0, bits = 0, n = 0;
+	bool uns = false, has_sign = false, has_int = false;
+	*is_char = false;
+	*sgn = true;
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", name);
+	for (char *save = NULL, *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if (!strcmp(w, "const") || !strcmp(w, "volatile"))
+			continue;
+		n++;
+		if (!strcmp(w, "unsigned"))
+			uns = has_sign = true;
+		else if (!strcmp(w, "signed"))
+			has_sign = true;
+		else if (!strcmp(w, "char"))
+			bits = 8, *is_char = true;
+		else if (!strcmp(w, "short"))
+			bits = 16;
+		else if (!strcmp(w, "long"))
+			nlong++;
+		else if (!strcmp(w, "int"))
+			has_int = true;
+		else {
+			if (n > 1 || strtok_r(NULL, " ", &save))
+				return 0;
+			for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+				if (!strcmp(named[i].name, w)) {
+					*sgn = named[i].sgn;
+					return named[i].bits;
+				}
+			return 0;
+		}
+	}
+	if (!n)
+		return 0;
+	if (nlong)
+		bits = 64;
+	else if (!bits && (has_int || has_sign))
+		bits = 32;
+	if (!bits)
+		return 0;
+	*sgn = !uns;
+	return bits;
+}
+
+/* A C type spelled by libclang ("unsigned int", "char[16]", "struct in6_addr",
+ * "const char *") as a type; NULL for spellings not supported (function
+ * pointers, typedef names other than integer ones, multi-dimensional
+ * arrays). */
+static struct type *header_record(struct sema *s, const char *name, int depth);
+
+static struct type *header_ctype(struct sema *s, const char *spell, int depth)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", spell);
+	size_t n = strlen(buf);
+	while (n && buf[n - 1] == ' ')
+		buf[--n] = 0;
+	if (n && buf[n - 1] == ']') {
+		char *lb = strrchr(buf, '[');
+		if (!lb || lb == buf)
+			return NULL;
+		unsigned long len = strtoul(lb + 1, NULL, 10);
+		*lb = 0;
+		if (strchr(buf, '[') || !len || len > 4096)
+			return NULL;
+		bool sgn, is_char;
+		if (c_int_words(buf, &sgn, &is_char) == 8 && is_char)
+			return type_str(s->arena, (uint32_t)len);
+		struct type *e = header_ctype(s, buf, depth);
+		return e ? type_array(s->arena, e, (uint32_t)len) : NULL;
+	}
+	if (n && buf[n - 1] == '*') {
+		if (strchr(buf, '('))
+			return type_ptr(s->arena, NULL, false);
+		buf[--n] = 0;
+		struct type *e = header_ctype(s, buf, depth + 1);
+		return type_ptr(s->arena, e, false);
+	}
+	char *w = buf;
+	while (!strncmp(w, "const ", 6) || !strncmp(w, "volatile ", 9))
+		w += w[0] == 'c' ? 6 : 9;
+	if (!strncmp(w, "struct ", 7) || !strncmp(w, "union ", 6)) {
+		const char *name = w + (w[0] == 's' ? 7 : 6);
+		struct node *st = script_struct(s, name);
+		if (st && st->type)
+			return st->type;
+		return depth > 8 ? NULL : header_record(s, name, depth + 1);
+	}
+	bool sgn, is_char;
+	int bits = c_int_words(w, &sgn, &is_char);
+	return bits ? type_int(bits, sgn) : NULL;
+}
+
+/* struct NAME from #included headers, converted once (named members of
+ * supported types; others are left out, so naming them is "no field") */
+static struct type *header_record(struct sema *s, const char *name, int depth)
+{
+	const struct hdr_struct *hs = s->opts.hdr_struct ? s->opts.hdr_struct(name) : NULL;
+	if (!hs)
+		return NULL;
+	for (struct hdr_rec *r = s->hdr_recs; r; r = r->next)
+		if (r->hs == hs)
+			return r->t;
+	struct hdr_rec *r = arena_alloc(s->arena, sizeof(*r));
+	struct type *t = arena_alloc(s->arena, sizeof(*t));
+	t->kind = TY_RECORD;
+	t->align = 8;
+	t->name = arena_strdup(s->arena, hs->name);
+	t->is_union = hs->is_union;
+	t->size = (uint32_t)hs->size;
+	t->fields_loaded = true;
+	r->hs = hs;
+	r->t = t;
+	r->next = s->hdr_recs;
+	s->hdr_recs = r;
+	t->fields =
+		arena_alloc(s->arena, (hs->nfields ? (size_t)hs->nfields : 1) * sizeof(*t->fields));
+	for (int i = 0; i < hs->nfields; i++) {
+		const struct hdr_field *f = &hs->fields[i];
+		if (!f->name || !*f->name)
+			continue;
+		/* pointers to records stay shells until needed: depth + 1 */
+		struct type *ft = header_ctype(s, f->type, depth);
+		/* a typedef name (in_addr_t, sa_family_t): the spelling does not
+		 * say what it stands for; one of integer size is read as an
+		 * unsigned integer of that size */
+		if (!ft && !strpbrk(f->type, "*[(") && !strstr(f->type, "struct ") &&
+		    !strstr(f->type, "union ") &&
+		    (f->size == 1 || f->size == 2 || f->size == 4 || f->size == 8))
+			ft = type_int((int)f->size * 8, false);
+		if (!ft || (f->bit_size && ft->kind != TY_INT))
+			continue;
+		struct type_field *tf = &t->fields[t->nfields++];
+		tf->name = arena_strdup(s->arena, f->name);
+		tf->type = ft;
+		tf->offset = (uint32_t)f->offset;
+		if (f->bit_size) {
+			tf->bit_offset = (uint8_t)f->bit_offset;
+			tf->bit_size = (uint8_t)f->bit_size;
+		}
+	}
+	return t;
+}
+
+/* The type of a member of a script struct; NULL after an error. */
+static struct type *member_type(struct sema *s, struct node *fd)
+{
+	struct node *tn = fd->field_decl.type_name;
+	struct type *t = NULL;
+	bool sgn, is_char;
+	if (tn->type_name.is_struct) {
+		struct node *st = script_struct(s, tn->type_name.name);
+		if (st) {
+			if (!tn->type_name.ptr_depth && !layout_struct(s, st, tn->span))
+				return NULL;
+			t = st->type;
+		} else if ((t = header_record(s, tn->type_name.name, 0))) {
+			/* a struct of an #included header */
+		} else {
+			t = kernel_type(s, tn);
+			if (!t)
+				return NULL;
+			if (!tn->type_name.ptr_depth && t->kind == TY_RECORD &&
+			    !sema_record_complete(s, tn->span, t))
+				return NULL;
+		}
+	} else if (!strcmp(tn->type_name.name, "void") && tn->type_name.ptr_depth) {
+		t = NULL;
+	} else {
+		int bits = c_int_words(tn->type_name.name, &sgn, &is_char);
+		if (!bits) {
+			sema_error(s, tn->span, "unknown type '%s' for field '%s'",
+				   tn->type_name.name, fd->field_decl.name);
+			return NULL;
+		}
+		t = type_int(bits, sgn);
+		if (is_char && !tn->type_name.ptr_depth && tn->type_name.array_len > 0 &&
+		    tn->type_name.array_len <= 4096)
+			return type_str(s->arena, (uint32_t)tn->type_name.array_len);
+	}
+	for (int i = 0; i < tn->type_name.ptr_depth; i++)
+		t = type_ptr(s->arena, t, false);
+	if (tn->type_name.array_len >= 0) {
+		if (tn->type_name.array_len == 0 || tn->type_name.array_len > 4096) {
+			sema_error(s, tn->span, "array length must be 1 to 4096");
+			return NULL;
+		}
+		if ((uint64_t)t->size * (uint64_t)tn->type_name.array_len > (1u << 24)) {
+			sema_error(s, tn->span, "field '%s' is larger than 16 MiB", fd->field_decl.name);
+			return NULL;
+		}
+		t = type_array(s->arena, t, (uint32_t)tn->type_name.array_len);
+	}
+	return t;
+}
+
+static bool layout_struct(struct sema *s, struct node *st, struct span use)
+{
+	struct type *rec = st->type;
+	if (st->sym == LAID_OUT)
+		return rec->nfields || !st->struct_decl.fields;
+	if (st->sym == LAYING_OUT) {
+		sema_error(s, use,
+			   "struct %s contains itself: a member of its own type must be a "
+			   "pointer ('struct %s *')",
+			   rec->name, rec->name);
+		return false;
+	}
+	st->sym = LAYING_OUT;
+	uint32_t n = 0;
+	for (struct node *f = st->struct_decl.fields; f; f = f->next)
+		n++;
+	struct type_field *fields = arena_alloc(s->arena, (n ? n : 1) * sizeof(*fields));
+	uint32_t align = 1, size = 0, i = 0;
+	uint64_t boff = 0; /* next free bit */
+	bool ok = true;
+	for (struct node *f = st->struct_decl.fields; f; f = f->next) {
+		uint32_t off;
+		for (uint32_t j = 0; j < i; j++)
+			if (!strcmp(fields[j].name, f->field_decl.name)) {
+				sema_error(s, f->span, "duplicate field '%s' in struct %s",
+					   f->field_decl.name, rec->name);
+				ok = false;
+			}
+		struct type *t = member_type(s, f);
+		if (!t) {
+			ok = false;
+			continue;
+		}
+		if (boff / 8 + t->size > (1u << 24)) {
+			sema_error(s, f->span, "struct %s is larger than 16 MiB", rec->name);
+			ok = false;
+			break;
+		}
+		uint32_t a = c_align(t);
+		if (a > align)
+			align = a;
+		if (rec->is_union)
+			boff = 0;
+		if (f->field_decl.bits) {
+			/* System V: a bit-field goes at the next free bit unless it
+			 * would cross a unit of its type's size and alignment */
+			uint32_t w = (uint32_t)f->field_decl.bits - 1, unit = t->size * 8;
+			if (t->kind != TY_INT || w == 0 || w > unit) {
+				sema_error(s, f->span,
+					   "bit-field '%s' must be an integer of 1 to %u bits",
+					   f->field_decl.name, t->kind == TY_INT ? unit : 64);
+				ok = false;
+				continue;
+			}
+			if (boff / unit != (boff + w - 1) / unit)
+				boff = (boff + unit - 1) / unit * unit;
+			off = (uint32_t)(boff / 8);
+			fields[i] = (struct type_field){ .name = f->field_decl.name,
+							 .type = t,
+							 .offset = off,
+							 .bit_offset = (uint8_t)(boff % 8),
+							 .bit_size = (uint8_t)w };
+			boff += w;
+		} else {
+			off = (uint32_t)((boff + 7) / 8);
+			off = (off + a - 1) / a * a;
+			fields[i] = (struct type_field){ .name = f->field_decl.name,
+							 .type = t,
+							 .offset = off };
+			boff = (uint64_t)(off + t->size) * 8;
+		}
+		i++;
+		f->type = t;
+		f->field_decl.offset = off;
+		f->field_decl.bit_offset = fields[i - 1].bit_offset;
+		if ((boff + 7) / 8 > size)
+			size = (uint32_t)((boff + 7) / 8);
+	}
+	st->sym = LAID_OUT;
+	if (!ok)
+		return false;
+	rec->fields = fields;
+	rec->nfields = i;
+	rec->size = (size + align - 1) / align * align;
+	return true;
+}
+
 static void check_structs(struct sema *s)
 {
+	for (struct node *st = s->program->program.structs; st; st = st->next) {
+		struct node *prev = script_struct(s, st->struct_decl.name);
+		if (prev != st) {
+			sema_error(s, st->span, "struct %s is declared twice",
+				   st->struct_decl.name);
+			continue;
+		}
+		struct type *t = arena_alloc(s->arena, sizeof(*t));
+		t->kind = TY_RECORD;
+		t->align = 8;
+		t->name = st->struct_decl.name;
+		t->is_union = st->struct_decl.is_union;
+		t->fields_loaded = true; /* laid out below; never looked up in BTF */
+		st->type = t;
+	}
 	for (struct node *st = s->program->program.structs; st; st = st->next)
-		sema_error(s, st->span, "struct declarations are not supported yet");
+		if (st->type && !st->sym)
+			layout_struct(s, st, st->span);
 }
 
 int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, struct diag *d,

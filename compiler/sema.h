@@ -81,6 +81,13 @@ struct sema_probe {
 	struct sema_probe *next;
 };
 
+struct hdr_struct;
+struct hdr_rec {
+	const struct hdr_struct *hs;
+	struct type *t;
+	struct hdr_rec *next;
+};
+
 struct sema_opts {
 	const char **params; /* positional parameters $1.. */
 	int nparams;
@@ -90,6 +97,9 @@ struct sema_opts {
 				lacks is an error now (not for -d or --dry-run) */
 	bool has_child;	     /* -c CMD: `cpid` exists */
 	pid_t pid;	     /* -p PID: uprobe targets resolved in its mappings */
+	/* structs and unions of #included headers (headers.h's
+	 * hdr_struct_lookup), or NULL */
+	const struct hdr_struct *(*hdr_struct)(const char *name);
 };
 
 struct sema {
@@ -98,6 +108,7 @@ struct sema {
 	struct kernel_info *ki;
 	struct sema_opts opts;
 	struct node *program;
+	struct hdr_rec *hdr_recs; /* header structs converted so far */
 	struct sema_map *maps;	/* in order of first use */
 	struct sema_map **maps_tail;
 	struct sema_map **map_table; /* open addressing by name, for lookups */

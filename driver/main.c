@@ -652,7 +652,10 @@ static int compile_and_run(const struct cli *c, struct source *src)
 		goto out;
 	}
 	struct sema sema;
-	struct sema_opts so = { .params = c->params, .nparams = c->nparams, .unsafe = c->unsafe,
+	struct sema_opts so = { .hdr_struct = hdr_struct_lookup,
+				.params = c->params,
+				.nparams = c->nparams,
+				.unsafe = c->unsafe,
 				.will_attach = !c->dump_types && !c->dump_ir && !c->dump_ir_raw &&
 					       !c->dump_bpf && !c->dry_run,
 				.has_child = c->cmd != NULL,

@@ -128,7 +128,7 @@ static const char *token_text(struct parse_ctx *p, struct span sp);
 %token <op> COMPOUND_ASSIGN "compound assignment"
 %token IF "'if'" ELSE "'else'" UNROLL "'unroll'" WHILE "'while'" FOR "'for'"
 %token RETURN "'return'" BREAK "'break'" CONTINUE "'continue'"
-%token SIZEOF "'sizeof'" OFFSETOF "'offsetof'" STRUCT "'struct'"
+%token SIZEOF "'sizeof'" OFFSETOF "'offsetof'" STRUCT "'struct'" UNION "'union'"
 %token EQ "'=='" NE "'!='" LE "'<='" GE "'>='" SHL "'<<'" SHR "'>>'" AND "'&&'" OR "'||'"
 %token INC "'++'" DEC "'--'" ARROW "'->'" DOTDOT "'..'"
 %token ENDPRED "'/' before '{'" TOP_CLOSE "closing '}'"
@@ -429,6 +429,7 @@ field_name
 	| SIZEOF { $$ = token_text(p, @1); }
 	| OFFSETOF { $$ = token_text(p, @1); }
 	| STRUCT { $$ = token_text(p, @1); }
+	| UNION { $$ = token_text(p, @1); }
 	;
 
 field_path
@@ -443,6 +444,8 @@ type
 		$$ = new_typename(p, @$, $1, false, (int)$2, (int64_t)$4->num.value);
 	}
 	| STRUCT IDENT ptrs { $$ = new_typename(p, @$, $2, true, (int)$3, -1); }
+	| UNION IDENT ptrs { $$ = new_typename(p, @$, $2, true, (int)$3, -1); }
+	| UNION TYPE ptrs { $$ = new_typename(p, @$, $2, true, (int)$3, -1); }
 	/* the lexer makes NAME in `(struct NAME *)` a TYPE (pointer casts) */
 	| STRUCT TYPE ptrs { $$ = new_typename(p, @$, $2, true, (int)$3, -1); }
 	| STRUCT IDENT ptrs '[' INT ']' {
@@ -462,6 +465,12 @@ struct_decl
 		$$->struct_decl.name = $2;
 		$$->struct_decl.fields = $4.head;
 	}
+	| UNION IDENT '{' fields TOP_CLOSE {
+		$$ = new_node(p, N_STRUCT_DECL, @$);
+		$$->struct_decl.name = $2;
+		$$->struct_decl.fields = $4.head;
+		$$->struct_decl.is_union = true;
+	}
 	;
 
 fields
@@ -474,12 +483,22 @@ fields
  *       | 'struct' IDENT { '*' } NAME [ '[' INT ']' ] ';' */
 field
 	: words ';' { $$ = new_field_decl(p, @1, $1, 0, -1, NULL); }
+	| words ':' INT ';' {
+		$$ = new_field_decl(p, @1, $1, 0, -1, NULL);
+		if ($$)
+			$$->field_decl.bits = (int)($3->num.value > 255 ? 255 : $3->num.value) + 1;
+	}
 	| words '[' INT ']' ';' {
 		$$ = new_field_decl(p, span_join(@1, @4), $1, 0, (int64_t)$3->num.value, NULL);
 	}
 	| words '*' ptrs IDENT ';' { $$ = new_field_decl(p, span_join(@1, @4), $1, (int)$3 + 1, -1, $4); }
 	| words '*' ptrs IDENT '[' INT ']' ';' {
 		$$ = new_field_decl(p, span_join(@1, @7), $1, (int)$3 + 1, (int64_t)$6->num.value, $4);
+	}
+	| UNION IDENT ptrs IDENT ';' {
+		$$ = new_node(p, N_FIELD_DECL, span_join(@1, @4));
+		$$->field_decl.type_name = new_typename(p, span_join(@1, @3), $2, true, (int)$3, -1);
+		$$->field_decl.name = $4;
 	}
 	| STRUCT IDENT ptrs IDENT ';' {
 		$$ = new_node(p, N_FIELD_DECL, span_join(@1, @4));

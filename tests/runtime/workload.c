@@ -20,6 +20,8 @@
  *   trace_workload uprobe N       N calls of workload_target(&v, "hello
  *                                 uprobe", i) for i = 0..N-1, v = 1000 + i
  *                                 (a uprobe target with user pointers)
+ *   trace_workload struct N       N calls of workload_struct(&r, i) with a
+ *                                 struct of known values (struct_decl.test)
  *   trace_workload sysmix N       N rounds of syscalls that fail, with
  *                                 known arguments: read(-1, NULL, 7),
  *                                 write(-1, NULL, 9), close(-1),
@@ -83,6 +85,35 @@ __attribute__((noinline, used)) long workload_target(long *p, const char *s, lon
 {
 	__asm__ volatile("" : : "r"(p), "r"(s), "r"(i) : "memory");
 	return *p + i;
+}
+
+/* The struct uprobe target (mode "struct"): a C struct with mixed sizes,
+ * padding, an array, a nested struct, a union and bit-fields, read by
+ * struct_decl.test through a script struct declaring the same layout. */
+struct wl_inner {
+	short s;
+	long long ll;
+};
+struct wl_rec {
+	char c;			     /* 0, then 3 bytes of padding */
+	int i;			     /* 4 */
+	unsigned char u8;	     /* 8 */
+	short arr[3];		     /* 10 */
+	char name[12];		     /* 16 */
+	struct wl_inner in;	     /* 32: s at 32, ll at 40 */
+	unsigned int b1 : 3, b2 : 9; /* 48 */
+	int b3 : 20;		     /* 49, bit 4 */
+	union {
+		unsigned int w;
+		unsigned char bytes[4];
+	} un;		     /* 52 */
+	struct wl_rec *next; /* 56 */
+};			     /* 64 */
+long workload_struct(struct wl_rec *r, long i);
+__attribute__((noinline, used)) long workload_struct(struct wl_rec *r, long i)
+{
+	__asm__ volatile("" : : "r"(r), "r"(i) : "memory");
+	return r->i + i;
 }
 
 /* Reads n bytes of kernel memory at addr from /proc/kcore (an ELF core
@@ -172,10 +203,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: trace_workload getppid|faults|open|sleep|sysargs|sysmix|uprobe|int80 ARG\n"
-				"       trace_workload opens PATH...\n"
-				"       trace_workload pread PATH COUNT N\n"
-				"       trace_workload comm NAME MODE ARG...\n");
+		fprintf(stderr,
+			"usage: trace_workload getppid|faults|open|sleep|sysargs|sysmix|uprobe|struct|int80 ARG\n"
+			"       trace_workload opens PATH...\n"
+			"       trace_workload pread PATH COUNT N\n"
+			"       trace_workload comm NAME MODE ARG...\n");
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -214,6 +246,25 @@ int main(int argc, char **argv)
 			__asm__ volatile("int $0x80" : "+a"(ret) : : "memory", "r8", "r9", "r10", "r11");
 		}
 #endif
+	} else if (!strcmp(mode, "struct")) {
+		long sum = 0;
+		for (long i = 0; i < n; i++) {
+			struct wl_rec r = { .c = 'A',
+					    .i = -123456,
+					    .u8 = 200,
+					    .arr = { -1, 2, 30000 },
+					    .name = "struct rec",
+					    .in = { -7, 1234567890123LL },
+					    .b1 = 5,
+					    .b2 = 300,
+					    .b3 = -70000,
+					    .un.w = 0x04030201,
+					    .next = NULL };
+			_Static_assert(sizeof(struct wl_rec) == 64, "wl_rec layout");
+			r.next = &r;
+			sum += workload_struct(&r, i);
+		}
+		(void)sum;
 	} else if (!strcmp(mode, "uprobe")) {
 		long sum = 0;
 		for (long i = 0; i < n; i++) {
