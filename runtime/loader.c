@@ -417,21 +417,62 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 	return add_link(s, l);
 }
 
+static int open_events(struct rt_session *s);
+static bool is_counter_event(const struct pd_probe *p)
+{
+	return p->kind == PD_PROBE_SOFTWARE || p->kind == PD_PROBE_HARDWARE;
+}
+static int run_special(struct rt_session *s, enum pd_probe_kind kind);
+static int drain(struct rt_session *s);
+
+/* BEGIN runs to its end before any other probe is attached (bpftrace's
+ * order: an interval probe must not fire before BEGIN finished). Its
+ * output is held in memory and printed after "Attaching N probes...",
+ * which is printed once the probes are attached (the runtime tests start
+ * their workloads when they see it). After exit() in BEGIN nothing else
+ * is attached. */
 int rt_attach(struct rt_session *s)
 {
 	double t0 = now_ms();
-	int n = 0;
-	for (uint32_t i = 0; i < s->pd->nprobes; i++) {
-		int err = attach_one(s, &s->pd->probes[i]);
-		if (err)
-			return err;
-		n++;
+	int err = open_events(s);
+	if (err)
+		return err;
+	s->events_open = true;
+	FILE *real = s->out.out;
+	char *held = NULL;
+	size_t nheld = 0;
+	FILE *mem = open_memstream(&held, &nheld);
+	if (mem)
+		s->out.out = mem;
+	err = run_special(s, PD_PROBE_BEGIN);
+	if (!err)
+		err = drain(s);
+	s->out.out = real;
+	if (mem)
+		fclose(mem);
+	s->begun = true;
+	/* Several blocks on one event run in script order. Tracepoints and
+	 * kprobes keep their programs in one array per event, appended to in
+	 * attach order; the programs of software/hardware perf events sit on
+	 * one list per event that each new event enters at its head: those
+	 * are attached last to first. */
+	int n = (int)s->pd->nprobes;
+	for (uint32_t i = 0; i < s->pd->nprobes && !err && !s->exiting; i++)
+		if (!is_counter_event(&s->pd->probes[i]))
+			err = attach_one(s, &s->pd->probes[i]);
+	for (uint32_t i = s->pd->nprobes; i-- > 0 && !err && !s->exiting;)
+		if (is_counter_event(&s->pd->probes[i]))
+			err = attach_one(s, &s->pd->probes[i]);
+	if (!err) {
+		fprintf(s->out.out, "Attaching %d probe%s...\n", n, n == 1 ? "" : "s");
+		if (held)
+			fwrite(held, 1, nheld, s->out.out);
+		fflush(s->out.out);
 	}
-	fprintf(s->out.out, "Attaching %d probe%s...\n", n, n == 1 ? "" : "s");
-	fflush(s->out.out);
-	if (s->verbose)
+	free(held);
+	if (!err && s->verbose)
 		fprintf(stderr, "attach: %d probes in %.1f ms\n", n, now_ms() - t0);
-	return 0;
+	return err;
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -630,13 +671,16 @@ static int run_iters(struct rt_session *s)
 
 int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 {
-	int err = open_events(s);
+	int err = 0;
+	if (!s->events_open)
+		err = open_events(s);
 	if (err)
 		return err;
-	err = run_special(s, PD_PROBE_BEGIN);
+	if (!s->begun)
+		err = run_special(s, PD_PROBE_BEGIN);
 	if (!err)
 		err = drain(s);
-	if (!err && s->has_iter) {
+	if (!err && s->has_iter && !s->exiting) {
 		/* iter probes run once, when their iterator is read; then trace
 		 * ends as after exit() (bpftrace does the same) */
 		err = run_iters(s);

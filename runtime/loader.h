@@ -34,6 +34,8 @@ struct rt_session {
 	struct rt_output out;
 	bool output_ready;
 	bool exiting;
+	bool events_open; /* the ring/perf buffer is open (rt_attach) */
+	bool begun;	  /* BEGIN has run (rt_attach runs it before attaching) */
 	bool has_iter; /* iter probes attached: read them after BEGIN, then end */
 	int verbose;
 	char *log; /* verifier log of the last load */
@@ -54,7 +56,8 @@ struct rt_options {
  * rejection (failed_probe >= 0, s->verr, fail_line/col and the log in
  * s->log), which the caller reports in the script's terms. */
 int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_options *opts);
-/* Attaches every probe but BEGIN/END; prints "Attaching N probes...". */
+/* Runs BEGIN, then attaches every probe but BEGIN/END (none after exit()
+ * in BEGIN); prints "Attaching N probes..." and then BEGIN's output. */
 int rt_attach(struct rt_session *s);
 /* -v: how the tracepoints will be attached (raw syscall tracepoints with a
  * number filter, or one perf event each). */
