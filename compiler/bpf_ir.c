@@ -257,6 +257,15 @@ void cg_probe_read(struct cg *g, LLVMValueRef dst, uint32_t size, LLVMValueRef a
 	cg_helper(g, user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel, g->i64, args, 3);
 }
 
+/* a read of a run-time length the caller has clamped (cg_clamp) */
+void cg_probe_read_len(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
+		       bool user)
+{
+	LLVMValueRef args[3] = { dst, LLVMBuildTrunc(g->b, size, g->i32, ""),
+				 LLVMBuildIntToPtr(g->b, addr, g->ptr, "") };
+	cg_helper(g, user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel, g->i64, args, 3);
+}
+
 void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
 		       bool user)
 {

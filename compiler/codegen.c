@@ -560,7 +560,7 @@ static LLVMValueRef cg_tuple(struct cg *g, struct node *n)
 	return slot;
 }
 
-static LLVMValueRef cg_string_lit(struct cg *g, const char *s, uint32_t len)
+LLVMValueRef cg_string_lit(struct cg *g, const char *s, uint32_t len)
 {
 	LLVMValueRef slot = cg_slot(g, len + 1, false);
 	cg_zero(g, slot, len + 1);

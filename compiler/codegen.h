@@ -163,11 +163,15 @@ LLVMValueRef cg_const(struct cg *g, uint64_t v);
 LLVMValueRef cg_helper(struct cg *g, int id, LLVMTypeRef ret, LLVMValueRef *args, unsigned n);
 LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v); /* an i64 LLVM cannot reason about */
 LLVMValueRef cg_clamp(struct cg *g, LLVMValueRef v, uint64_t max);
+/* a string constant in a zero-filled slot of len + 1 bytes */
+LLVMValueRef cg_string_lit(struct cg *g, const char *s, uint32_t len);
 LLVMValueRef cg_load_ctx(struct cg *g, uint32_t off, uint32_t size, bool is_signed);
 LLVMValueRef cg_load_int(struct cg *g, LLVMValueRef p, uint32_t size, bool is_signed);
 void cg_store_int(struct cg *g, LLVMValueRef p, LLVMValueRef v, uint32_t size);
 /* Reads `size` bytes of kernel or user memory at addr (i64) into dst. */
 void cg_probe_read(struct cg *g, LLVMValueRef dst, uint32_t size, LLVMValueRef addr, bool user);
+void cg_probe_read_len(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
+		       bool user);
 void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
 		       bool user);
 /* The key slot of a map use: zero-filled, every key written in its

@@ -313,8 +313,8 @@ static struct type *key_type(struct sema *s, struct node *n)
 		} else if (t->kind == TY_PTR) {
 			t = &type_u64;
 		}
-		if (i < 64)
-			elems[i++] = t;
+		if (i < 64) /* several keys: integers widen to 8 bytes, as in 0.17 */
+			elems[i++] = type_storage(s->arena, t);
 	}
 	if (bad)
 		return &type_none;
@@ -324,7 +324,11 @@ static struct type *key_type(struct sema *s, struct node *n)
 	}
 	if (i == 1)
 		return type_storage(s->arena, elems[0]);
-	return type_tuple(s->arena, elems, i);
+	/* several keys keep 0.17's layout: 8-byte integers, 8-byte size */
+	struct type *kt = type_tuple(s->arena, elems, i);
+	kt->size = (kt->size + 7) / 8 * 8;
+	kt->align = 8;
+	return kt;
 }
 
 /* Every use of a map must agree on the key; the error points at the use

@@ -29,13 +29,22 @@ static bool is_user_addr(struct sema_probe *sp, const struct type *t)
 }
 
 /* str(ptr [, len]) */
+/* $N's text; "" when not given */
+static const char *posparam_text(struct sema *s, const struct node *p)
+{
+	int i = p->posparam.index;
+	return i >= 1 && i <= s->opts.nparams ? s->opts.params[i - 1] : "";
+}
+
 static struct type *check_str(struct sema *s, struct node *call)
 {
 	struct node *p = call->call.args;
 	struct type *t = sema_expr(s, p);
 	if (t->kind == TY_NONE)
 		return t;
-	if (t->kind == TY_STR) /* str($1), str(comm): already a string */
+	if (p->kind == N_POSPARAM && call->call.nargs == 1) /* str($1): the text, even "42" */
+		return type_str(s->arena, strlen(posparam_text(s, p)) + 1);
+	if (t->kind == TY_STR) /* str(comm): already a string */
 		return t;
 	if (t->kind != TY_INT && t->kind != TY_PTR) {
 		sema_error(s, p->span, "str() expects a pointer, not %s", tname(t));
@@ -64,6 +73,10 @@ static struct type *check_str(struct sema *s, struct node *call)
 static LLVMValueRef lower_str(struct cg *g, struct node *call)
 {
 	struct node *p = call->call.args;
+	if (p->kind == N_POSPARAM && call->call.nargs == 1) {
+		const char *text = posparam_text(g->sema, p);
+		return cg_string_lit(g, text, strlen(text));
+	}
 	LLVMValueRef addr = cg_expr(g, p);
 	if (p->type->kind == TY_STR)
 		return addr;
@@ -295,8 +308,23 @@ static struct type *check_buf(struct sema *s, struct node *call)
 		return &type_none;
 	}
 	if (p->next) {
-		sema_expr(s, p->next);
-		if (!sema_const_int(s, p->next, &n) || n < 0 || n > 255) {
+		struct type *lt = sema_expr(s, p->next);
+		if (lt->kind == TY_NONE)
+			return lt;
+		if (lt->kind != TY_INT) {
+			sema_error(s, p->next->span, "buf()'s length must be an integer");
+			return &type_none;
+		}
+		if (!sema_const_int(s, p->next, &n)) {
+			/* a length known at run time: up to the string size, read
+			 * clamped (rule 4) */
+			if (t->kind != TY_INT && t->kind != TY_PTR) {
+				sema_error(s, p->next->span,
+					   "buf() of a string or an array needs a constant length");
+				return &type_none;
+			}
+			n = s->opts.strlen < 255 ? s->opts.strlen : 255;
+		} else if (n < 0 || n > 255) {
 			sema_error(s, p->next->span, "buf()'s length must be a constant from 0 to 255");
 			return &type_none;
 		}
@@ -306,7 +334,8 @@ static struct type *check_buf(struct sema *s, struct node *call)
 		sema_error(s, call->span, "buf() of a pointer needs a length");
 		return &type_none;
 	}
-	if ((t->kind == TY_STR || t->kind == TY_ARRAY) && (uint64_t)n > t->size)
+	/* buf("ok_key", 8) keeps 8 bytes: the string's zeros after its end */
+	if (t->kind == TY_ARRAY && (uint64_t)n > t->size)
 		n = t->size;
 	struct type *r = arena_alloc(s->arena, sizeof(*r));
 	r->kind = TY_BUF;
@@ -319,14 +348,26 @@ static LLVMValueRef lower_buf(struct cg *g, struct node *call)
 {
 	struct node *p = call->call.args;
 	uint32_t n = call->type->size - 1;
+	int64_t k;
 	LLVMValueRef v = cg_expr(g, p);
+	if (p->next && !sema_const_int(g->sema, p->next, &k)) {
+		/* run-time length: clamped to the slot, stored as the length */
+		LLVMValueRef len = cg_clamp(g, cg_expr(g, p->next), n);
+		LLVMValueRef slot = cg_dest(g, n + 1); /* after every sub-expression */
+		cg_zero(g, slot, n + 1);
+		cg_store_int(g, slot, len, 1);
+		cg_probe_read_len(g, cg_gep(g, slot, 1), len, v, is_user_addr(g->probe, p->type));
+		return slot;
+	}
 	LLVMValueRef slot = cg_slot(g, n + 1, false);
 	cg_zero(g, slot, n + 1);
 	cg_store_int(g, slot, cg_const(g, n), 1);
-	if (p->type->kind == TY_STR || p->type->kind == TY_ARRAY)
-		cg_copy(g, cg_gep(g, slot, 1), v, n);
-	else if (n)
+	if (p->type->kind == TY_STR || p->type->kind == TY_ARRAY) {
+		uint32_t have = p->type->size < n ? p->type->size : n;
+		cg_copy(g, cg_gep(g, slot, 1), v, have);
+	} else if (n) {
 		cg_probe_read(g, cg_gep(g, slot, 1), n, v, is_user_addr(g->probe, p->type));
+	}
 	return slot;
 }
 
