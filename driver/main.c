@@ -379,8 +379,9 @@ static int run(const struct cli *c, const struct progdesc *pd, const struct node
 		err = rt_attach(&s);
 	if (!err)
 		err = rt_run(&s, &stop_requested);
+	int status = s.exit_status;
 	rt_close(&s);
-	return err ? EXIT_RUNTIME : 0;
+	return err ? EXIT_RUNTIME : status;
 }
 
 static bool kernel_has_btf(void)

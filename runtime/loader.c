@@ -481,8 +481,15 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (s->exiting)
 		return 0; /* after exit(), bpftrace prints nothing more */
 	int rc = rt_output_record(&s->out, data, size);
-	if (rc == 1)
+	if (rc == 1) {
 		s->exiting = true;
+		/* exit(status): the status after the 8-byte header (id 1) */
+		if (size >= 16 && ((const struct pd_record_hdr *)data)->id == 1) {
+			int64_t code;
+			memcpy(&code, (const char *)data + 8, sizeof(code));
+			s->exit_status = (int)(code & 0xff);
+		}
+	}
 	return 0;
 }
 

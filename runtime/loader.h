@@ -35,6 +35,7 @@ struct rt_session {
 	bool output_ready;
 	bool exiting;
 	bool events_open; /* the ring/perf buffer is open (rt_attach) */
+	int exit_status; /* exit(status) of the script, 0 without one */
 	bool begun;	  /* BEGIN has run (rt_attach runs it before attaching) */
 	bool has_iter; /* iter probes attached: read them after BEGIN, then end */
 	int verbose;

@@ -5,6 +5,7 @@
  * zero, so the string is safe as a map key.
  */
 #include <linux/bpf.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "compiler/codegen.h"
@@ -524,7 +525,70 @@ static LLVMValueRef lower_path(struct cg *g, struct node *call)
 	return slot;
 }
 
+/* nsecs(monotonic|boot|tai|sw_tai): a clock by name, as bpftrace >= 0.21 */
+static const char *nsecs_clock(const struct node *call)
+{
+	const struct node *a = call->call.args;
+	return a && a->kind == N_IDENT ? a->ident.name : NULL;
+}
+
+static struct type *check_nsecs(struct sema *s, struct node *call)
+{
+	if (call->call.nargs) {
+		const char *c = nsecs_clock(call);
+		if (!c || (strcmp(c, "monotonic") && strcmp(c, "boot") && strcmp(c, "tai") &&
+			   strcmp(c, "sw_tai"))) {
+			sema_error(s, call->call.args->span,
+				   "nsecs() takes a clock: monotonic, boot, tai or sw_tai");
+			return &type_none;
+		}
+	}
+	return &type_u64;
+}
+
+static LLVMValueRef lower_nsecs(struct cg *g, struct node *call)
+{
+	const char *c = call->call.nargs ? nsecs_clock(call) : "monotonic";
+	int id = !strcmp(c, "boot")			     ? BPF_FUNC_ktime_get_boot_ns
+		 : !strcmp(c, "tai") || !strcmp(c, "sw_tai") ? BPF_FUNC_ktime_get_tai_ns
+							     : BPF_FUNC_ktime_get_ns;
+	return cg_helper(g, id, g->i64, NULL, 0);
+}
+
+/* bswap(x): the bytes of an integer reversed, at its own width */
+static struct type *check_bswap(struct sema *s, struct node *call)
+{
+	struct type *t = sema_expr(s, call->call.args);
+	if (t->kind == TY_NONE)
+		return t;
+	if (t->kind != TY_INT) {
+		sema_error(s, call->call.args->span, "bswap() expects an integer, not %s", tname(t));
+		return &type_none;
+	}
+	return t->size == 1 ? t : type_int((int)t->size * 8, false);
+}
+
+static LLVMValueRef lower_bswap(struct cg *g, struct node *call)
+{
+	LLVMValueRef v = cg_expr(g, call->call.args);
+	uint32_t size = call->type->size;
+	if (size == 1)
+		return v;
+	LLVMTypeRef t = LLVMIntTypeInContext(g->ctx, size * 8);
+	char name[32];
+	snprintf(name, sizeof(name), "llvm.bswap.i%u", size * 8);
+	LLVMTypeRef fty = LLVMFunctionType(t, &t, 1, 0);
+	LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
+	if (!fn)
+		fn = LLVMAddFunction(g->mod, name, fty);
+	LLVMValueRef x = size < 8 ? LLVMBuildTrunc(g->b, v, t, "") : v;
+	LLVMValueRef r = LLVMBuildCall2(g->b, fty, fn, &x, 1, "");
+	return size < 8 ? LLVMBuildZExt(g->b, r, g->i64, "") : r;
+}
+
 const struct stdlib_fn stdlib_misc_fns[] = {
+	{ "nsecs", 0, 1, 0, 0, check_nsecs, lower_nsecs, NULL },
+	{ "bswap", 1, 1, 0, 0, check_bswap, lower_bswap, NULL },
 	{ "str", 1, 2, 0, 0, check_str, lower_str, NULL },
 	{ "ksym", 1, 1, 0, 0, check_ksym, lower_passthrough, NULL },
 	{ "strncmp", 3, 3, 0, 0, check_strncmp, lower_strncmp, NULL },
