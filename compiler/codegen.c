@@ -917,6 +917,58 @@ static void cg_while(struct cg *g, struct node *n)
 	LLVMPositionBuilderAtEnd(g->b, done);
 }
 
+/* for ($i : lo..hi): the trip count hi - lo (0 when hi <= lo), clamped to
+ * SEMA_MAX_RANGE (sema rejects a constant range above it; a run-time
+ * count the verifier could not bound is rejected long before it), is
+ * computed once; an i64 counter k in a register runs
+ * from 0 to it and $i = lo + k is stored at the top of every iteration
+ * (the body may change $i, not the iterations). The count goes through
+ * llvm.bpf.passthrough after its clamp, and so does k + 1, so LLVM keeps the constant
+ * `k < CG_MAX_RANGE` test beside `k < count`: whatever form LLVM gives
+ * the loop, the verifier sees a counter bounded by a constant. */
+#define CG_MAX_RANGE SEMA_MAX_RANGE
+static void cg_for_range(struct cg *g, struct node *n)
+{
+	LLVMValueRef lo = cg_expr(g, n->for_.lo);
+	LLVMValueRef hi = cg_expr(g, n->for_.hi);
+	LLVMValueRef empty = LLVMBuildICmp(g->b, LLVMIntSGE, lo, hi, "");
+	LLVMValueRef span = LLVMBuildSelect(g->b, empty, cg_const(g, 0), LLVMBuildSub(g->b, hi, lo, ""),
+					    "");
+	LLVMValueRef count = cg_opaque(g, cg_clamp(g, span, CG_MAX_RANGE));
+	LLVMBasicBlockRef entry = LLVMGetInsertBlock(g->b);
+	LLVMBasicBlockRef cond = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.cond");
+	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.body");
+	LLVMBasicBlockRef inc = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.inc");
+	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.end");
+	LLVMBuildBr(g->b, cond);
+	LLVMPositionBuilderAtEnd(g->b, cond);
+	LLVMValueRef k = LLVMBuildPhi(g->b, g->i64, "k");
+	LLVMValueRef in = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntULT, k, count, ""),
+				       LLVMBuildICmp(g->b, LLVMIntULT, k, cg_const(g, CG_MAX_RANGE), ""),
+				       "");
+	LLVMBuildCondBr(g->b, in, body, done);
+	LLVMPositionBuilderAtEnd(g->b, body);
+	cg_assign_var(g, n->for_.var, n->for_.lo, LLVMBuildAdd(g->b, lo, k, ""), &type_s64);
+	if (g->nloops < CG_MAX_LOOPS) {
+		g->break_bb[g->nloops] = done;
+		g->cont_bb[g->nloops] = inc;
+	}
+	g->nloops++;
+	cg_block(g, n->for_.body);
+	g->nloops--;
+	LLVMBuildBr(g->b, inc);
+	LLVMPositionBuilderAtEnd(g->b, inc);
+	/* opaque too: without an induction variable LLVM neither rewrites the
+	 * exit test nor folds a sum over the loop into a closed form (whose
+	 * 128-bit multiply BPF has no instruction for) */
+	LLVMValueRef next = cg_opaque(g, LLVMBuildAdd(g->b, k, cg_const(g, 1), ""));
+	LLVMBuildBr(g->b, cond);
+	LLVMValueRef vals[2] = { cg_const(g, 0), next };
+	LLVMBasicBlockRef bbs[2] = { entry, inc };
+	LLVMAddIncoming(k, vals, bbs, 2);
+	LLVMPositionBuilderAtEnd(g->b, done);
+}
+
 /* After a terminator (return, break), later statements of the block go
  * into an unreachable block that LLVM deletes. */
 static void cg_dead_block(struct cg *g)
@@ -941,6 +993,7 @@ static void cg_stmt(struct cg *g, struct node *n)
 		break;
 	}
 	case N_WHILE: cg_while(g, n); break;
+	case N_FOR: cg_for_range(g, n); break;
 	case N_RETURN:
 		LLVMBuildBr(g->b, g->exit_bb);
 		cg_dead_block(g);

@@ -27,6 +27,8 @@
  * can be larger; codegen checks the scratch map's total per probe. */
 #define SEMA_PERCPU_VALUE_MAX (32 * 1024)
 #define SEMA_MAX_UNROLL 100
+/* iterations of a range loop (codegen bounds its counter by it) */
+#define SEMA_MAX_RANGE 65536
 
 struct sema_map {
 	const char *name;	 /* "@x" */
