@@ -401,6 +401,16 @@ static struct type *map_read(struct sema *s, struct node *n)
 		return &type_none;
 	}
 	if (m->value->kind == TY_AGG) {
+		/* count, sum, min, max, avg: the total over the CPUs (codegen.c
+		 * cg_agg_read); a histogram or stats() has no single value */
+		switch (m->value->agg) {
+		case PD_AGG_COUNT: return &type_u64;
+		case PD_AGG_SUM:
+		case PD_AGG_MIN:
+		case PD_AGG_MAX:
+		case PD_AGG_AVG: return &type_s64;
+		default: break;
+		}
 		sema_error(s, n->span, "%s holds %s(); its value cannot be read in a probe", m->name,
 			   tname(m->value));
 		return &type_none;

@@ -429,8 +429,9 @@ static int drain(struct rt_session *s);
  * order: an interval probe must not fire before BEGIN finished). Its
  * output is held in memory and printed after "Attaching N probes...",
  * which is printed once the probes are attached (the runtime tests start
- * their workloads when they see it). After exit() in BEGIN nothing else
- * is attached. */
+ * their workloads when they see it). After exit() in BEGIN the probes are
+ * still attached (and detached again at once): what they send is dropped,
+ * and -v still shows what attaching costs. */
 int rt_attach(struct rt_session *s)
 {
 	double t0 = now_ms();
@@ -457,10 +458,10 @@ int rt_attach(struct rt_session *s)
 	 * one list per event that each new event enters at its head: those
 	 * are attached last to first. */
 	int n = (int)s->pd->nprobes;
-	for (uint32_t i = 0; i < s->pd->nprobes && !err && !s->exiting; i++)
+	for (uint32_t i = 0; i < s->pd->nprobes && !err; i++)
 		if (!is_counter_event(&s->pd->probes[i]))
 			err = attach_one(s, &s->pd->probes[i]);
-	for (uint32_t i = s->pd->nprobes; i-- > 0 && !err && !s->exiting;)
+	for (uint32_t i = s->pd->nprobes; i-- > 0 && !err;)
 		if (is_counter_event(&s->pd->probes[i]))
 			err = attach_one(s, &s->pd->probes[i]);
 	if (!err) {

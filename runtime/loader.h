@@ -57,13 +57,14 @@ struct rt_options {
  * rejection (failed_probe >= 0, s->verr, fail_line/col and the log in
  * s->log), which the caller reports in the script's terms. */
 int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_options *opts);
-/* Runs BEGIN, then attaches every probe but BEGIN/END (none after exit()
- * in BEGIN); prints "Attaching N probes..." and then BEGIN's output. */
+/* Runs BEGIN, then attaches every probe but BEGIN/END; prints
+ * "Attaching N probes..." and then BEGIN's output. */
 int rt_attach(struct rt_session *s);
 /* -v: how the tracepoints will be attached (raw syscall tracepoints with a
  * number filter, or one perf event each). */
 void rt_describe_attach(const struct progdesc *pd, FILE *f);
-/* Runs BEGIN, then polls the event buffer until exit() or *stop; then runs
+/* Runs BEGIN unless rt_attach did, then polls the event buffer until exit()
+ * or *stop; then detaches, runs
  * END and prints the maps. Returns 0 or -errno. */
 int rt_run(struct rt_session *s, volatile sig_atomic_t *stop);
 /* Detaches and frees everything; safe on a partly set-up session. */
