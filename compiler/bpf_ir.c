@@ -8,6 +8,7 @@
  *  - map lookups are null-checked before use (rule 5);
  *  - user and kernel memory go through probe_read_{user,kernel} (rule 6).
  */
+#include <errno.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <string.h>
@@ -335,7 +336,34 @@ LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLV
 			   uint64_t flags)
 {
 	LLVMValueRef args[4] = { map, cg_key_or_zero(g, key), val, cg_const(g, flags) };
-	return cg_helper(g, BPF_FUNC_map_update_elem, g->i64, args, 4);
+	LLVMValueRef ret = cg_helper(g, BPF_FUNC_map_update_elem, g->i64, args, 4);
+	int pd_index = -1;
+	for (int i = 0; i < g->sema->nmaps; i++)
+		if (g->maps[i].global == map && !g->maps[i].array)
+			pd_index = g->maps[i].pd_index;
+	if (pd_index < 0)
+		return ret;
+	/* a new key in a full hash: -E2BIG; counted, reported at exit */
+	int entries;
+	LLVMValueRef full = cg_map_full_counter(g, &entries);
+	if (pd_index >= entries)
+		return ret;
+	LLVMValueRef dropped = LLVMBuildICmp(g->b, LLVMIntEQ, ret, cg_const(g, (uint64_t)-E2BIG), "");
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+	LLVMBasicBlockRef done = cg_if(g, dropped, "map.full");
+	cg_expect(g, LLVMGetBasicBlockTerminator(from), false);
+	LLVMValueRef k = cg_slot(g, 8, false);
+	cg_store_int(g, k, cg_const(g, (uint64_t)pd_index), 8);
+	LLVMValueRef largs[2] = { full, k };
+	LLVMValueRef p = cg_helper(g, BPF_FUNC_map_lookup_elem, g->ptr, largs, 2);
+	LLVMBasicBlockRef have = cg_if(g, LLVMBuildIsNotNull(g->b, p, ""), "map.full.count");
+	LLVMBuildAtomicRMW(g->b, LLVMAtomicRMWBinOpAdd, p, cg_const(g, 1),
+			   LLVMAtomicOrderingMonotonic, 0);
+	LLVMBuildBr(g->b, have);
+	LLVMPositionBuilderAtEnd(g->b, have);
+	LLVMBuildBr(g->b, done);
+	LLVMPositionBuilderAtEnd(g->b, done);
+	return ret;
 }
 
 LLVMBasicBlockRef cg_if(struct cg *g, LLVMValueRef cond, const char *name)
@@ -395,14 +423,19 @@ LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef
 	LLVMBasicBlockRef from_second = LLVMGetInsertBlock(g->b);
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, second, ""), fail, ok);
 
-	LLVMPositionBuilderAtEnd(g->b, fail); /* map full: nothing to update */
-	LLVMBuildBr(g->b, g->exit_bb);
+	/* map full (counted by cg_map_update): the update goes to a zeroed
+	 * slot nobody reads, and the probe goes on with its next statement */
+	LLVMPositionBuilderAtEnd(g->b, fail);
+	LLVMValueRef sink = cg_slot(g, vsize, false);
+	cg_zero(g, sink, vsize);
+	LLVMBasicBlockRef from_fail = LLVMGetInsertBlock(g->b);
+	LLVMBuildBr(g->b, ok);
 
 	LLVMPositionBuilderAtEnd(g->b, ok);
 	LLVMValueRef phi = LLVMBuildPhi(g->b, g->ptr, "val");
-	LLVMValueRef vals[2] = { first, second };
-	LLVMBasicBlockRef bbs[2] = { from_first, from_second };
-	LLVMAddIncoming(phi, vals, bbs, 2);
+	LLVMValueRef vals[3] = { first, second, sink };
+	LLVMBasicBlockRef bbs[3] = { from_first, from_second, from_fail };
+	LLVMAddIncoming(phi, vals, bbs, 3);
 	return phi;
 }
 

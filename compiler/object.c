@@ -312,7 +312,7 @@ static void define_user_maps(struct cg *g)
 		struct map_def d = {
 			.type = array ? BPF_MAP_TYPE_PERCPU_ARRAY
 				: agg ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH,
-			.max_entries = m->key ? MAP_KEYS_MAX
+			.max_entries = m->key ? (g->sema->opts.map_keys_max ?: MAP_KEYS_MAX)
 				: array ? nelems + (m->value->agg != PD_AGG_COUNT) : 1,
 			.key_size = m->key ? m->key->size : array ? 4 : 8,
 			.value_size = buckets ? 8 : agg ? cg_agg_value_size(m) : m->value->size,
@@ -432,6 +432,23 @@ LLVMValueRef cg_lost_counter(struct cg *g)
 		g->pd_lost = add_pd_map(g, "lost", ".bss", PD_MAP_LOST, &d);
 	}
 	return g->lost_var;
+}
+
+/* Updates dropped because a map was full: an array map of one u64 per
+ * map of the program description, indexed by the full map's pd index
+ * (PD_MAP_FULL), made on first use; the runtime reports them at exit. */
+LLVMValueRef cg_map_full_counter(struct cg *g, int *max_entries)
+{
+	if (!g->map_full) {
+		struct map_def d = { BPF_MAP_TYPE_ARRAY, g->pd->nmaps ? g->pd->nmaps : 1, 4, 8,
+				     false };
+		g->map_full = map_global(g, "map_full", 4);
+		set_map_debug_info(g, g->map_full, "map_full", &d);
+		g->map_full_entries = (int)d.max_entries;
+		add_pd_map(g, "map_full", "map_full", PD_MAP_FULL, &d);
+	}
+	*max_entries = g->map_full_entries;
+	return g->map_full;
 }
 
 static void finish_scratch(struct cg *g)

@@ -82,6 +82,7 @@ struct sema_opts {
 	const char **params; /* positional parameters $1.. */
 	int nparams;
 	uint32_t strlen;     /* string size (default 64) */
+	uint32_t map_keys_max; /* entries of a keyed map (default 4096) */
 	bool unsafe;	     /* --unsafe: system() and friends allowed */
 	bool will_attach;    /* probes will be attached: a mechanism the kernel
 				lacks is an error now (not for -d or --dry-run) */

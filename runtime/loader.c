@@ -677,6 +677,27 @@ static int run_iters(struct rt_session *s)
 	return 0;
 }
 
+/* Updates dropped because a map was full (PD_MAP_FULL, one u64 per pd
+ * map), reported at exit on stderr: never silent. */
+static void report_map_full(struct rt_session *s)
+{
+	for (uint32_t i = 0; i < s->pd->nmaps; i++) {
+		if (s->pd->maps[i].role != PD_MAP_FULL || s->map_fds[i] < 0)
+			continue;
+		for (uint32_t j = 0; j < s->pd->nmaps && j < s->pd->maps[i].max_entries; j++) {
+			const struct pd_map *m = &s->pd->maps[j];
+			uint64_t n = 0;
+			if (m->role != PD_MAP_USER || bpf_map_lookup_elem(s->map_fds[i], &j, &n) || !n)
+				continue;
+			fprintf(stderr,
+				"WARNING: %llu update%s of %s %s dropped: the map is full (%u "
+				"keys; raise BPFTRACE_MAP_KEYS_MAX)\n",
+				(unsigned long long)n, n == 1 ? "" : "s", m->name,
+				n == 1 ? "was" : "were", m->max_entries);
+		}
+	}
+}
+
 int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 {
 	int err = 0;
@@ -715,6 +736,7 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	rt_output_report_lost(&s->out);
 	rt_maps_print_all(&s->out);
 	fflush(s->out.out);
+	report_map_full(s);
 	if (s->pb && s->verbose)
 		fprintf(stderr, "perf buffer: the kernel reported %llu records lost, the programs "
 				"counted %llu\n",
