@@ -337,32 +337,23 @@ LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLV
 {
 	LLVMValueRef args[4] = { map, cg_key_or_zero(g, key), val, cg_const(g, flags) };
 	LLVMValueRef ret = cg_helper(g, BPF_FUNC_map_update_elem, g->i64, args, 4);
-	int pd_index = -1;
+	bool user = false;
 	for (int i = 0; i < g->sema->nmaps; i++)
 		if (g->maps[i].global == map && !g->maps[i].array)
-			pd_index = g->maps[i].pd_index;
-	if (pd_index < 0)
+			user = true;
+	if (!user)
 		return ret;
-	/* a new key in a full hash: -E2BIG; counted, reported at exit */
-	int entries;
-	LLVMValueRef full = cg_map_full_counter(g, &entries);
-	if (pd_index >= entries)
-		return ret;
-	LLVMValueRef dropped = LLVMBuildICmp(g->b, LLVMIntEQ, ret, cg_const(g, (uint64_t)-E2BIG), "");
-	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
-	LLVMBasicBlockRef done = cg_if(g, dropped, "map.full");
-	cg_expect(g, LLVMGetBasicBlockTerminator(from), false);
-	LLVMValueRef k = cg_slot(g, 8, false);
-	cg_store_int(g, k, cg_const(g, (uint64_t)pd_index), 8);
-	LLVMValueRef largs[2] = { full, k };
-	LLVMValueRef p = cg_helper(g, BPF_FUNC_map_lookup_elem, g->ptr, largs, 2);
-	LLVMBasicBlockRef have = cg_if(g, LLVMBuildIsNotNull(g->b, p, ""), "map.full.count");
-	LLVMBuildAtomicRMW(g->b, LLVMAtomicRMWBinOpAdd, p, cg_const(g, 1),
-			   LLVMAtomicOrderingMonotonic, 0);
-	LLVMBuildBr(g->b, have);
-	LLVMPositionBuilderAtEnd(g->b, have);
-	LLVMBuildBr(g->b, done);
-	LLVMPositionBuilderAtEnd(g->b, done);
+	/* a new key in a full hash: -E2BIG. Counted without a branch (x is
+	 * 0 exactly then: 1 - ((x | -x) >> 63)) into the program's
+	 * accumulator, added to the map_full counter once, at its exit */
+	LLVMValueRef acc = cg_map_full_acc(g);
+	LLVMValueRef x = LLVMBuildAdd(g->b, ret, cg_const(g, E2BIG), "");
+	LLVMValueRef nz = LLVMBuildLShr(g->b, LLVMBuildOr(g->b, x, LLVMBuildNeg(g->b, x, ""), ""),
+					cg_const(g, 63), "");
+	LLVMValueRef one = LLVMBuildXor(g->b, nz, cg_const(g, 1), "");
+	LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, acc, "");
+	LLVMSetAlignment(old, 8);
+	LLVMSetAlignment(LLVMBuildStore(g->b, LLVMBuildAdd(g->b, old, one, ""), acc), 8);
 	return ret;
 }
 

@@ -677,24 +677,38 @@ static int run_iters(struct rt_session *s)
 	return 0;
 }
 
-/* Updates dropped because a map was full (PD_MAP_FULL, one u64 per pd
- * map), reported at exit on stderr: never silent. */
+/* Updates dropped because a map was full (PD_MAP_FULL), reported at exit
+ * on stderr with the maps that are full now: never silent. */
 static void report_map_full(struct rt_session *s)
 {
 	for (uint32_t i = 0; i < s->pd->nmaps; i++) {
-		if (s->pd->maps[i].role != PD_MAP_FULL || s->map_fds[i] < 0)
+		uint32_t zero = 0;
+		uint64_t n = 0;
+		if (s->pd->maps[i].role != PD_MAP_FULL || s->map_fds[i] < 0 ||
+		    bpf_map_lookup_elem(s->map_fds[i], &zero, &n) || !n)
 			continue;
-		for (uint32_t j = 0; j < s->pd->nmaps && j < s->pd->maps[i].max_entries; j++) {
+		fprintf(stderr, "WARNING: %llu map update%s dropped because a map was full",
+			(unsigned long long)n, n == 1 ? " was" : "s were");
+		const char *sep = ": ";
+		for (uint32_t j = 0; j < s->pd->nmaps; j++) {
 			const struct pd_map *m = &s->pd->maps[j];
-			uint64_t n = 0;
-			if (m->role != PD_MAP_USER || bpf_map_lookup_elem(s->map_fds[i], &j, &n) || !n)
+			if (m->role != PD_MAP_USER || !m->key_size || s->map_fds[j] < 0 ||
+			    (m->bpf_type != BPF_MAP_TYPE_HASH && m->bpf_type != BPF_MAP_TYPE_PERCPU_HASH))
 				continue;
-			fprintf(stderr,
-				"WARNING: %llu update%s of %s %s dropped: the map is full (%u "
-				"keys; raise BPFTRACE_MAP_KEYS_MAX)\n",
-				(unsigned long long)n, n == 1 ? "" : "s", m->name,
-				n == 1 ? "was" : "were", m->max_entries);
+			uint8_t key[m->key_size], next[m->key_size];
+			uint32_t keys = 0;
+			void *prev = NULL;
+			while (keys < m->max_entries && !bpf_map_get_next_key(s->map_fds[j], prev, next)) {
+				memcpy(key, next, m->key_size);
+				prev = key;
+				keys++;
+			}
+			if (keys >= m->max_entries) {
+				fprintf(stderr, "%s%s (%u keys)", sep, m->name, m->max_entries);
+				sep = ", ";
+			}
 		}
+		fprintf(stderr, "; raise BPFTRACE_MAP_KEYS_MAX\n");
 	}
 }
 
