@@ -340,7 +340,7 @@ static void test_ternaries_and_tuples(void)
 	CHECK(field_is(t, 0, TY_INT, 4, 0));
 	CHECK(field_is(t, 1, TY_STR, 16, 4));
 	CHECK(field_is(t, 2, TY_STR, 2, 20));
-	CHECK(t->size == 24 && t->align == 4);
+	CHECK(t->size == 24 && t->align == 8);
 	CHECK(is_str(value_type(&r, 0, 4), 16));
 	CHECK(is_int(value_type(&r, 0, 5), 8, true));
 	done(&r);
@@ -438,7 +438,8 @@ static void test_map_tuple_keys(void)
 	CHECK(m && m->key->size == 24);
 	CHECK(m && m->value->kind == TY_AGG && m->value->agg == PD_AGG_COUNT);
 	m = sema_find_map(&r.sema, "@d");
-	/* a tuple value keeps its C layout: u32 at 0, char[2] at 4; 8 bytes */
+	/* a tuple value keeps its C layout: u32 at 0, char[2] at 4; 8 bytes
+	 * (tuples are rounded up to 8) */
 	CHECK(m && m->value->kind == TY_TUPLE && field_is(m->value, 0, TY_INT, 4, 0) &&
 	      field_is(m->value, 1, TY_STR, 2, 4) && m->value->size == 8);
 	done(&r);
