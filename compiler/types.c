@@ -105,9 +105,9 @@ struct type *type_tuple(struct arena *a, struct type **elems, uint32_t n)
 		if (al > t->align)
 			t->align = al;
 	}
-	/* whole tuples stay 8-byte aligned, their size a multiple of 8: slots
-	 * of tuples are then copied in 8-byte words, not bytes (whose spills
-	 * overflowed the stack); (int8, int16, int32) is still 8 bytes */
+	/* whole tuples stay 8-byte aligned, their size a multiple of 8, as
+	 * before (slots of tuples are copied in 8-byte words, map keys keep
+	 * their sizes); (int8, int16, int32) is still 8 bytes */
 	t->align = 8;
 	t->size = align_up(off, 8);
 	return t;
