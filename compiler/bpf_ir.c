@@ -337,23 +337,10 @@ LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLV
 {
 	LLVMValueRef args[4] = { map, cg_key_or_zero(g, key), val, cg_const(g, flags) };
 	LLVMValueRef ret = cg_helper(g, BPF_FUNC_map_update_elem, g->i64, args, 4);
-	bool user = false;
-	for (int i = 0; i < g->sema->nmaps; i++)
-		if (g->maps[i].global == map && !g->maps[i].array)
-			user = true;
-	if (!user)
-		return ret;
-	/* a new key in a full hash: -E2BIG. Counted without a branch (x is
-	 * 0 exactly then: 1 - ((x | -x) >> 63)) into the program's
-	 * accumulator, added to the map_full counter once, at its exit */
-	LLVMValueRef acc = cg_map_full_acc(g);
-	LLVMValueRef x = LLVMBuildAdd(g->b, ret, cg_const(g, E2BIG), "");
-	LLVMValueRef nz = LLVMBuildLShr(g->b, LLVMBuildOr(g->b, x, LLVMBuildNeg(g->b, x, ""), ""),
-					cg_const(g, 63), "");
-	LLVMValueRef one = LLVMBuildXor(g->b, nz, cg_const(g, 1), "");
-	LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, acc, "");
-	LLVMSetAlignment(old, 8);
-	LLVMSetAlignment(LLVMBuildStore(g->b, LLVMBuildAdd(g->b, old, one, ""), acc), 8);
+	/* Updates a full hash refuses (-E2BIG) are not counted yet: counting
+	 * them through a per-program stack counter (cg_map_full_acc, flushed
+	 * at the exit by object.c) moved verifier errors to the wrong script
+	 * line, and a branch per update added jumps to long blocks */
 	return ret;
 }
 
