@@ -8,6 +8,7 @@
  *  - map lookups are null-checked before use (rule 5);
  *  - user and kernel memory go through probe_read_{user,kernel} (rule 6).
  */
+#include <errno.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <string.h>
@@ -273,6 +274,15 @@ void cg_probe_read(struct cg *g, LLVMValueRef dst, uint32_t size, LLVMValueRef a
 	cg_helper(g, user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel, g->i64, args, 3);
 }
 
+/* a read of a run-time length the caller has clamped (cg_clamp) */
+void cg_probe_read_len(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
+		       bool user)
+{
+	LLVMValueRef args[3] = { dst, LLVMBuildTrunc(g->b, size, g->i32, ""),
+				 LLVMBuildIntToPtr(g->b, addr, g->ptr, "") };
+	cg_helper(g, user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel, g->i64, args, 3);
+}
+
 void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
 		       bool user)
 {
@@ -342,7 +352,12 @@ LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLV
 			   uint64_t flags)
 {
 	LLVMValueRef args[4] = { map, cg_key_or_zero(g, key), val, cg_const(g, flags) };
-	return cg_helper(g, BPF_FUNC_map_update_elem, g->i64, args, 4);
+	LLVMValueRef ret = cg_helper(g, BPF_FUNC_map_update_elem, g->i64, args, 4);
+	/* Updates a full hash refuses (-E2BIG) are not counted yet: counting
+	 * them through a per-program stack counter (cg_map_full_acc, flushed
+	 * at the exit by object.c) moved verifier errors to the wrong script
+	 * line, and a branch per update added jumps to long blocks */
+	return ret;
 }
 
 LLVMBasicBlockRef cg_if(struct cg *g, LLVMValueRef cond, const char *name)
@@ -402,14 +417,19 @@ LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef
 	LLVMBasicBlockRef from_second = LLVMGetInsertBlock(g->b);
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, second, ""), fail, ok);
 
-	LLVMPositionBuilderAtEnd(g->b, fail); /* map full: nothing to update */
-	LLVMBuildBr(g->b, g->exit_bb);
+	/* map full (counted by cg_map_update): the update goes to a zeroed
+	 * slot nobody reads, and the probe goes on with its next statement */
+	LLVMPositionBuilderAtEnd(g->b, fail);
+	LLVMValueRef sink = cg_slot(g, vsize, false);
+	cg_zero(g, sink, vsize);
+	LLVMBasicBlockRef from_fail = LLVMGetInsertBlock(g->b);
+	LLVMBuildBr(g->b, ok);
 
 	LLVMPositionBuilderAtEnd(g->b, ok);
 	LLVMValueRef phi = LLVMBuildPhi(g->b, g->ptr, "val");
-	LLVMValueRef vals[2] = { first, second };
-	LLVMBasicBlockRef bbs[2] = { from_first, from_second };
-	LLVMAddIncoming(phi, vals, bbs, 2);
+	LLVMValueRef vals[3] = { first, second, sink };
+	LLVMBasicBlockRef bbs[3] = { from_first, from_second, from_fail };
+	LLVMAddIncoming(phi, vals, bbs, 3);
 	return phi;
 }
 

@@ -9,6 +9,7 @@
 #include <linux/bpf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 
 #include "compiler/codegen.h"
 #include "stdlib/stdlib.h"
@@ -265,11 +266,97 @@ static LLVMValueRef cg_ternary(struct cg *g, struct node *n)
 	return phi;
 }
 
+
+/* CPUs an aggregation read visits: the configured ones (a CPU id past
+ * nr_cpu_ids gives NULL from the helper, and is skipped) */
+static uint64_t agg_read_cpus(void)
+{
+	int k = get_nprocs_conf();
+	return k < 1 ? 1 : k > 8192 ? 8192 : (uint64_t)k;
+}
+
+/* @c read in a probe, @c holding count/sum/min/max/avg: each CPU's value
+ * through bpf_map_lookup_percpu_elem (5.19), null-checked, in a loop whose
+ * counter is opaque to LLVM and bounded by a constant (the CPUs configured
+ * when the script is compiled), merged as the runtime merges them when
+ * it prints (runtime/progdesc.h has the per-CPU layouts). */
+static LLVMValueRef cg_agg_read(struct cg *g, struct node *n, struct sema_map *m,
+				struct cg_map *cm)
+{
+	enum pd_agg agg = m->value->agg;
+	LLVMValueRef key = cg_key_or_zero(g, cg_map_key(g, n, m));
+	uint64_t ncpu = agg_read_cpus();
+	LLVMBasicBlockRef entry = LLVMGetInsertBlock(g->b);
+	LLVMBasicBlockRef cond = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "agg.cpu");
+	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "agg.lookup");
+	LLVMBasicBlockRef have = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "agg.have");
+	LLVMBasicBlockRef latch = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "agg.next");
+	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "agg.done");
+	LLVMBuildBr(g->b, cond);
+	LLVMPositionBuilderAtEnd(g->b, cond);
+	LLVMValueRef cpu = LLVMBuildPhi(g->b, g->i64, "cpu");
+	LLVMValueRef a0 = LLVMBuildPhi(g->b, g->i64, "a0"); /* total, count, min/max */
+	LLVMValueRef a1 = LLVMBuildPhi(g->b, g->i64, "a1"); /* avg's count, min/max's is_set */
+	LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, cpu, cg_const(g, ncpu), ""), body,
+			done);
+	LLVMPositionBuilderAtEnd(g->b, body);
+	LLVMValueRef args[3] = { cm->global, key, LLVMBuildTrunc(g->b, cpu, g->i32, "") };
+	LLVMValueRef p = cg_helper(g, BPF_FUNC_map_lookup_percpu_elem, g->ptr, args, 3);
+	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, p, ""), latch, have);
+	LLVMPositionBuilderAtEnd(g->b, have);
+	LLVMValueRef v0 = cg_load_int(g, p, 8, true);
+	LLVMValueRef n0 = a0, n1 = a1;
+	switch (agg) {
+	case PD_AGG_COUNT:
+	case PD_AGG_SUM:
+		n0 = LLVMBuildAdd(g->b, a0, v0, "");
+		break;
+	case PD_AGG_AVG:
+		n0 = LLVMBuildAdd(g->b, a0, v0, "");
+		n1 = LLVMBuildAdd(g->b, a1, cg_load_int(g, cg_gep(g, p, 8), 8, false), "");
+		break;
+	default: { /* MIN, MAX: { value, is_set } */
+		LLVMValueRef set = LLVMBuildICmp(g->b, LLVMIntNE,
+						 cg_load_int(g, cg_gep(g, p, 8), 8, false),
+						 cg_const(g, 0), "");
+		LLVMValueRef better = LLVMBuildICmp(g->b, agg == PD_AGG_MIN ? LLVMIntSLT : LLVMIntSGT,
+						    v0, a0, "");
+		LLVMValueRef first = LLVMBuildICmp(g->b, LLVMIntEQ, a1, cg_const(g, 0), "");
+		LLVMValueRef take = LLVMBuildAnd(g->b, set, LLVMBuildOr(g->b, first, better, ""), "");
+		n0 = LLVMBuildSelect(g->b, take, v0, a0, "");
+		n1 = LLVMBuildSelect(g->b, set, cg_const(g, 1), a1, "");
+		break;
+	}
+	}
+	LLVMBasicBlockRef have_end = LLVMGetInsertBlock(g->b);
+	LLVMBuildBr(g->b, latch);
+	LLVMPositionBuilderAtEnd(g->b, latch);
+	LLVMValueRef l0 = LLVMBuildPhi(g->b, g->i64, ""), l1 = LLVMBuildPhi(g->b, g->i64, "");
+	LLVMValueRef lv0[2] = { a0, n0 }, lv1[2] = { a1, n1 };
+	LLVMBasicBlockRef lbb[2] = { body, have_end };
+	LLVMAddIncoming(l0, lv0, lbb, 2);
+	LLVMAddIncoming(l1, lv1, lbb, 2);
+	LLVMValueRef next = cg_opaque(g, LLVMBuildAdd(g->b, cpu, cg_const(g, 1), ""));
+	LLVMBuildBr(g->b, cond);
+	LLVMValueRef cv[2] = { cg_const(g, 0), next }, c0[2] = { cg_const(g, 0), l0 },
+		     c1[2] = { cg_const(g, 0), l1 };
+	LLVMBasicBlockRef cbb[2] = { entry, latch };
+	LLVMAddIncoming(cpu, cv, cbb, 2);
+	LLVMAddIncoming(a0, c0, cbb, 2);
+	LLVMAddIncoming(a1, c1, cbb, 2);
+	LLVMPositionBuilderAtEnd(g->b, done);
+	if (agg == PD_AGG_AVG) /* as the runtime prints it: total / count, 0 when empty */
+		return cg_divmod(g, true, true, a0, a1);
+	return a0;
+}
+
 static LLVMValueRef cg_map_read(struct cg *g, struct node *n)
 {
 	struct sema_map *m = n->sym;
 	struct cg_map *cm = &g->maps[m->index];
 	struct type *t = m->value;
+	if (t->kind == TY_AGG)
+		return cg_agg_read(g, n, m, cm);
 	LLVMValueRef key = cg_map_key(g, n, m);
 	LLVMValueRef val = cg_map_lookup(g, cm->global, key);
 	LLVMValueRef isnull = LLVMBuildIsNull(g->b, val, "");
@@ -930,6 +1017,58 @@ static void cg_while(struct cg *g, struct node *n)
 	LLVMPositionBuilderAtEnd(g->b, done);
 }
 
+/* for ($i : lo..hi): the trip count hi - lo (0 when hi <= lo), clamped to
+ * SEMA_MAX_RANGE (sema rejects a constant range above it; a run-time
+ * count the verifier could not bound is rejected long before it), is
+ * computed once; an i64 counter k in a register runs
+ * from 0 to it and $i = lo + k is stored at the top of every iteration
+ * (the body may change $i, not the iterations). The count goes through
+ * llvm.bpf.passthrough after its clamp, and so does k + 1, so LLVM keeps the constant
+ * `k < CG_MAX_RANGE` test beside `k < count`: whatever form LLVM gives
+ * the loop, the verifier sees a counter bounded by a constant. */
+#define CG_MAX_RANGE SEMA_MAX_RANGE
+static void cg_for_range(struct cg *g, struct node *n)
+{
+	LLVMValueRef lo = cg_expr(g, n->for_.lo);
+	LLVMValueRef hi = cg_expr(g, n->for_.hi);
+	LLVMValueRef empty = LLVMBuildICmp(g->b, LLVMIntSGE, lo, hi, "");
+	LLVMValueRef span = LLVMBuildSelect(g->b, empty, cg_const(g, 0), LLVMBuildSub(g->b, hi, lo, ""),
+					    "");
+	LLVMValueRef count = cg_opaque(g, cg_clamp(g, span, CG_MAX_RANGE));
+	LLVMBasicBlockRef entry = LLVMGetInsertBlock(g->b);
+	LLVMBasicBlockRef cond = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.cond");
+	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.body");
+	LLVMBasicBlockRef inc = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.inc");
+	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.end");
+	LLVMBuildBr(g->b, cond);
+	LLVMPositionBuilderAtEnd(g->b, cond);
+	LLVMValueRef k = LLVMBuildPhi(g->b, g->i64, "k");
+	LLVMValueRef in = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntULT, k, count, ""),
+				       LLVMBuildICmp(g->b, LLVMIntULT, k, cg_const(g, CG_MAX_RANGE), ""),
+				       "");
+	LLVMBuildCondBr(g->b, in, body, done);
+	LLVMPositionBuilderAtEnd(g->b, body);
+	cg_assign_var(g, n->for_.var, n->for_.lo, LLVMBuildAdd(g->b, lo, k, ""), &type_s64);
+	if (g->nloops < CG_MAX_LOOPS) {
+		g->break_bb[g->nloops] = done;
+		g->cont_bb[g->nloops] = inc;
+	}
+	g->nloops++;
+	cg_block(g, n->for_.body);
+	g->nloops--;
+	LLVMBuildBr(g->b, inc);
+	LLVMPositionBuilderAtEnd(g->b, inc);
+	/* opaque too: without an induction variable LLVM neither rewrites the
+	 * exit test nor folds a sum over the loop into a closed form (whose
+	 * 128-bit multiply BPF has no instruction for) */
+	LLVMValueRef next = cg_opaque(g, LLVMBuildAdd(g->b, k, cg_const(g, 1), ""));
+	LLVMBuildBr(g->b, cond);
+	LLVMValueRef vals[2] = { cg_const(g, 0), next };
+	LLVMBasicBlockRef bbs[2] = { entry, inc };
+	LLVMAddIncoming(k, vals, bbs, 2);
+	LLVMPositionBuilderAtEnd(g->b, done);
+}
+
 /* After a terminator (return, break), later statements of the block go
  * into an unreachable block that LLVM deletes. */
 static void cg_dead_block(struct cg *g)
@@ -954,6 +1093,7 @@ static void cg_stmt(struct cg *g, struct node *n)
 		break;
 	}
 	case N_WHILE: cg_while(g, n); break;
+	case N_FOR: cg_for_range(g, n); break;
 	case N_RETURN:
 		LLVMBuildBr(g->b, g->exit_bb);
 		cg_dead_block(g);

@@ -105,6 +105,9 @@ struct cg {
 	LLVMValueRef one;	/* .rodata u64 1, the first value of a count() */
 	uint32_t zeros_size;	/* the largest map value */
 	LLVMValueRef lost_var;	/* .bss u64: records the ring buffer refused */
+	LLVMValueRef map_full;	   /* array map: updates dropped, a map full */
+	LLVMValueRef map_full_acc; /* this program's count of them (alloca) */
+	LLVMValueRef map_full_key; /* its key (alloca in the entry block) */
 	/* where the next aggregate producer may write its value (a record
 	 * field of exactly its size), or NULL: see cg_dest */
 	LLVMValueRef dest;
@@ -167,6 +170,8 @@ LLVMValueRef cg_const(struct cg *g, uint64_t v);
 LLVMValueRef cg_helper(struct cg *g, int id, LLVMTypeRef ret, LLVMValueRef *args, unsigned n);
 LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v); /* an i64 LLVM cannot reason about */
 LLVMValueRef cg_clamp(struct cg *g, LLVMValueRef v, uint64_t max);
+/* a string constant in a zero-filled slot of len + 1 bytes */
+LLVMValueRef cg_string_lit(struct cg *g, const char *s, uint32_t len);
 LLVMValueRef cg_load_ctx(struct cg *g, uint32_t off, uint32_t size, bool is_signed);
 LLVMValueRef cg_load_int(struct cg *g, LLVMValueRef p, uint32_t size, bool is_signed);
 /* The alignment LLVM may assume for p (1..8): slots, map values, offsets. */
@@ -174,6 +179,8 @@ unsigned cg_known_align(struct cg *g, LLVMValueRef p);
 void cg_store_int(struct cg *g, LLVMValueRef p, LLVMValueRef v, uint32_t size);
 /* Reads `size` bytes of kernel or user memory at addr (i64) into dst. */
 void cg_probe_read(struct cg *g, LLVMValueRef dst, uint32_t size, LLVMValueRef addr, bool user);
+void cg_probe_read_len(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
+		       bool user);
 void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
 		       bool user);
 /* The key slot of a map use: zero-filled, every key written in its
@@ -225,6 +232,9 @@ LLVMValueRef cg_rodata(struct cg *g, const char *name, const uint8_t *bytes, uin
 LLVMValueRef cg_syscall_probe(struct cg *g);
 LLVMValueRef cg_syscall_field(struct cg *g, const struct type_field *f);
 LLVMValueRef cg_lost_counter(struct cg *g);
+/* the program's count of updates dropped because a map was full (an i64
+ * stack slot); object.c adds it to the map_full map at the exit */
+LLVMValueRef cg_map_full_acc(struct cg *g);
 
 /* progdesc building (object.c) */
 uint32_t cg_add_printf(struct cg *g, const char *fmt, struct pd_layout *args, uint32_t nargs,

@@ -247,9 +247,24 @@ static void resolve_timer(struct sema *s, struct node *probe, struct node *at, b
 	const char *unit = at->attach.nparts == 2 ? at->attach.parts[0] : (is_profile ? "hz" : "s");
 	const char *num = at->attach.parts[at->attach.nparts == 2 ? 1 : 0];
 	uint64_t v = 0;
+	bool suffixed = false;
+	if (at->attach.nparts == 1) {
+		/* interval:1s, interval:100ms, profile:99hz (the current bpftrace
+		 * line): the number with its unit */
+		size_t d = strspn(num, "0123456789");
+		static const char *units[] = { "hz", "s", "ms", "us" };
+		for (size_t i = 0; d && num[d] && i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strcmp(num + d, units[i])) {
+				unit = units[i];
+				num = arena_strndup(s->arena, num, d);
+				suffixed = true;
+			}
+	}
 	if (at->attach.nparts < 1 || at->attach.nparts > 2 || !parse_u64(num, &v) || v == 0) {
-		sema_error(s, at->span, "%s needs a positive rate: %s:UNIT:N (UNIT is hz, s, ms or us)",
-			   is_profile ? "profile" : "interval", is_profile ? "profile" : "interval");
+		sema_error(s, at->span,
+			   "%s needs a positive rate: %s:UNIT:N or %s:NUNIT (UNIT is hz, s, ms or us)",
+			   is_profile ? "profile" : "interval", is_profile ? "profile" : "interval",
+			   is_profile ? "profile" : "interval");
 		return;
 	}
 	struct sema_probe *sp = new_probe(s, probe, at, is_profile ? PD_PROBE_PROFILE : PD_PROBE_INTERVAL);
@@ -267,7 +282,10 @@ static void resolve_timer(struct sema *s, struct node *probe, struct node *at, b
 	}
 	if (!is_profile)
 		sp->freq = 0;
-	sp->name = arena_printf(s->arena, "%s:%s:%s", is_profile ? "profile" : "interval", unit, num);
+	sp->name = suffixed ? arena_printf(s->arena, "%s:%s%s", is_profile ? "profile" : "interval",
+					   num, unit)
+			    : arena_printf(s->arena, "%s:%s:%s", is_profile ? "profile" : "interval",
+					   unit, num);
 	add_probe(s, sp);
 }
 

@@ -291,8 +291,8 @@ static struct type *key_type(struct sema *s, struct node *n)
 		} else if (t->kind == TY_PTR) {
 			t = &type_u64;
 		}
-		if (i < 64)
-			elems[i++] = t;
+		if (i < 64) /* several keys: integers widen to 8 bytes, as in 0.17 */
+			elems[i++] = type_storage(s->arena, t);
 	}
 	if (bad)
 		return &type_none;
@@ -302,7 +302,11 @@ static struct type *key_type(struct sema *s, struct node *n)
 	}
 	if (i == 1)
 		return type_storage(s->arena, elems[0]);
-	return type_tuple(s->arena, elems, i);
+	/* several keys keep 0.17's layout: 8-byte integers, 8-byte size */
+	struct type *kt = type_tuple(s->arena, elems, i);
+	kt->size = (kt->size + 7) / 8 * 8;
+	kt->align = 8;
+	return kt;
 }
 
 /* Every use of a map must agree on the key; the error points at the use
@@ -375,6 +379,16 @@ static struct type *map_read(struct sema *s, struct node *n)
 		return &type_none;
 	}
 	if (m->value->kind == TY_AGG) {
+		/* count, sum, min, max, avg: the total over the CPUs (codegen.c
+		 * cg_agg_read); a histogram or stats() has no single value */
+		switch (m->value->agg) {
+		case PD_AGG_COUNT: return &type_u64;
+		case PD_AGG_SUM:
+		case PD_AGG_MIN:
+		case PD_AGG_MAX:
+		case PD_AGG_AVG: return &type_s64;
+		default: break;
+		}
 		sema_error(s, n->span, "%s holds %s(); its value cannot be read in a probe", m->name,
 			   tname(m->value));
 		return &type_none;
@@ -1267,6 +1281,49 @@ static void check_unroll(struct sema *s, struct node *n)
 	check_block(s, n->loop.body);
 }
 
+/* for ($i : lo..hi): lo inclusive, hi exclusive, both evaluated once;
+ * $i is an int64 of the loop's scope. for ($kv : @m) is not there yet. */
+static void check_for(struct sema *s, struct node *n)
+{
+	if (n->for_.map || !n->for_.lo) {
+		sema_error(s, n->span, "for loops over maps are not supported yet; "
+				       "only ranges: for ($i : 0..10)");
+		return;
+	}
+	struct node *b[2] = { n->for_.lo, n->for_.hi };
+	bool ok = true;
+	for (int i = 0; i < 2; i++) {
+		struct type *t = sema_expr(s, b[i]);
+		if (t->kind != TY_NONE && t->kind != TY_INT) {
+			sema_error(s, b[i]->span, "a range's bounds must be integers, not %s",
+				   tname(t));
+			ok = false;
+		}
+	}
+	int64_t lo, hi;
+	if (ok && sema_const_int(s, b[0], &lo) && sema_const_int(s, b[1], &hi) && hi > lo &&
+	    (uint64_t)hi - (uint64_t)lo > SEMA_MAX_RANGE) {
+		sema_error(s, n->span, "a range loop runs at most %d times, this one %llu",
+			   SEMA_MAX_RANGE, (unsigned long long)((uint64_t)hi - (uint64_t)lo));
+		ok = false;
+	}
+	scope_push(s);
+	if (ok && !find_var(s, n->for_.var->ident.name)) {
+		struct node fake = { .kind = N_ASSIGN, .span = n->for_.var->span };
+		fake.assign.target = n->for_.var;
+		fake.assign.value = n->for_.lo;
+		assign_var(s, &fake, &type_s64);
+	} else if (ok) {
+		sema_error(s, n->for_.var->span,
+			   "'%s' is already a variable here: a loop variable needs a new name",
+			   n->for_.var->ident.name);
+	}
+	s->loop_depth++;
+	check_block(s, n->for_.body);
+	s->loop_depth--;
+	scope_pop(s);
+}
+
 static void check_stmt(struct sema *s, struct node *n)
 {
 	switch (n->kind) {
@@ -1295,7 +1352,7 @@ static void check_stmt(struct sema *s, struct node *n)
 		s->loop_depth--;
 		break;
 	case N_FOR:
-		sema_error(s, n->span, "for loops are not supported yet");
+		check_for(s, n);
 		break;
 	case N_RETURN:
 		if (n->stmt.expr)
@@ -1304,7 +1361,7 @@ static void check_stmt(struct sema *s, struct node *n)
 	case N_BREAK:
 	case N_CONTINUE:
 		if (!s->loop_depth)
-			sema_error(s, n->span, "'%s' outside of a while loop",
+			sema_error(s, n->span, "'%s' outside of a loop",
 				   n->kind == N_BREAK ? "break" : "continue");
 		break;
 	default:

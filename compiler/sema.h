@@ -27,6 +27,8 @@
  * can be larger; codegen checks the scratch map's total per probe. */
 #define SEMA_PERCPU_VALUE_MAX (32 * 1024)
 #define SEMA_MAX_UNROLL 100
+/* iterations of a range loop (codegen bounds its counter by it) */
+#define SEMA_MAX_RANGE 65536
 
 struct sema_map {
 	const char *name;	 /* "@x" */
@@ -92,6 +94,7 @@ struct sema_opts {
 	const char **params; /* positional parameters $1.. */
 	int nparams;
 	uint32_t strlen;     /* string size (default 64) */
+	uint32_t map_keys_max; /* entries of a keyed map (default 4096) */
 	bool unsafe;	     /* --unsafe: system() and friends allowed */
 	bool will_attach;    /* probes will be attached: a mechanism the kernel
 				lacks is an error now (not for -d or --dry-run) */

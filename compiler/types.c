@@ -94,8 +94,9 @@ struct type *type_tuple(struct arena *a, struct type **elems, uint32_t n)
 	t->nfields = n;
 	uint32_t off = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		struct type *e = type_storage(a, elems[i]);
-		uint32_t al = e->align ? e->align : 1;
+		/* C layout: integers keep their width (bpftrace's tuples) */
+		struct type *e = elems[i]->kind == TY_INT ? elems[i] : type_storage(a, elems[i]);
+		uint32_t al = e->kind == TY_INT ? (e->size < 8 ? e->size : 8) : e->align ? e->align : 1;
 		off = align_up(off, al);
 		t->fields[i].name = arena_printf(a, "%u", i);
 		t->fields[i].type = e;
@@ -104,6 +105,9 @@ struct type *type_tuple(struct arena *a, struct type **elems, uint32_t n)
 		if (al > t->align)
 			t->align = al;
 	}
+	/* whole tuples stay 8-byte aligned, their size a multiple of 8, as
+	 * before (slots of tuples are copied in 8-byte words, map keys keep
+	 * their sizes); (int8, int16, int32) is still 8 bytes */
 	t->align = 8;
 	t->size = align_up(off, 8);
 	return t;

@@ -457,6 +457,31 @@ static const struct btf *vmlinux_btf(struct kernel_info *ki, const char **why)
 	return b;
 }
 
+/* BPFTRACE_STRLEN (string size, bytes with the NUL, 1..200 as bpftrace)
+ * and BPFTRACE_MAP_KEYS_MAX (entries of a keyed map): bpftrace's
+ * environment settings. A bad value is an error (exit 2). */
+static int env_u32(const char *name, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	const char *v = getenv(name);
+	if (!v || !*v)
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (errno || *end || v[0] == '-' || n < lo || n > hi) {
+		fprintf(stderr, "ERROR: %s=%s: expected a number from %u to %u\n", name, v, lo, hi);
+		return -1;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int env_settings(struct sema_opts *so)
+{
+	return env_u32("BPFTRACE_STRLEN", 1, 200, &so->strlen) ||
+	       env_u32("BPFTRACE_MAP_KEYS_MAX", 1, 1u << 24, &so->map_keys_max);
+}
+
 
 /* --no-warnings: the compiler's diagnostics go through this stream, which
  * drops each warning with the source lines, notes and hints after it, up
@@ -534,8 +559,9 @@ static int run_session(const struct cli *c, struct rt_session *s, const struct r
 		err = rt_attach(s);
 	if (!err)
 		err = rt_run(s, &stop_requested);
+	int status = s->exit_status;
 	rt_close(s);
-	return err ? EXIT_RUNTIME : 0;
+	return err ? EXIT_RUNTIME : status;
 }
 
 static bool kernel_has_btf(void)
@@ -660,6 +686,8 @@ static int compile_and_run(const struct cli *c, struct source *src)
 					       !c->dump_bpf && !c->dry_run,
 				.has_child = c->cmd != NULL,
 				.pid = c->pid };
+	if (env_settings(&so))
+		goto out;
 	t0 = now_ms();
 	int bad = sema_check(&sema, prog, ki_system(), &diag, &arena, &so);
 	if (c->verbose)

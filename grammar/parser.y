@@ -262,10 +262,10 @@ compound_stmt
 		$$->loop.cond = $3;
 		$$->loop.body = $5;
 	}
-	| WHILE '(' expr ')' block {
+	| WHILE expr block {
 		$$ = new_node(p, N_WHILE, @$);
-		$$->loop.cond = $3;
-		$$->loop.body = $5;
+		$$->loop.cond = $2;
+		$$->loop.body = $3;
 	}
 	/* for ($kv : @map) { } */
 	| FOR '(' VAR ':' expr ')' block {
@@ -280,24 +280,24 @@ compound_stmt
 	| block { $$ = $1; }
 	;
 
-/* if_stmt = 'if' '(' expr ')' block [ 'else' ( block | if_stmt ) ] */
+/* if_stmt = 'if' expr block (the parentheses are the expression's own) [ 'else' ( block | if_stmt ) ] */
 if_stmt
-	: IF '(' expr ')' block {
+	: IF expr block {
 		$$ = new_node(p, N_IF, @$);
-		$$->if_.cond = $3;
-		$$->if_.then = $5;
+		$$->if_.cond = $2;
+		$$->if_.then = $3;
 	}
-	| IF '(' expr ')' block ELSE block {
+	| IF expr block ELSE block {
 		$$ = new_node(p, N_IF, @$);
-		$$->if_.cond = $3;
-		$$->if_.then = $5;
-		$$->if_.els = $7;
+		$$->if_.cond = $2;
+		$$->if_.then = $3;
+		$$->if_.els = $5;
 	}
-	| IF '(' expr ')' block ELSE if_stmt {
+	| IF expr block ELSE if_stmt {
 		$$ = new_node(p, N_IF, @$);
-		$$->if_.cond = $3;
-		$$->if_.then = $5;
-		$$->if_.els = $7;
+		$$->if_.cond = $2;
+		$$->if_.then = $3;
+		$$->if_.els = $5;
 	}
 	;
 

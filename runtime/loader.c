@@ -417,20 +417,63 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 	return add_link(s, l);
 }
 
+static int open_events(struct rt_session *s);
+static bool is_counter_event(const struct pd_probe *p)
+{
+	return p->kind == PD_PROBE_SOFTWARE || p->kind == PD_PROBE_HARDWARE;
+}
+static int run_special(struct rt_session *s, enum pd_probe_kind kind);
+static int drain(struct rt_session *s);
+
+/* BEGIN runs to its end before any other probe is attached (bpftrace's
+ * order: an interval probe must not fire before BEGIN finished). Its
+ * output is held in memory and printed after "Attaching N probes...",
+ * which is printed once the probes are attached (the runtime tests start
+ * their workloads when they see it). After exit() in BEGIN the probes are
+ * still attached (and detached again at once): what they send is dropped,
+ * and -v still shows what attaching costs. */
 int rt_attach(struct rt_session *s)
 {
 	double t0 = now_ms();
-	int n = 0;
-	for (uint32_t i = 0; i < s->pd->nprobes; i++) {
-		int err = attach_one(s, &s->pd->probes[i]);
-		if (err)
-			return err;
-		n++;
+	int err = open_events(s);
+	if (err)
+		return err;
+	s->events_open = true;
+	FILE *real = s->out.w.out;
+	char *held = NULL;
+	size_t nheld = 0;
+	FILE *mem = open_memstream(&held, &nheld);
+	if (mem)
+		s->out.w.out = mem;
+	err = run_special(s, PD_PROBE_BEGIN);
+	if (!err)
+		err = drain(s);
+	s->out.w.out = real;
+	if (mem)
+		fclose(mem);
+	s->begun = true;
+	/* Several blocks on one event run in script order. Tracepoints and
+	 * kprobes keep their programs in one array per event, appended to in
+	 * attach order; the programs of software/hardware perf events sit on
+	 * one list per event that each new event enters at its head: those
+	 * are attached last to first. */
+	int n = (int)s->pd->nprobes;
+	for (uint32_t i = 0; i < s->pd->nprobes && !err; i++)
+		if (!is_counter_event(&s->pd->probes[i]))
+			err = attach_one(s, &s->pd->probes[i]);
+	for (uint32_t i = s->pd->nprobes; i-- > 0 && !err;)
+		if (is_counter_event(&s->pd->probes[i]))
+			err = attach_one(s, &s->pd->probes[i]);
+	if (!err) {
+		rt_output_attached(&s->out, (uint64_t)n);
+		if (held)
+			fwrite(held, 1, nheld, s->out.w.out);
+		fflush(s->out.w.out);
 	}
-	rt_output_attached(&s->out, (uint64_t)n);
-	if (s->verbose)
+	free(held);
+	if (!err && s->verbose)
 		fprintf(stderr, "attach: %d probes in %.1f ms\n", n, now_ms() - t0);
-	return 0;
+	return err;
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -439,8 +482,15 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (s->exiting)
 		return 0; /* after exit(), bpftrace prints nothing more */
 	int rc = rt_output_record(&s->out, data, size);
-	if (rc == 1)
+	if (rc == 1) {
 		s->exiting = true;
+		/* exit(status): the status after the 8-byte header (id 1) */
+		if (size >= 16 && ((const struct pd_record_hdr *)data)->id == 1) {
+			int64_t code;
+			memcpy(&code, (const char *)data + 8, sizeof(code));
+			s->exit_status = (int)(code & 0xff);
+		}
+	}
 	return 0;
 }
 
@@ -627,15 +677,53 @@ static int run_iters(struct rt_session *s)
 	return 0;
 }
 
+/* Updates dropped because a map was full (PD_MAP_FULL), reported at exit
+ * on stderr with the maps that are full now: never silent. */
+static void report_map_full(struct rt_session *s)
+{
+	for (uint32_t i = 0; i < s->pd->nmaps; i++) {
+		uint32_t zero = 0;
+		uint64_t n = 0;
+		if (s->pd->maps[i].role != PD_MAP_FULL || s->map_fds[i] < 0 ||
+		    bpf_map_lookup_elem(s->map_fds[i], &zero, &n) || !n)
+			continue;
+		fprintf(stderr, "WARNING: %llu map update%s dropped because a map was full",
+			(unsigned long long)n, n == 1 ? " was" : "s were");
+		const char *sep = ": ";
+		for (uint32_t j = 0; j < s->pd->nmaps; j++) {
+			const struct pd_map *m = &s->pd->maps[j];
+			if (m->role != PD_MAP_USER || !m->key_size || s->map_fds[j] < 0 ||
+			    (m->bpf_type != BPF_MAP_TYPE_HASH && m->bpf_type != BPF_MAP_TYPE_PERCPU_HASH))
+				continue;
+			uint8_t key[m->key_size], next[m->key_size];
+			uint32_t keys = 0;
+			void *prev = NULL;
+			while (keys < m->max_entries && !bpf_map_get_next_key(s->map_fds[j], prev, next)) {
+				memcpy(key, next, m->key_size);
+				prev = key;
+				keys++;
+			}
+			if (keys >= m->max_entries) {
+				fprintf(stderr, "%s%s (%u keys)", sep, m->name, m->max_entries);
+				sep = ", ";
+			}
+		}
+		fprintf(stderr, "; raise BPFTRACE_MAP_KEYS_MAX\n");
+	}
+}
+
 int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 {
-	int err = open_events(s);
+	int err = 0;
+	if (!s->events_open)
+		err = open_events(s);
 	if (err)
 		return err;
-	err = run_special(s, PD_PROBE_BEGIN);
+	if (!s->begun)
+		err = run_special(s, PD_PROBE_BEGIN);
 	if (!err)
 		err = drain(s);
-	if (!err && s->has_iter) {
+	if (!err && s->has_iter && !s->exiting) {
 		/* iter probes run once, when their iterator is read; then trace
 		 * ends as after exit() (bpftrace does the same) */
 		err = run_iters(s);
@@ -667,6 +755,7 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	drain(s);
 	rt_output_report_lost(&s->out);
 	rt_output_print_maps(&s->out);
+	report_map_full(s);
 	if (s->pb && s->verbose)
 		fprintf(stderr, "perf buffer: the kernel reported %llu records lost, the programs "
 				"counted %llu\n",

@@ -35,6 +35,9 @@ struct rt_session {
 	struct rt_output out;
 	bool output_ready;
 	bool exiting;
+	bool events_open; /* the ring/perf buffer is open (rt_attach) */
+	int exit_status; /* exit(status) of the script, 0 without one */
+	bool begun;	  /* BEGIN has run (rt_attach runs it before attaching) */
 	bool has_iter; /* iter probes attached: read them after BEGIN, then end */
 	struct rt_child *child; /* -c: released after BEGIN; its exit ends the trace */
 	pid_t watch_pid;	/* -p: its exit ends the trace */
@@ -62,13 +65,15 @@ struct rt_options {
  * rejection (failed_probe >= 0, s->verr, fail_line/col and the log in
  * s->log), which the caller reports in the script's terms. */
 int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_options *opts);
-/* Attaches every probe but BEGIN/END; prints "Attaching N probes..."
- * (the writer's attached_probes record; nothing with -q). */
+/* Runs BEGIN, then attaches every probe but BEGIN/END; prints
+ * "Attaching N probes..." (the writer's attached_probes record; nothing
+ * with -q), then BEGIN's output. */
 int rt_attach(struct rt_session *s);
 /* -v: how the tracepoints will be attached (raw syscall tracepoints with a
  * number filter, or one perf event each). */
 void rt_describe_attach(const struct progdesc *pd, FILE *f);
-/* Runs BEGIN, then polls the event buffer until exit() or *stop; then runs
+/* Runs BEGIN unless rt_attach did, then polls the event buffer until exit()
+ * or *stop; then detaches, runs
  * END and prints the maps. Returns 0 or -errno. */
 int rt_run(struct rt_session *s, volatile sig_atomic_t *stop);
 /* Detaches and frees everything; safe on a partly set-up session. */

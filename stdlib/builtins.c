@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdlib.h>
+#include <sys/sysinfo.h>
 #include <string.h>
 
 #include "compiler/btf.h"
@@ -484,6 +485,14 @@ static struct type *t_username(struct sema *s, struct node *n)
 	return &type_username;
 }
 
+/* ncpus: the CPUs online when the script is compiled (right before it
+ * runs), as bpftrace */
+static LLVMValueRef l_ncpus(struct cg *g, struct node *n)
+{
+	(void)n;
+	int k = get_nprocs();
+	return cg_const(g, (uint64_t)(k > 0 ? k : 1));
+}
 
 const struct stdlib_builtin stdlib_builtins[] = {
 	{ "pid", t_u32, l_pid },
@@ -500,6 +509,7 @@ const struct stdlib_builtin stdlib_builtins[] = {
 	{ "cgroup", t_u64, l_cgroup },
 	{ "curtask", t_curtask, l_curtask },
 	{ "jiffies", t_u64, l_jiffies },
+	{ "ncpus", t_u64, l_ncpus },
 	{ "probe", t_probe, l_probe },
 	{ "args", t_ctx, l_ctx },
 	{ "ctx", t_ctxptr, l_ctx },

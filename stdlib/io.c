@@ -213,15 +213,32 @@ static void emit_simple(struct cg *g, enum pd_record_kind kind, uint32_t id)
 
 static struct type *check_exit(struct sema *s, struct node *call)
 {
-	(void)s, (void)call;
+	if (call->call.nargs) {
+		struct type *t = sema_expr(s, call->call.args);
+		if (t->kind == TY_NONE)
+			return t;
+		if (t->kind != TY_INT) {
+			sema_error(s, call->call.args->span, "exit()'s status must be an integer, not %s",
+				   tname(t));
+			return &type_none;
+		}
+	}
 	return &type_void;
 }
 
-/* exit(): tell user space, and stop this probe here as bpftrace does */
+/* exit([status]): tell user space (the record carries the status trace
+ * exits with), and stop this probe here as bpftrace does */
 static LLVMValueRef lower_exit(struct cg *g, struct node *call)
 {
-	(void)call;
-	emit_simple(g, PD_REC_EXIT, 0);
+	if (call->call.nargs) {
+		LLVMValueRef code = cg_expr(g, call->call.args);
+		LLVMValueRef rec = cg_slot(g, 16, false);
+		cg_record_header(g, rec, PD_REC_EXIT, 1);
+		cg_store_int(g, cg_gep(g, rec, 8), code, 8);
+		cg_emit_record(g, rec, 16);
+	} else {
+		emit_simple(g, PD_REC_EXIT, 0);
+	}
 	LLVMBuildBr(g->b, g->exit_bb);
 	LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "after.exit"));
 	return NULL;
@@ -329,21 +346,48 @@ static LLVMValueRef lower_clear(struct cg *g, struct node *call)
 	return NULL;
 }
 
-/* delete(@m[key]) */
+/* delete(@m, key) and has_key(@m, key) are written as delete(@m[key]):
+ * the key moves into the map node (a tuple's elements are several keys,
+ * as @m[a, b]), once, so later walks see the one-argument form. */
+static void key_into_map(struct node *call)
+{
+	struct node *m = call->call.args, *k = m->next;
+	if (!k || m->map.nkeys)
+		return;
+	m->next = NULL;
+	k->next = NULL;
+	if (k->kind == N_TUPLE) {
+		m->map.keys = k->tuple.elems;
+		m->map.nkeys = k->tuple.n;
+	} else {
+		m->map.keys = k;
+		m->map.nkeys = 1;
+	}
+	call->call.nargs = 1;
+}
+
+/* delete(@m[key]), delete(@m, key): a value too, 1 when the key was there */
 static struct type *check_delete(struct sema *s, struct node *call)
 {
 	struct node *m = call->call.args;
+	if (m->next && m->map.nkeys) {
+		sema_error(s, m->next->span, "delete(%s[key]) takes no second argument",
+			   m->map.name);
+		return &type_none;
+	}
+	key_into_map(call);
 	struct sema_map *sm = map_arg(s, call, true);
 	if (!sm)
 		return &type_none;
 	sm->deleted = true;
 	if (!m->map.nkeys && sm->key) {
-		sema_error(s, m->span, "delete() needs a key: delete(%s[key])", m->map.name);
+		sema_error(s, m->span, "delete() needs a key: delete(%s[key]) or delete(%s, key)",
+			   m->map.name, m->map.name);
 		return &type_none;
 	}
 	int before = s->diag->nerrors;
 	sema_map_key_check(s, m, sm);
-	return s->diag->nerrors > before ? &type_none : &type_void;
+	return s->diag->nerrors > before ? &type_none : &type_u64;
 }
 
 static LLVMValueRef lower_delete(struct cg *g, struct node *call)
@@ -352,18 +396,54 @@ static LLVMValueRef lower_delete(struct cg *g, struct node *call)
 	struct sema_map *sm = m->sym;
 	LLVMValueRef key = cg_map_key(g, m, sm);
 	LLVMValueRef args[2] = { g->maps[sm->index].global, cg_key_or_zero(g, key) };
-	cg_helper(g, BPF_FUNC_map_delete_elem, g->i64, args, 2);
-	return NULL;
+	LLVMValueRef r = cg_helper(g, BPF_FUNC_map_delete_elem, g->i64, args, 2);
+	return LLVMBuildZExt(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, r, cg_const(g, 0), ""), g->i64,
+			     "");
+}
+
+/* has_key(@m, key), has_key(@m[key]): 1 when the map holds the key */
+static struct type *check_has_key(struct sema *s, struct node *call)
+{
+	struct node *m = call->call.args;
+	if (m->next && m->map.nkeys) {
+		sema_error(s, m->next->span, "has_key(%s[key]) takes no second argument",
+			   m->map.name);
+		return &type_none;
+	}
+	key_into_map(call);
+	struct sema_map *sm = map_arg(s, call, true);
+	if (!sm)
+		return &type_none;
+	if (!sm->key || !m->map.nkeys) {
+		sema_error(s, m->span, sm->key ? "has_key() needs a key: has_key(%s, key)"
+					       : "has_key() needs a map with keys, and %s has none",
+			   m->map.name);
+		return &type_none;
+	}
+	int before = s->diag->nerrors;
+	sema_map_key_check(s, m, sm);
+	return s->diag->nerrors > before ? &type_none : &type_u64;
+}
+
+static LLVMValueRef lower_has_key(struct cg *g, struct node *call)
+{
+	struct node *m = call->call.args;
+	struct sema_map *sm = m->sym;
+	LLVMValueRef key = cg_map_key(g, m, sm);
+	LLVMValueRef args[2] = { g->maps[sm->index].global, cg_key_or_zero(g, key) };
+	LLVMValueRef r = cg_helper(g, BPF_FUNC_map_lookup_elem, g->ptr, args, 2);
+	return LLVMBuildZExt(g->b, LLVMBuildIsNotNull(g->b, r, ""), g->i64, "");
 }
 
 const struct stdlib_fn stdlib_io_fns[] = {
 	{ "printf", 1, 65, FN_STMT, 0, check_printf, lower_printf, NULL },
-	{ "exit", 0, 0, FN_STMT, 0, check_exit, lower_exit, NULL },
+	{ "exit", 0, 1, FN_STMT, 0, check_exit, lower_exit, NULL },
 	{ "time", 0, 1, FN_STMT, 0, check_time, lower_time, NULL },
 	{ "print", 1, 3, FN_STMT, 0, check_print, lower_print, NULL },
 	{ "clear", 1, 1, FN_STMT | FN_MAP_ARG, 0, check_clear, lower_clear, NULL },
 	{ "zero", 1, 1, FN_STMT | FN_MAP_ARG, 0, check_clear, lower_clear, NULL },
-	{ "delete", 1, 1, FN_STMT | FN_MAP_ARG, 0, check_delete, lower_delete, NULL },
+	{ "delete", 1, 2, FN_MAP_ARG, 0, check_delete, lower_delete, NULL },
+	{ "has_key", 1, 2, FN_MAP_ARG, 0, check_has_key, lower_has_key, NULL },
 	{ "cat", 1, 65, FN_STMT, 0, check_cat, lower_cat, NULL },
 	{ "system", 1, 65, FN_STMT, 0, check_system, lower_system, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },

@@ -5,6 +5,7 @@
  * zero, so the string is safe as a map key.
  */
 #include <linux/bpf.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "compiler/codegen.h"
@@ -29,13 +30,22 @@ static bool is_user_addr(struct sema_probe *sp, const struct type *t)
 }
 
 /* str(ptr [, len]) */
+/* $N's text; "" when not given */
+static const char *posparam_text(struct sema *s, const struct node *p)
+{
+	int i = p->posparam.index;
+	return i >= 1 && i <= s->opts.nparams ? s->opts.params[i - 1] : "";
+}
+
 static struct type *check_str(struct sema *s, struct node *call)
 {
 	struct node *p = call->call.args;
 	struct type *t = sema_expr(s, p);
 	if (t->kind == TY_NONE)
 		return t;
-	if (t->kind == TY_STR) /* str($1), str(comm): already a string */
+	if (p->kind == N_POSPARAM && call->call.nargs == 1) /* str($1): the text, even "42" */
+		return type_str(s->arena, strlen(posparam_text(s, p)) + 1);
+	if (t->kind == TY_STR) /* str(comm): already a string */
 		return t;
 	if (t->kind != TY_INT && t->kind != TY_PTR) {
 		sema_error(s, p->span, "str() expects a pointer, not %s", tname(t));
@@ -64,6 +74,10 @@ static struct type *check_str(struct sema *s, struct node *call)
 static LLVMValueRef lower_str(struct cg *g, struct node *call)
 {
 	struct node *p = call->call.args;
+	if (p->kind == N_POSPARAM && call->call.nargs == 1) {
+		const char *text = posparam_text(g->sema, p);
+		return cg_string_lit(g, text, strlen(text));
+	}
 	LLVMValueRef addr = cg_expr(g, p);
 	if (p->type->kind == TY_STR)
 		return addr;
@@ -295,8 +309,23 @@ static struct type *check_buf(struct sema *s, struct node *call)
 		return &type_none;
 	}
 	if (p->next) {
-		sema_expr(s, p->next);
-		if (!sema_const_int(s, p->next, &n) || n < 0 || n > 255) {
+		struct type *lt = sema_expr(s, p->next);
+		if (lt->kind == TY_NONE)
+			return lt;
+		if (lt->kind != TY_INT) {
+			sema_error(s, p->next->span, "buf()'s length must be an integer");
+			return &type_none;
+		}
+		if (!sema_const_int(s, p->next, &n)) {
+			/* a length known at run time: up to the string size, read
+			 * clamped (rule 4) */
+			if (t->kind != TY_INT && t->kind != TY_PTR) {
+				sema_error(s, p->next->span,
+					   "buf() of a string or an array needs a constant length");
+				return &type_none;
+			}
+			n = s->opts.strlen < 255 ? s->opts.strlen : 255;
+		} else if (n < 0 || n > 255) {
 			sema_error(s, p->next->span, "buf()'s length must be a constant from 0 to 255");
 			return &type_none;
 		}
@@ -306,7 +335,8 @@ static struct type *check_buf(struct sema *s, struct node *call)
 		sema_error(s, call->span, "buf() of a pointer needs a length");
 		return &type_none;
 	}
-	if ((t->kind == TY_STR || t->kind == TY_ARRAY) && (uint64_t)n > t->size)
+	/* buf("ok_key", 8) keeps 8 bytes: the string's zeros after its end */
+	if (t->kind == TY_ARRAY && (uint64_t)n > t->size)
 		n = t->size;
 	struct type *r = arena_alloc(s->arena, sizeof(*r));
 	r->kind = TY_BUF;
@@ -319,14 +349,26 @@ static LLVMValueRef lower_buf(struct cg *g, struct node *call)
 {
 	struct node *p = call->call.args;
 	uint32_t n = call->type->size - 1;
+	int64_t k;
 	LLVMValueRef v = cg_expr(g, p);
+	if (p->next && !sema_const_int(g->sema, p->next, &k)) {
+		/* run-time length: clamped to the slot, stored as the length */
+		LLVMValueRef len = cg_clamp(g, cg_expr(g, p->next), n);
+		LLVMValueRef slot = cg_dest(g, n + 1); /* after every sub-expression */
+		cg_zero(g, slot, n + 1);
+		cg_store_int(g, slot, len, 1);
+		cg_probe_read_len(g, cg_gep(g, slot, 1), len, v, is_user_addr(g->probe, p->type));
+		return slot;
+	}
 	LLVMValueRef slot = cg_slot(g, n + 1, false);
 	cg_zero(g, slot, n + 1);
 	cg_store_int(g, slot, cg_const(g, n), 1);
-	if (p->type->kind == TY_STR || p->type->kind == TY_ARRAY)
-		cg_copy(g, cg_gep(g, slot, 1), v, n);
-	else if (n)
+	if (p->type->kind == TY_STR || p->type->kind == TY_ARRAY) {
+		uint32_t have = p->type->size < n ? p->type->size : n;
+		cg_copy(g, cg_gep(g, slot, 1), v, have);
+	} else if (n) {
 		cg_probe_read(g, cg_gep(g, slot, 1), n, v, is_user_addr(g->probe, p->type));
+	}
 	return slot;
 }
 
@@ -483,7 +525,70 @@ static LLVMValueRef lower_path(struct cg *g, struct node *call)
 	return slot;
 }
 
+/* nsecs(monotonic|boot|tai|sw_tai): a clock by name, as bpftrace >= 0.21 */
+static const char *nsecs_clock(const struct node *call)
+{
+	const struct node *a = call->call.args;
+	return a && a->kind == N_IDENT ? a->ident.name : NULL;
+}
+
+static struct type *check_nsecs(struct sema *s, struct node *call)
+{
+	if (call->call.nargs) {
+		const char *c = nsecs_clock(call);
+		if (!c || (strcmp(c, "monotonic") && strcmp(c, "boot") && strcmp(c, "tai") &&
+			   strcmp(c, "sw_tai"))) {
+			sema_error(s, call->call.args->span,
+				   "nsecs() takes a clock: monotonic, boot, tai or sw_tai");
+			return &type_none;
+		}
+	}
+	return &type_u64;
+}
+
+static LLVMValueRef lower_nsecs(struct cg *g, struct node *call)
+{
+	const char *c = call->call.nargs ? nsecs_clock(call) : "monotonic";
+	int id = !strcmp(c, "boot")			     ? BPF_FUNC_ktime_get_boot_ns
+		 : !strcmp(c, "tai") || !strcmp(c, "sw_tai") ? BPF_FUNC_ktime_get_tai_ns
+							     : BPF_FUNC_ktime_get_ns;
+	return cg_helper(g, id, g->i64, NULL, 0);
+}
+
+/* bswap(x): the bytes of an integer reversed, at its own width */
+static struct type *check_bswap(struct sema *s, struct node *call)
+{
+	struct type *t = sema_expr(s, call->call.args);
+	if (t->kind == TY_NONE)
+		return t;
+	if (t->kind != TY_INT) {
+		sema_error(s, call->call.args->span, "bswap() expects an integer, not %s", tname(t));
+		return &type_none;
+	}
+	return t->size == 1 ? t : type_int((int)t->size * 8, false);
+}
+
+static LLVMValueRef lower_bswap(struct cg *g, struct node *call)
+{
+	LLVMValueRef v = cg_expr(g, call->call.args);
+	uint32_t size = call->type->size;
+	if (size == 1)
+		return v;
+	LLVMTypeRef t = LLVMIntTypeInContext(g->ctx, size * 8);
+	char name[32];
+	snprintf(name, sizeof(name), "llvm.bswap.i%u", size * 8);
+	LLVMTypeRef fty = LLVMFunctionType(t, &t, 1, 0);
+	LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
+	if (!fn)
+		fn = LLVMAddFunction(g->mod, name, fty);
+	LLVMValueRef x = size < 8 ? LLVMBuildTrunc(g->b, v, t, "") : v;
+	LLVMValueRef r = LLVMBuildCall2(g->b, fty, fn, &x, 1, "");
+	return size < 8 ? LLVMBuildZExt(g->b, r, g->i64, "") : r;
+}
+
 const struct stdlib_fn stdlib_misc_fns[] = {
+	{ "nsecs", 0, 1, 0, 0, check_nsecs, lower_nsecs, NULL },
+	{ "bswap", 1, 1, 0, 0, check_bswap, lower_bswap, NULL },
 	{ "str", 1, 2, 0, 0, check_str, lower_str, NULL },
 	{ "ksym", 1, 1, 0, 0, check_ksym, lower_passthrough, NULL },
 	{ "strncmp", 3, 3, 0, 0, check_strncmp, lower_strncmp, NULL },
