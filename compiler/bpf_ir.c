@@ -353,10 +353,10 @@ LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLV
 {
 	LLVMValueRef args[4] = { map, cg_key_or_zero(g, key), val, cg_const(g, flags) };
 	LLVMValueRef ret = cg_helper(g, BPF_FUNC_map_update_elem, g->i64, args, 4);
-	/* Updates a full hash refuses (-E2BIG) are not counted yet: counting
-	 * them through a per-program stack counter (cg_map_full_acc, flushed
-	 * at the exit by object.c) moved verifier errors to the wrong script
-	 * line, and a branch per update added jumps to long blocks */
+	/* Updates a full hash refuses (-E2BIG) are not counted yet: a
+	 * per-program stack counter added at the exit moved verifier errors to
+	 * the wrong script line, and a branch per update added jumps to long
+	 * blocks (tried on the lang branch, taken out) */
 	return ret;
 }
 

@@ -105,9 +105,6 @@ struct cg {
 	LLVMValueRef one;	/* .rodata u64 1, the first value of a count() */
 	uint32_t zeros_size;	/* the largest map value */
 	LLVMValueRef lost_var;	/* .bss u64: records the ring buffer refused */
-	LLVMValueRef map_full;	   /* array map: updates dropped, a map full */
-	LLVMValueRef map_full_acc; /* this program's count of them (alloca) */
-	LLVMValueRef map_full_key; /* its key (alloca in the entry block) */
 	/* where the next aggregate producer may write its value (a record
 	 * field of exactly its size), or NULL: see cg_dest */
 	LLVMValueRef dest;
@@ -232,9 +229,6 @@ LLVMValueRef cg_rodata(struct cg *g, const char *name, const uint8_t *bytes, uin
 LLVMValueRef cg_syscall_probe(struct cg *g);
 LLVMValueRef cg_syscall_field(struct cg *g, const struct type_field *f);
 LLVMValueRef cg_lost_counter(struct cg *g);
-/* the program's count of updates dropped because a map was full (an i64
- * stack slot); object.c adds it to the map_full map at the exit */
-LLVMValueRef cg_map_full_acc(struct cg *g);
 
 /* progdesc building (object.c) */
 uint32_t cg_add_printf(struct cg *g, const char *fmt, struct pd_layout *args, uint32_t nargs,

@@ -435,63 +435,6 @@ LLVMValueRef cg_lost_counter(struct cg *g)
 	return g->lost_var;
 }
 
-/* Updates dropped because a map was full: the program counts them in an
- * 8-byte stack slot (zeroed in its entry block, made on first use) and,
- * at its exit, adds a non-zero count to the map_full array map (one u64,
- * PD_MAP_FULL); the runtime reports the total at exit with the maps that
- * are full. */
-LLVMValueRef cg_map_full_acc(struct cg *g)
-{
-	if (!g->map_full) {
-		struct map_def d = { BPF_MAP_TYPE_ARRAY, 1, 4, 8, false };
-		g->map_full = map_global(g, "map_full", 4);
-		set_map_debug_info(g, g->map_full, "map_full", &d);
-		add_pd_map(g, "map_full", "map_full", PD_MAP_FULL, &d);
-	}
-	if (!g->map_full_acc) {
-		LLVMBasicBlockRef cur = LLVMGetInsertBlock(g->b);
-		LLVMValueRef first = LLVMGetFirstInstruction(g->entry);
-		LLVMPositionBuilderBefore(g->b, first);
-		g->map_full_acc = LLVMBuildAlloca(g->b, g->i64, "map_full_acc");
-		g->map_full_key = LLVMBuildAlloca(g->b, g->i32, "map_full_key");
-		LLVMSetAlignment(g->map_full_acc, 8);
-		LLVMSetAlignment(LLVMBuildStore(g->b, cg_const(g, 0), g->map_full_acc), 8);
-		LLVMPositionBuilderAtEnd(g->b, cur);
-	}
-	return g->map_full_acc;
-}
-
-/* At the exit block (before its ret): a count of dropped updates is added
- * to the map_full counter; one load and one branch per run. */
-static void finish_map_full(struct cg *g)
-{
-	if (!g->map_full_acc)
-		return;
-	LLVMBasicBlockRef cur = LLVMGetInsertBlock(g->b);
-	LLVMValueRef ret = LLVMGetLastInstruction(g->exit_bb);
-	LLVMBasicBlockRef tail = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "exit.ret");
-	LLVMInstructionRemoveFromParent(ret);
-	LLVMPositionBuilderAtEnd(g->b, tail);
-	LLVMInsertIntoBuilder(g->b, ret);
-	LLVMPositionBuilderAtEnd(g->b, g->exit_bb);
-	LLVMValueRef n = LLVMBuildLoad2(g->b, g->i64, g->map_full_acc, "");
-	LLVMSetAlignment(n, 8);
-	LLVMBasicBlockRef add = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "map.full");
-	cg_expect(g, LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, n, cg_const(g, 0), ""),
-				     add, tail),
-		  false);
-	LLVMPositionBuilderAtEnd(g->b, add);
-	LLVMValueRef k = g->map_full_key;
-	LLVMBuildStore(g->b, LLVMConstInt(g->i32, 0, 0), k);
-	LLVMValueRef p = cg_map_lookup(g, g->map_full, k);
-	LLVMBasicBlockRef count = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "map.full.count");
-	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, p, ""), tail, count);
-	LLVMPositionBuilderAtEnd(g->b, count);
-	LLVMBuildAtomicRMW(g->b, LLVMAtomicRMWBinOpAdd, p, n, LLVMAtomicOrderingMonotonic, 0);
-	LLVMBuildBr(g->b, tail);
-	LLVMPositionBuilderAtEnd(g->b, cur);
-}
-
 static void finish_scratch(struct cg *g)
 {
 	if (!g->scratch_size) {
@@ -663,10 +606,8 @@ static uint32_t gen_program(struct cg *g, struct sema_probe *sp)
 	g->sema->quiet = quiet;
 	uint32_t before = g->scratch_size;
 	g->scratch_size = 0;
-	g->map_full_acc = NULL;
 	cg_probe_body(g, sp->probe);
 	LLVMBuildBr(g->b, g->exit_bb);
-	finish_map_full(g);
 	uint32_t used = g->scratch_size;
 	if (before > g->scratch_size)
 		g->scratch_size = before;

@@ -677,41 +677,6 @@ static int run_iters(struct rt_session *s)
 	return 0;
 }
 
-/* Updates dropped because a map was full (PD_MAP_FULL), reported at exit
- * on stderr with the maps that are full now: never silent. */
-static void report_map_full(struct rt_session *s)
-{
-	for (uint32_t i = 0; i < s->pd->nmaps; i++) {
-		uint32_t zero = 0;
-		uint64_t n = 0;
-		if (s->pd->maps[i].role != PD_MAP_FULL || s->map_fds[i] < 0 ||
-		    bpf_map_lookup_elem(s->map_fds[i], &zero, &n) || !n)
-			continue;
-		fprintf(stderr, "WARNING: %llu map update%s dropped because a map was full",
-			(unsigned long long)n, n == 1 ? " was" : "s were");
-		const char *sep = ": ";
-		for (uint32_t j = 0; j < s->pd->nmaps; j++) {
-			const struct pd_map *m = &s->pd->maps[j];
-			if (m->role != PD_MAP_USER || !m->key_size || s->map_fds[j] < 0 ||
-			    (m->bpf_type != BPF_MAP_TYPE_HASH && m->bpf_type != BPF_MAP_TYPE_PERCPU_HASH))
-				continue;
-			uint8_t key[m->key_size], next[m->key_size];
-			uint32_t keys = 0;
-			void *prev = NULL;
-			while (keys < m->max_entries && !bpf_map_get_next_key(s->map_fds[j], prev, next)) {
-				memcpy(key, next, m->key_size);
-				prev = key;
-				keys++;
-			}
-			if (keys >= m->max_entries) {
-				fprintf(stderr, "%s%s (%u keys)", sep, m->name, m->max_entries);
-				sep = ", ";
-			}
-		}
-		fprintf(stderr, "; raise BPFTRACE_MAP_KEYS_MAX\n");
-	}
-}
-
 int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 {
 	int err = 0;
@@ -755,7 +720,6 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	drain(s);
 	rt_output_report_lost(&s->out);
 	rt_output_print_maps(&s->out);
-	report_map_full(s);
 	if (s->pb && s->verbose)
 		fprintf(stderr, "perf buffer: the kernel reported %llu records lost, the programs "
 				"counted %llu\n",

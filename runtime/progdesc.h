@@ -94,7 +94,6 @@ enum pd_map_role {
 	PD_MAP_STACKS,	/* BPF_MAP_TYPE_STACK_TRACE */
 	PD_MAP_SCRATCH, /* per-CPU scratch space; nothing to read */
 	PD_MAP_LOST,	/* array[1] of u64 (.bss; per-CPU if PERCPU_ARRAY): records the event buffer refused */
-	PD_MAP_FULL,	/* array[1] of u64: map updates dropped because the map was full */
 };
 
 struct pd_map {
