@@ -15,7 +15,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=$(cd "$1" && pwd)
-gen_dry=${TRACE_VM_GEN_DRY:-150}
+gen_dry=${TRACE_VM_GEN_DRY:-300}
 gen_run=${TRACE_VM_GEN_RUN:-10}
 gen_first=${TRACE_VM_GEN_FIRST:-1}
 kernel=$(uname -r)
