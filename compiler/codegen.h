@@ -62,6 +62,14 @@ struct cg_options {
 	"ringbuf-output, long-jump, zero-fill"
 
 
+/* A map's definition for the BTF that mapbtf.c writes after emitting */
+struct cg_btf_map {
+	const char *name; /* the global's (and ELF symbol's) name */
+	uint32_t type, max_entries, key_size, value_size;
+	bool sizes_as_numbers; /* key_size/value_size members (stack maps) */
+	uint64_t offset;       /* in .maps, from the symbol table */
+};
+
 struct cg_map {
 	LLVMValueRef global;
 	struct sema_map *sm;
@@ -100,6 +108,8 @@ struct cg {
 		int pd_index;
 	} stacks[16];
 	int nstacks;
+	struct cg_btf_map *btf_maps; /* every .maps global (mapbtf.c) */
+	uint32_t nbtf_maps, cap_btf_maps;
 	uint32_t scratch_size; /* max over programs */
 	LLVMValueRef zeros;	/* .rodata zeros for map inserts, made on first use */
 	LLVMValueRef one;	/* .rodata u64 1, the first value of a count() */
@@ -239,6 +249,12 @@ uint32_t cg_add_time_fmt(struct cg *g, const char *fmt);
 /* The stack trace map for stacks of this depth, created on first use
  * (bpf_get_stackid keeps value_size / 8 frames). */
 LLVMValueRef cg_stack_map(struct cg *g, bool user, uint32_t depth);
+
+/* mapbtf.c: map definitions go into the object's BTF after emitting,
+ * not through LLVM debug info (cubic in LLVM 19: mapbtf.c) */
+void cg_btf_map(struct cg *g, const char *name, uint32_t type, uint32_t max_entries,
+		uint32_t key_size, uint32_t value_size, bool sizes_as_numbers);
+int cg_btf_add_maps(struct cg *g, LLVMMemoryBufferRef *obj);
 /* Points the stack layouts inside l at their stack maps. */
 void cg_fix_layout(struct cg *g, struct pd_layout *l);
 
