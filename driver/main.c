@@ -83,9 +83,14 @@ static struct rt_child child; /* -c CMD, started right before code generation */
 
 static volatile sig_atomic_t stop_requested;
 
+/* SIGINT, SIGTERM, SIGHUP: end the trace (drain, detach, END, maps). A
+ * second SIGINT once the trace is ending (a long END, a big map being
+ * printed) leaves at once: the kernel detaches and unloads everything when
+ * the process's descriptors close, so nothing stays attached. */
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (stop_requested && sig == SIGINT)
+		_exit(128 + SIGINT);
 	stop_requested = 1;
 }
 
@@ -555,6 +560,7 @@ static int run_session(const struct cli *c, struct rt_session *s, const struct r
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	if (!err)
 		err = rt_attach(s);
 	if (!err)
