@@ -12,8 +12,10 @@
 #             tracepoint costs the kernel a grace period, docs/kernel.md)
 # Each script ends with `BEGIN { exit(); }`. RUNS runs each (default 1),
 # each killed after TIMEOUT s (default 600). Output: a markdown table on
-# stdout with the time per block and the growth from one N to the next
-# (time ratio over block ratio: 1.0 is linear), then the -v phase lines.
+# stdout with wall and CPU (user + sys) time, CPU time per block and the
+# growth of CPU time from one N to the next (time ratio over block ratio:
+# 1.0 is linear; CPU time, because wall time on a machine others load says
+# little), then the -v phase lines.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 TRACE=${1:-${TRACE:-$here/../build/trace}}
@@ -40,31 +42,31 @@ gen() {
 	echo 'BEGIN { exit(); }'
 }
 
-now_ms() { date +%s%3N; }
-declare -A wall
-echo "| shape | N blocks | wall s (median of $RUNS) | ms per block | growth vs previous N (1.0: linear) |"
-echo "|---|---|---|---|---|"
+echo "| shape | N blocks | wall s | CPU s (median of $RUNS) | CPU ms per block | CPU growth vs previous N (1.0: linear) |"
+echo "|---|---|---|---|---|---|"
 for shape in $SHAPES; do
 	prev_n='' prev_t=''
 	for n in $SIZES; do
 		gen "$shape" "$n" >"$tmp/s.bt"
 		blocks=$(($(wc -l <"$tmp/s.bt") - 1))
 		[ -n "$prev_n" ] && [ "$blocks" -le "$prev_n" ] && break
-		ts=()
+		: >"$tmp/times"
 		for ((r = 0; r < RUNS; r++)); do
-			t0=$(now_ms)
-			if ! timeout "$TIMEOUT" "$TRACE" -q "$tmp/s.bt" >"$tmp/out" 2>"$tmp/err"; then
-				echo "| $shape | $blocks | FAILED or timed out: $(head -c 200 "$tmp/err" | tr '\n|' '  ') | | |"
-				continue 2
+			if ! /usr/bin/time -f "%e %U %S" -o "$tmp/time" timeout "$TIMEOUT" \
+				"$TRACE" -q "$tmp/s.bt" >"$tmp/out" 2>"$tmp/err"; then
+				echo "| $shape | $blocks | FAILED or timed out: $(head -c 200 "$tmp/err" | tr '\n|' '  ') | | | |"
+				continue 3
 			fi
-			ts+=($(($(now_ms) - t0)))
+			tail -1 "$tmp/time" >>"$tmp/times"
 		done
-		t=$(printf '%s\n' "${ts[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+		# the run with the median CPU time
+		read -r w t < <(awk '{ print $1, $2 + $3 }' "$tmp/times" | sort -k2 -g |
+			awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }')
 		growth='–'
 		[ -n "$prev_n" ] && growth=$(awk -v t="$t" -v pt="$prev_t" -v n="$blocks" -v pn="$prev_n" \
 			'BEGIN { printf "%.2f (x%.2f time for x%.2f blocks)", (t / pt) / (n / pn), t / pt, n / pn }')
-		awk -v s="$shape" -v n="$blocks" -v t="$t" -v g="$growth" \
-			'BEGIN { printf "| %s | %d | %.2f | %.3f | %s |\n", s, n, t / 1000, t / n, g }'
+		awk -v s="$shape" -v n="$blocks" -v w="$w" -v t="$t" -v g="$growth" \
+			'BEGIN { printf "| %s | %d | %.2f | %.2f | %.3f | %s |\n", s, n, w, t, t * 1000 / n, g }'
 		"$TRACE" -v -q "$tmp/s.bt" 2>&1 >/dev/null | grep -E '^(front end|compile|load|detach):' |
 			sed "s/^/$shape $blocks: /" >>"$tmp/phases"
 		prev_n=$blocks prev_t=$t
