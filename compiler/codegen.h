@@ -75,6 +75,14 @@ struct cg_options {
 	"ringbuf-output, long-jump, zero-fill"
 
 
+/* A map's definition for the BTF that mapbtf.c writes after emitting */
+struct cg_btf_map {
+	const char *name; /* the global's (and ELF symbol's) name */
+	uint32_t type, max_entries, key_size, value_size;
+	bool sizes_as_numbers; /* key_size/value_size members (stack maps) */
+	uint64_t offset;       /* in .maps, from the symbol table */
+};
+
 /* Histogram buckets of hist() (the convention runtime/output.c prints) */
 #define HIST_NBUCKETS 66
 
@@ -121,6 +129,8 @@ struct cg {
 		int pd_index;
 	} stacks[16];
 	int nstacks;
+	struct cg_btf_map *btf_maps; /* every .maps global (mapbtf.c) */
+	uint32_t nbtf_maps, cap_btf_maps;
 	uint32_t scratch_size; /* max over programs */
 	LLVMValueRef zeros;	/* .rodata zeros for map inserts, made on first use */
 	LLVMValueRef one;	/* .rodata u64 1, the first value of a count() */
@@ -278,6 +288,12 @@ uint32_t cg_add_print(struct cg *g, int map, int64_t top, int64_t div);
 uint32_t cg_add_value(struct cg *g, struct type *t);
 uint32_t cg_add_time_fmt(struct cg *g, const char *fmt);
 void cg_add_probe(struct cg *g, const struct sema_probe *sp);
+
+/* mapbtf.c: map definitions go into the object's BTF after emitting,
+ * not through LLVM debug info (cubic in LLVM 19: mapbtf.c) */
+void cg_btf_map(struct cg *g, const char *name, uint32_t type, uint32_t max_entries,
+		uint32_t key_size, uint32_t value_size, bool sizes_as_numbers);
+int cg_btf_add_maps(struct cg *g, LLVMMemoryBufferRef *obj);
 /* Points the stack layouts inside l at their stack maps. */
 void cg_fix_layout(struct cg *g, struct pd_layout *l);
 

@@ -4,9 +4,10 @@
  * counter of lost records), their debug info (BTF), and the program
  * description the runtime reads beside the object (progdesc.h).
  *
- * Maps are BTF-defined (libbpf >= 1.0 accepts nothing else), so every map
- * global carries debug info of the struct { type, max_entries, key, value }
- * that libbpf parses; every program function has a subprogram with a named
+ * Maps are BTF-defined (libbpf >= 1.0 accepts nothing else): the struct
+ * { type, max_entries, key, value } that libbpf parses is added to the
+ * object's BTF after emitting (mapbtf.c, called by object.c); every
+ * program function has a subprogram with a named
  * parameter, or the kernel rejects the BTF (design.md).
  *
  * The bottom layer of code generation (docs/architecture.md, "Codegen
@@ -51,50 +52,19 @@ static LLVMMetadataRef di_bytes(struct cg *g, uint32_t n)
 	return di_array(g, di_int(g, "unsigned char", 8, DW_ATE_unsigned_char), 8, n);
 }
 
-static LLVMMetadataRef di_member(struct cg *g, const char *name, LLVMMetadataRef ty, unsigned i)
-{
-	return LLVMDIBuilderCreateMemberType(g->di, g->di_file, name, strlen(name), g->di_file, 0,
-					     64, 64, i * 64, LLVMDIFlagZero, ty);
-}
-
-/* `name` as a pointer to int[n]: how BTF map definitions encode numbers */
-static LLVMMetadataRef di_number(struct cg *g, const char *name, uint32_t n, unsigned i)
-{
-	LLVMMetadataRef di_i32 = di_int(g, "int", 32, DW_ATE_signed);
-	return di_member(g, name, di_ptr(g, di_array(g, di_i32, 32, n)), i);
-}
-
 struct map_def {
 	uint32_t type, max_entries, key_size, value_size;
 	bool sizes_as_numbers; /* key_size/value_size members (stack maps) */
 };
 
+/* BTF of the struct { type, max_entries, key, value } libbpf parses: not
+ * LLVM debug info, which costs maps x programs (compiler/mapbtf.c) */
 static void set_map_debug_info(struct cg *g, LLVMValueRef gv, const char *name,
 			       const struct map_def *d)
 {
-	LLVMMetadataRef m[4];
-	unsigned n = 0;
-	m[n] = di_number(g, "type", d->type, n), n++;
-	m[n] = di_number(g, "max_entries", d->max_entries, n), n++;
-	if (d->sizes_as_numbers) {
-		m[n] = di_number(g, "key_size", d->key_size, n), n++;
-		m[n] = di_number(g, "value_size", d->value_size, n), n++;
-	} else if (d->key_size) {
-		/* array maps want a 32-bit integer key type in their BTF, or the
-		 * kernel refuses it (libbpf then retries without BTF) */
-		bool array = d->type == BPF_MAP_TYPE_ARRAY || d->type == BPF_MAP_TYPE_PERCPU_ARRAY;
-		LLVMMetadataRef key = array ? di_int(g, "unsigned int", 32, DW_ATE_unsigned)
-					    : di_bytes(g, d->key_size);
-		m[n] = di_member(g, "key", di_ptr(g, key), n), n++;
-		m[n] = di_member(g, "value", di_ptr(g, di_bytes(g, d->value_size)), n), n++;
-	}
-	LLVMMetadataRef st = LLVMDIBuilderCreateStructType(g->di, g->di_file, "", 0, g->di_file, 0,
-							   n * 64, 64, LLVMDIFlagZero, NULL, m, n,
-							   0, NULL, "", 0);
-	LLVMMetadataRef expr = LLVMDIBuilderCreateExpression(g->di, NULL, 0);
-	LLVMMetadataRef gve = LLVMDIBuilderCreateGlobalVariableExpression(
-		g->di, g->di_cu, name, strlen(name), "", 0, g->di_file, 1, st, 0, expr, NULL, 64);
-	LLVMGlobalSetMetadata(gv, LLVMGetMDKindIDInContext(g->ctx, "dbg", 3), gve);
+	(void)gv;
+	cg_btf_map(g, name, d->type, d->max_entries, d->key_size, d->value_size,
+		   d->sizes_as_numbers);
 }
 
 static LLVMValueRef map_global(struct cg *g, const char *name, unsigned nfields)

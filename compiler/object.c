@@ -697,6 +697,11 @@ static int emit(struct cg *g, struct diag *d, struct cg_result *out)
 		diag_error_nospan(d, "BPF code generation failed: %s", g->backend_msg);
 		goto out;
 	}
+	if (cg_btf_add_maps(g, &out->obj)) {
+		diag_error_nospan(d, "internal error: adding the maps' BTF to the object failed");
+		goto out;
+	}
+	out->ms_emit = now_ms() - t1;
 	rc = 0;
 out:
 	LLVMDisposeMessage(verr);

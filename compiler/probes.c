@@ -948,7 +948,8 @@ static bool same_fields(const struct sema_probe *a, const struct sema_probe *b,
  * A probe whose field the raw program cannot read (a missing field, which
  * sema then reports; a field not in an argument slot) keeps its own
  * perf event, as does a class of fewer than RAW_SYSCALL_MIN probes. */
-static void group_syscalls(struct sema *s, struct sema_probe *first, const struct args_use *u)
+static void group_syscalls(struct sema *s, struct sema_probe *first, const struct args_use *u,
+			   int min)
 {
 	if (!s->ki->syscall_nr || u->whole)
 		return;
@@ -968,7 +969,7 @@ static void group_syscalls(struct sema *s, struct sema_probe *first, const struc
 			sp->sys_nr = s->ki->syscall_nr(s->ki, sp->func + plen);
 			n += sp->sys_nr >= 0;
 		}
-		if (n < RAW_SYSCALL_MIN)
+		if (n < min)
 			continue;
 		/* classes: each ungrouped candidate takes the later ones whose
 		 * fields match it. A number already in the class (the same
@@ -988,7 +989,7 @@ static void group_syscalls(struct sema *s, struct sema_probe *first, const struc
 				if (sp->sys_nr >= 0 && !sp->raw_syscall && !taken[sp->sys_nr] &&
 				    same_fields(lead, sp, u, k == 1))
 					taken[sp->sys_nr] = true, size++;
-			if (size < RAW_SYSCALL_MIN) {
+			if (size < min) {
 				lead->sys_nr = -1;
 				continue;
 			}
@@ -1114,8 +1115,96 @@ static void resolve_attach(struct sema *s, struct node *probe, struct node *at, 
 	}
 }
 
+/* The kernel runs at most 64 programs on one tracepoint through perf
+ * events (BPF_TRACE_MAX_PROGS; the 65th attach fails with E2BIG). A
+ * syscall tracepoint that more blocks attach to goes through the raw
+ * sys_enter/sys_exit tracepoint for all of them, which has no such limit
+ * (each block its own raw program, filtered on the syscall number); any
+ * other tracepoint that crowded is an error naming the limit. */
+#define TRACEPOINT_MAX_PROGS 64
+
+struct block_info {
+	struct sema_probe *first;
+	struct args_use u;
+	bool raw_ok; /* no kstack */
+};
+
+struct tp_use {
+	const char *name;
+	int group;
+	struct sema_probe *sp;
+};
+
+static int by_tp_name(const void *a, const void *b)
+{
+	const struct tp_use *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->group > y->group) - (x->group < y->group);
+}
+
+/* the tracepoint probes (not raw) sorted by name, then group */
+static struct tp_use *tracepoint_uses(struct sema *s, int *n)
+{
+	int count = 0;
+	for (struct sema_probe *sp = s->probes; sp; sp = sp->next)
+		count += sp->kind == PD_PROBE_TRACEPOINT && !sp->raw_syscall;
+	struct tp_use *t = arena_alloc(s->arena, ((size_t)count + 1) * sizeof(*t));
+	*n = 0;
+	for (struct sema_probe *sp = s->probes; sp; sp = sp->next)
+		if (sp->kind == PD_PROBE_TRACEPOINT && !sp->raw_syscall)
+			t[(*n)++] = (struct tp_use){ sp->name, sp->group, sp };
+	qsort(t, (size_t)*n, sizeof(*t), by_tp_name);
+	return t;
+}
+
+/* Marks every probe on a tracepoint with more than TRACEPOINT_MAX_PROGS
+ * programs (sp->sys_nr = -2, a mark only read here); true if any. */
+static bool mark_crowded(struct sema *s, bool report)
+{
+	int n, i = 0;
+	bool any = false;
+	struct tp_use *t = tracepoint_uses(s, &n);
+	while (i < n) {
+		int j = i, progs = 0;
+		for (; j < n && !strcmp(t[j].name, t[i].name); j++)
+			progs += j == i || t[j].group != t[j - 1].group;
+		if (progs > TRACEPOINT_MAX_PROGS) {
+			any = true;
+			for (int k = i; k < j && !report; k++)
+				t[k].sp->sys_nr = -2;
+			if (report)
+				sema_error(s, t[j - 1].sp->attach->span,
+					   "%d blocks attach to %s; the kernel runs at most %d "
+					   "programs on one tracepoint (BPF_TRACE_MAX_PROGS)",
+					   progs, t[i].name, TRACEPOINT_MAX_PROGS);
+		}
+		i = j;
+	}
+	return any;
+}
+
+static void uncrowd_syscalls(struct sema *s, struct block_info *blocks, int nblocks)
+{
+	if (!mark_crowded(s, false))
+		return;
+	for (int b = 0; b < nblocks; b++) {
+		bool crowded = false;
+		for (struct sema_probe *sp = blocks[b].first; sp && !crowded; sp = sp->next)
+			crowded = sp->sys_nr == -2;
+		if (crowded && blocks[b].raw_ok)
+			group_syscalls(s, blocks[b].first, &blocks[b].u, 1);
+		/* group_syscalls leaves sys_nr -1 on what stays a perf event */
+		for (struct sema_probe *sp = blocks[b].first; sp; sp = sp->next)
+			if (sp->sys_nr == -2)
+				sp->sys_nr = -1;
+	}
+	mark_crowded(s, true);
+}
+
 void probes_resolve(struct sema *s)
 {
+	int nblocks = 0, cap = 0;
+	struct block_info *blocks = NULL;
 	for (struct node *p = s->program->program.probes; p; p = p->next) {
 		bool uses_ctx = body_uses_ctx(p->probe.body) || body_uses_ctx(p->probe.pred);
 		struct sema_probe **first = s->probes_tail ? s->probes_tail : &s->probes;
@@ -1141,7 +1230,19 @@ void probes_resolve(struct sema *s)
 		struct args_use u = { 0 };
 		collect_args(s, p->probe.pred, &u);
 		collect_args(s, p->probe.body, &u);
-		if (!uses_call(p->probe.body, "kstack") && !uses_call(p->probe.pred, "kstack"))
-			group_syscalls(s, *first, &u);
+		bool raw_ok = !uses_call(p->probe.body, "kstack") && !uses_call(p->probe.pred, "kstack");
+		if (raw_ok)
+			group_syscalls(s, *first, &u, RAW_SYSCALL_MIN);
+		if (!*first)
+			continue;
+		if (nblocks == cap) {
+			cap = cap ? 2 * cap : 64;
+			struct block_info *nb = arena_alloc(s->arena, (size_t)cap * sizeof(*nb));
+			if (nblocks)
+				memcpy(nb, blocks, (size_t)nblocks * sizeof(*nb));
+			blocks = nb;
+		}
+		blocks[nblocks++] = (struct block_info){ *first, u, raw_ok };
 	}
+	uncrowd_syscalls(s, blocks, nblocks);
 }

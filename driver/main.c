@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -83,9 +84,14 @@ static struct rt_child child; /* -c CMD, started right before code generation */
 
 static volatile sig_atomic_t stop_requested;
 
+/* SIGINT, SIGTERM, SIGHUP: end the trace (drain, detach, END, maps). A
+ * second SIGINT once the trace is ending (a long END, a big map being
+ * printed) leaves at once: the kernel detaches and unloads everything when
+ * the process's descriptors close, so nothing stays attached. */
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (stop_requested && sig == SIGINT)
+		_exit(128 + SIGINT);
 	stop_requested = 1;
 }
 
@@ -542,9 +548,39 @@ static FILE *open_warning_filter(struct warning_filter *f)
 	return s ? s : stderr;
 }
 
+/* Every map, program and link is a file descriptor: a script of a few
+ * hundred blocks needs more than the usual soft limit of 1024. The soft
+ * limit goes up to the hard one; a script that needs more still is a
+ * clear error, not a load failure that looks like the verifier's. */
+static int raise_fd_limit(const struct progdesc *pd)
+{
+	struct rlimit rl;
+	/* at most a program and a link per probe; at least one of them */
+	rlim_t need = (rlim_t)pd->nmaps + 2 * (rlim_t)pd->nprobes + 64;
+	rlim_t least = (rlim_t)pd->nmaps + pd->nprobes + 16;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < least) {
+		fprintf(stderr, "ERROR: the script needs at least %llu file descriptors (%u maps, %u "
+				"probes), more than the limit of %llu; raise it (ulimit -n) or use "
+				"fewer probe blocks\n",
+			(unsigned long long)least, pd->nmaps, pd->nprobes,
+			(unsigned long long)rl.rlim_cur);
+		return -1;
+	}
+	return 0;
+}
+
 static int run_session(const struct cli *c, struct rt_session *s, const struct rt_options *ro,
 		       const struct progdesc *pd, const struct node *prog, struct diag *d)
 {
+	if (raise_fd_limit(pd))
+		return EXIT_RUNTIME;
 	int err = rt_load(s, pd, ro);
 	if (err && s->failed_probe >= 0)
 		report_rejection(c, s, prog, d);
@@ -555,6 +591,7 @@ static int run_session(const struct cli *c, struct rt_session *s, const struct r
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	if (!err)
 		err = rt_attach(s);
 	if (!err)

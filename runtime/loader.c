@@ -710,6 +710,9 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 			rt_output_report_lost(&s->out);
 		rt_output_flush(&s->out);
 	}
+	/* The trace is ending: a SIGINT from now on (during a long END or map
+	 * printout) is the second one, which leaves at once (driver/main.c). */
+	*stop = 1;
 	/* Detach first, so END and the map printout see no new events. Records
 	 * already sent are printed on Ctrl-C; after exit() they are dropped,
 	 * as bpftrace drops them. */

@@ -73,7 +73,7 @@ trace_pid='' after_pid=''
 # --- helpers ----------------------------------------------------------------
 
 bpf_ids() { # prog|link -> sorted ids, one a line
-	"$BPFTOOL" "$1" list 2>/dev/null | sed -n 's/^\([0-9][0-9]*\): .*/\1/p' | sort -n
+	"$BPFTOOL" "$1" list 2>/dev/null | sed -n 's/^\([0-9][0-9]*\): .*/\1/p' | sort
 }
 
 # Ids of programs (prog) or links (link) some live process holds an fd of:
@@ -81,7 +81,7 @@ bpf_ids() { # prog|link -> sorted ids, one a line
 # bpftrace), not to a case that has exited. A leak is an object no process
 # holds.
 held_ids() {
-	cat /proc/[0-9]*/fdinfo/* 2>/dev/null | sed -n "s/^$1_id:[[:space:]]*\([0-9][0-9]*\)$/\1/p" | sort -un
+	cat /proc/[0-9]*/fdinfo/* 2>/dev/null | sed -n "s/^$1_id:[[:space:]]*\([0-9][0-9]*\)$/\1/p" | sort -u
 }
 
 leaked_ids() { # prog|link before-list -> ids created since and held by nobody
