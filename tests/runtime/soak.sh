@@ -71,7 +71,7 @@ echo "# t rss_printf_kB rss_maps_kB" >"$dir/rss"
 while [ $SECONDS -lt $end ]; do
 	if [ $((SECONDS - start)) -ge $next ]; then
 		echo "$((SECONDS - start)) $(rss $tp) $(rss $tm)" >>"$dir/rss"
-		next=$((next + 5))
+		next=$(((SECONDS - start) / 5 * 5 + 5))
 	fi
 	if ! "$W" comm soak_w getppid $BATCH; then
 		bad "the workload failed"
@@ -112,7 +112,9 @@ grow_p=${rss_check%/*} grow_m=${rss_check#*/}
 echo "soak: ${elapsed} s, $calls getppid calls ($((calls / (elapsed > 0 ? elapsed : 1))) a second)"
 echo "soak: printf trace: $printed printed + $lost lost = $((printed + lost)); RSS growth after ${base_at} s: ${grow_p} kB"
 echo "soak: maps trace: @c = $final; $npairs tuples printed, $ntorn torn; RSS growth after ${base_at} s: ${grow_m} kB"
-echo "soak: RSS samples (s, printf kB, maps kB): $(grep -v '^#' "$dir/rss" | awk '{ printf "%s%s:%s/%s", sep, $1, $2, $3; sep = " " }')"
+echo "soak: RSS kB (printf/maps): $(awk -v b="$base_at" '!/^#/ { n++; if (n == 1) f = $2 "/" $3
+	if (!s && $1 >= b) { s = 1; at = $2 "/" $3 } if ($2 > mp) mp = $2; if ($3 > mm) mm = $3; l = $2 "/" $3 }
+	END { printf "first %s, at %d s %s, max %d/%d, last %s (%d samples)", f, b, at, mp, mm, l, n }' "$dir/rss")"
 if [ $fail -ne 0 ]; then
 	echo "soak: FAILED"
 	exit 1
