@@ -3,7 +3,8 @@
 #   make deps       install missing Debian packages (scripts/deps.sh)
 #   make build      configure + build ./build (RelWithDebInfo, -Werror)
 #   make demo       build, then run $(DEMO) (needs root)
-#   make test       build, then every ctest suite except fuzz (runtime needs root)
+#   make test       build, then every ctest suite except fuzz and slow (the
+#                   soak test: ctest -L slow by hand); runtime needs root
 #   make sanitize   clang ASan+UBSan build in ./build-asan, libFuzzer target;
 #                   runs the unit, golden, cli and fuzz suites
 #   make install    build, then install into $(DESTDIR)$(PREFIX) (PREFIX=/usr/local):
@@ -53,7 +54,7 @@ demo: build
 test: build
 	@rm -f $(BUILD)/tests/gen/summary.txt $(BUILD)/tests/vm/summary.txt
 	@mkdir -p $(BUILD)/tests/vm
-	ctest --test-dir $(BUILD) --output-on-failure -LE fuzz $(CTEST_ARGS); rc=$$?; \
+	ctest --test-dir $(BUILD) --output-on-failure -LE 'fuzz|slow' $(CTEST_ARGS); rc=$$?; \
 	cat $(BUILD)/tests/gen/summary.txt $(BUILD)/tests/vm/summary.txt 2>/dev/null; exit $$rc
 
 # -O1: fast enough to fuzz, asserts kept (Debug leaves NDEBUG undefined).

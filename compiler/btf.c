@@ -414,7 +414,7 @@ bool kbtf_enum_value(struct kbtf *kb, const char *name, int64_t *value, struct t
 
 int kbtf_closest_structs(struct kbtf *kb, const char *name, const char **out, int max)
 {
-	int best[8], n = 0, limit = strlen(name) >= 6 ? (int)strlen(name) / 4 + 1 : 1;
+	int len = (int)strlen(name), best[8], n = 0, limit = len >= 6 ? len / 4 + 1 : 1;
 	if (max > 8)
 		max = 8;
 	uint32_t cnt = btf__type_cnt(kb->vmlinux);
@@ -424,6 +424,12 @@ int kbtf_closest_structs(struct kbtf *kb, const char *name, const char **out, in
 			continue;
 		const char *s = btf__name_by_offset(kb->vmlinux, t->name_off);
 		if (!s || !*s)
+			continue;
+		/* the distance is at least the difference in length: most
+		 * names are skipped without computing it (a long misspelt name
+		 * against the kernel's 10,000 structs took 0.1 s, 3 s under ASan) */
+		int diff = (int)strnlen(s, 128) - (len < 128 ? len : 128);
+		if (diff > limit || -diff > limit)
 			continue;
 		int d = ki_edit_distance(name, s);
 		if (d > limit || (n == max && d >= best[n - 1]))

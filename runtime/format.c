@@ -195,13 +195,19 @@ static size_t script_strftime(char *buf, size_t len, const char *fmt, const stru
 /* strftime() of ns since boot, with bpftrace's %f (microseconds). */
 static void format_timestamp(struct rt_ctx *c, struct rt_sbuf *b, const char *fmt, uint64_t ns)
 {
-	int64_t real = (int64_t)ns + c->boot_to_real_ns;
-	time_t secs = (time_t)(real / 1000000000);
+	/* any u64 may come from a script (strftime(fmt, -1)): the sum wraps
+	 * instead of overflowing, and the split is floored so that the
+	 * microseconds are 0..999999 before 1970 too */
+	int64_t real = (int64_t)(ns + (uint64_t)c->boot_to_real_ns);
+	int64_t sub = real % 1000000000;
+	time_t secs = (time_t)(real / 1000000000 - (sub < 0));
+	if (sub < 0)
+		sub += 1000000000;
 	char us[8], expanded[512], out[TIME_BUF_SIZE];
 	size_t j = 0;
 	struct tm tm;
 
-	snprintf(us, sizeof(us), "%06ld", (long)((real % 1000000000) / 1000));
+	snprintf(us, sizeof(us), "%06ld", (long)(sub / 1000));
 	for (size_t i = 0; fmt && fmt[i] && j + 8 < sizeof(expanded); i++) {
 		if (fmt[i] == '%' && fmt[i + 1] == 'f') {
 			memcpy(expanded + j, us, 6);
@@ -638,7 +644,13 @@ int rt_format_value_json(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_la
 
 	if (l->offset > size || l->size > size - l->offset)
 		return -EINVAL;
-	if (l->kind == PD_INT || l->kind == PD_NONE)
+	/* no value is null, not nothing: `"data": }` or `[1,]` is not JSON
+	 * (no script makes one; the fuzzer's layouts do) */
+	if (l->kind == PD_NONE) {
+		rt_sbuf_puts(b, "null");
+		return 0;
+	}
+	if (l->kind == PD_INT && !l->is_ptr) /* a pointer's 0x... is a string */
 		return rt_format_value(c, b, l, data, size, false);
 	if (l->kind == PD_TUPLE) {
 		rt_sbuf_puts(b, "[");

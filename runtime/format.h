@@ -47,7 +47,8 @@ int rt_format_value(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_layout 
 
 /* The JSON form of the same value, as bpftrace 0.17's JsonOutput writes
  * it: integers as numbers, tuples as [a,b], everything else as a string
- * of its text. */
+ * of its text (pointers "0x..."; no value, PD_NONE, is null). Valid JSON
+ * for every layout and every byte (fuzz_runtime checks it). */
 int rt_format_value_json(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_layout *l,
 			 const void *data, size_t size);
 

@@ -263,6 +263,15 @@ int rt_map_format(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_map *m,
 
 	return err ?: rt_text_map_format(c, b, m, e + first, n - first, div);
 }
+int rt_map_write(struct rt_ctx *c, struct rt_writer *w, const struct pd_map *m,
+		 struct rt_map_entry *e, size_t n, int64_t top, int64_t div)
+{
+	size_t first;
+	int err = sort_and_cut(m, e, n, top, &div, &first);
+
+	return err ?: w->ops->map(w, c, m, e + first, n - first, div);
+}
+
 /* ---- reading maps ----------------------------------------------------- */
 
 struct snapshot {
@@ -439,7 +448,6 @@ int rt_map_print(struct rt_ctx *c, struct rt_writer *w, int map, int64_t top, in
 	struct snapshot s = { 0 };
 	struct rt_map_entry *e = NULL;
 	const struct pd_map *m;
-	size_t first;
 	int err;
 
 	if (map < 0 || (uint32_t)map >= c->pd->nmaps)
@@ -457,8 +465,7 @@ int rt_map_print(struct rt_ctx *c, struct rt_writer *w, int map, int64_t top, in
 		e[i].key = s.keys + i * m->key_size;
 		e[i].value = s.values + i * m->value_size;
 	}
-	err = sort_and_cut(m, e, s.n, top, &div, &first);
-	err = err ?: w->ops->map(w, c, m, e + first, s.n - first, div);
+	err = rt_map_write(c, w, m, e, s.n, top, div);
 out:
 	free(e);
 	snapshot_free(&s);

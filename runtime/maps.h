@@ -40,6 +40,12 @@ size_t rt_percpu_stride(const struct pd_map *m);
  * for its aggregation. */
 int rt_agg_merge(const struct pd_map *m, const void *percpu, uint32_t ncpus, void *merged);
 
+/* Sorts entries as bpftrace does and hands print(@m, top, div)'s to the
+ * writer: rt_map_print without the reading (fuzz_runtime drives it).
+ * Entries are reordered. */
+int rt_map_write(struct rt_ctx *c, struct rt_writer *w, const struct pd_map *m,
+		 struct rt_map_entry *e, size_t n, int64_t top, int64_t div);
+
 /* Sorts entries as bpftrace does and appends the text of
  * print(@m, top, div) to b. Entries are reordered. */
 int rt_map_format(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_map *m,

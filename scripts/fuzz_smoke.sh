@@ -3,7 +3,7 @@
 #
 # Runs a libFuzzer binary for SECONDS over a scratch copy of CORPUS_DIR (the
 # fuzzer adds inputs to its corpus directory; the repo must stay clean).
-# Crashes, leaks and timeouts are written to ARTIFACT_DIR (default: a
+# Crashes, leaks, undefined behaviour and timeouts are written to ARTIFACT_DIR (default: a
 # fuzz-artifacts/ directory in the current one) and fail the run.
 set -euo pipefail
 
@@ -21,9 +21,11 @@ if [ -d "$corpus" ]; then
 fi
 echo "fuzz_smoke: $(basename "$fuzzer") for ${seconds}s over $(find "$work/corpus" -type f | wc -l) seed inputs"
 
-# -timeout: one input running 10 s is a hang; -rss_limit_mb: runaway memory.
+# -timeout: one input running 30 s is a hang (the slowest compile inputs
+# take under 1 s, but a loaded shared host has stalled one past 10 s);
+# -rss_limit_mb: runaway memory.
 rc=0
-"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+"$fuzzer" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
 	-print_final_stats=1 -artifact_prefix="$artifacts/" "$work/corpus" >"$work/log" 2>&1 || rc=$?
 if [ "$rc" -ne 0 ]; then
 	tail -n 200 "$work/log"

@@ -5,7 +5,9 @@
  * zero, so the string is safe as a map key.
  */
 #include <linux/bpf.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compiler/codegen.h"
@@ -214,21 +216,88 @@ static LLVMValueRef lower_stack(struct cg *g, struct node *call)
 
 /* ---- kaddr("symbol"): resolved now, from /proc/kallsyms ---- */
 
-static bool kallsyms_lookup(const char *name, uint64_t *addr)
+/* Every symbol of /proc/kallsyms, sorted by name (the first of equal
+ * names in the file's order first), read on the first kaddr() and kept:
+ * reading kallsyms takes about 0.1 s, once per call before (a script
+ * with many kaddr()s took seconds; fuzz_compile found it). */
+struct ksym_entry {
+	char *name;
+	uint64_t addr;
+	uint32_t line;
+};
+
+static struct {
+	struct ksym_entry *e;
+	size_t n;
+	char *names; /* the names, NUL-separated */
+	bool read;
+} kallsyms;
+
+static int cmp_ksym(const void *pa, const void *pb)
+{
+	const struct ksym_entry *a = pa, *b = pb;
+	int c = strcmp(a->name, b->name);
+	return c ? c : (a->line > b->line) - (a->line < b->line);
+}
+
+static void kallsyms_read(void)
 {
 	FILE *f = fopen("/proc/kallsyms", "re");
-	if (!f)
-		return false;
 	char line[512], sym[256], type;
 	unsigned long long a;
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx %c %255s", &a, &type, sym) == 3 && !strcmp(sym, name)) {
-			*addr = a;
-			found = true;
+	size_t cap = 0, used = 0, ncap = 0;
+	kallsyms.read = true;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &a, &type, sym) != 3)
+			continue;
+		size_t len = strlen(sym) + 1;
+		if (used + len > ncap) {
+			ncap = ncap ? 2 * ncap : 1 << 20;
+			char *p = realloc(kallsyms.names, ncap);
+			if (!p)
+				break;
+			kallsyms.names = p;
 		}
+		if (kallsyms.n == cap) {
+			cap = cap ? 2 * cap : 1 << 15;
+			struct ksym_entry *e = realloc(kallsyms.e, cap * sizeof(*e));
+			if (!e)
+				break;
+			kallsyms.e = e;
+		}
+		memcpy(kallsyms.names + used, sym, len);
+		/* an offset until the names stop moving */
+		kallsyms.e[kallsyms.n] = (struct ksym_entry){ .name = (char *)(uintptr_t)used,
+							      .addr = a,
+							      .line = (uint32_t)kallsyms.n };
+		kallsyms.n++;
+		used += len;
+	}
 	fclose(f);
-	return found;
+	for (size_t i = 0; i < kallsyms.n; i++)
+		kallsyms.e[i].name = kallsyms.names + (uintptr_t)kallsyms.e[i].name;
+	qsort(kallsyms.e, kallsyms.n, sizeof(*kallsyms.e), cmp_ksym);
+}
+
+static bool kallsyms_lookup(const char *name, uint64_t *addr)
+{
+	size_t lo = 0, hi;
+	if (!kallsyms.read)
+		kallsyms_read();
+	hi = kallsyms.n;
+	while (lo < hi) { /* the first entry >= name */
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(kallsyms.e[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == kallsyms.n || strcmp(kallsyms.e[lo].name, name))
+		return false;
+	*addr = kallsyms.e[lo].addr;
+	return true;
 }
 
 static struct type *check_kaddr(struct sema *s, struct node *call)

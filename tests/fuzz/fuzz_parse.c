@@ -3,12 +3,12 @@
  * In: arbitrary bytes, taken as a script. Out: nothing but the absence of
  * crashes, hangs and leaks: each input is parsed with a fresh arena and a
  * diag writing to /dev/null (opened once, on the first call), then
- * everything is freed. Semantic checking joins here once sema exists.
+ * everything is freed. Checking and code generation: fuzz_compile.c.
  * Inputs with a '#' line go through the preprocessor first, with #include
  * turned off (no files are read, libclang is never loaded).
  *
  * Build: clang -fsanitize=fuzzer,address,undefined with the tracecore
- * sources; run with tests/fuzz/corpus/ as the seed corpus.
+ * sources; run with tests/fuzz/corpus-parse/ as the seed corpus.
  */
 #include <stddef.h>
 #include <stdint.h>

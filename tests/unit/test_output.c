@@ -1027,6 +1027,44 @@ static void test_random_records(void)
 	fclose(f);
 }
 
+/* What tests/fuzz/fuzz_runtime found: strftime() of any u64 (the sum with
+ * the boot offset overflowed), and JSON for layouts no script makes yet. */
+static void test_fuzz_findings(void)
+{
+	struct progdesc pd = { 0 };
+	struct pd_layout l = { .kind = PD_TIMESTAMP, .size = 8, .fmt = "%f" };
+	struct rt_sbuf s = { 0 };
+	struct rt_output o;
+	uint64_t ns = UINT64_MAX;
+
+	out_init(&o, &pd);
+	o.ctx.boot_to_real_ns = 0; /* ns since boot is the real time */
+	rt_sbuf_puts(&s, "");
+	CHECK(rt_format_value(&o.ctx, &s, &l, &ns, 8, false) == 0);
+	CHECK_STR(s.s, "999999"); /* -1 ns: 1969-12-31 23:59:59.999999 */
+	s.len = 0;
+	ns = 1500;
+	CHECK(rt_format_value(&o.ctx, &s, &l, &ns, 8, false) == 0);
+	CHECK_STR(s.s, "000001");
+	o.ctx.boot_to_real_ns = INT64_MAX;
+	ns = INT64_MAX;
+	s.len = 0;
+	CHECK(rt_format_value(&o.ctx, &s, &l, &ns, 8, false) == 0);
+	CHECK(s.len == 6);
+
+	l = (struct pd_layout){ .kind = PD_NONE };
+	s.len = 0;
+	CHECK(rt_format_value_json(&o.ctx, &s, &l, &ns, 8) == 0);
+	CHECK_STR(s.s, "null");
+	l = (struct pd_layout){ .kind = PD_INT, .size = 8, .is_ptr = true };
+	ns = 16;
+	s.len = 0;
+	CHECK(rt_format_value_json(&o.ctx, &s, &l, &ns, 8) == 0);
+	CHECK_STR(s.s, "\"0x10\"");
+	rt_sbuf_free(&s);
+	rt_output_fini(&o);
+}
+
 int main(void)
 {
 	test_hist();
@@ -1047,6 +1085,7 @@ int main(void)
 	test_ksym_map();
 	test_records();
 	test_random_records();
+	test_fuzz_findings();
 	if (failures) {
 		fprintf(stderr, "test_output: %d failure(s)\n", failures);
 		return 1;
