@@ -1,6 +1,6 @@
 /* tests/gen/gen.c: a seeded random program generator for trace.
  *
- *   trace_gen SEED [--kind dry|run] [--expect FILE] [--comm NAME]
+ *   trace_gen SEED [--kind dry|run] [--expect FILE] [--comm NAME] [--c-layout]
  *
  * writes one well-typed script to stdout. The same SEED gives the same
  * script on every machine (splitmix64; every random draw is sequenced).
@@ -963,7 +963,7 @@ static void gen_sdecls(void)
 	}
 }
 
-static void pr_sdecls(struct sb *b)
+static void pr_sdecls(struct sb *b, bool c_syntax)
 {
 	for (int i = 0; i < nsdecls; i++) {
 		const struct sdecl *s = &sdecls[i];
@@ -990,7 +990,7 @@ static void pr_sdecls(struct sb *b)
 				break;
 			}
 		}
-		sb_puts(b, "}\n");
+		sb_puts(b, c_syntax ? "};\n" : "}\n");
 	}
 }
 
@@ -1167,6 +1167,29 @@ static Expr *gen_sd_read(struct ctx *c, enum kind k)
 	Expr *e = mk(X_RAW, k == K_INT ? T_U64 : &t_str);
 	e->s = b.p;
 	return e;
+}
+
+/* --c-layout: the declarations as C with the layout computed here
+ * asserted (sizeof, alignment, every member's offset but bit-fields'),
+ * for a C compiler to check the generator's layout rules
+ * (tests/gen/check_layout.sh) */
+static void pr_sdecls_c(struct sb *b)
+{
+	sb_puts(b, "#include <stddef.h>\n");
+	pr_sdecls(b, true);
+	for (int i = 0; i < nsdecls; i++) {
+		const struct sdecl *s = &sdecls[i];
+		sb_printf(b, "_Static_assert(sizeof(%s %s) == %d, \"%s size\");\n", sd_kw(s),
+			  s->name, s->size, s->name);
+		sb_printf(b, "_Static_assert(_Alignof(%s %s) == %d, \"%s align\");\n", sd_kw(s),
+			  s->name, s->align, s->name);
+		for (int j = 0; j < s->nf; j++)
+			if (s->f[j].k != SF_BITS)
+				sb_printf(b,
+					  "_Static_assert(offsetof(%s %s, %s) == %d, \"%s.%s\");\n",
+					  sd_kw(s), s->name, s->f[j].name, s->f[j].off, s->name,
+					  s->f[j].name);
+	}
 }
 
 /* a script-struct expression of kind k for gen_raw, or NULL */
@@ -2833,7 +2856,7 @@ static void pr_probe(struct sb *b, const struct probe *p)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: trace_gen SEED [--kind dry|run] [--expect FILE] [--comm NAME]\n");
+	fprintf(stderr, "usage: trace_gen SEED [--kind dry|run] [--expect FILE] [--comm NAME] [--c-layout]\n");
 	exit(2);
 }
 
@@ -2841,6 +2864,7 @@ int main(int argc, char **argv)
 {
 	const char *expect = NULL;
 	const char *kind = "dry";
+	bool c_layout = false;
 	if (argc < 2)
 		usage();
 	char *end;
@@ -2854,6 +2878,8 @@ int main(int argc, char **argv)
 			expect = argv[++i];
 		else if (!strcmp(argv[i], "--comm") && i + 1 < argc)
 			comm_name = argv[++i];
+		else if (!strcmp(argv[i], "--c-layout"))
+			c_layout = true;
 		else
 			usage();
 	}
@@ -2867,6 +2893,12 @@ int main(int argc, char **argv)
 		new_shape();
 
 	gen_sdecls();
+	if (c_layout) {
+		struct sb c = { 0 };
+		pr_sdecls_c(&c);
+		fputs(c.p ? c.p : "", stdout);
+		return 0;
+	}
 
 	struct probe probes[8] = { 0 };
 	int np = 0;
@@ -2909,7 +2941,7 @@ int main(int argc, char **argv)
 		if (chance(40))
 			gen_probe_r(&probes[np++], P_END, false, 1, 3, 1, 2);
 	}
-	pr_sdecls(&prog);
+	pr_sdecls(&prog, false);
 	for (int i = 0; i < np; i++)
 		pr_probe(&prog, &probes[i]);
 	fputs(prog.p, stdout);
