@@ -1379,6 +1379,11 @@ static Expr *gen_int(struct ctx *c, int d)
 			e = mk(X_NEG, T_S64);
 			a = with_sign(a, true);
 		} else if (u == 1) {
+			/* .N of a narrow tuple element keeps its width in trace
+			 * (and bpftrace): ~ of a uint16 element is 16 bits; the
+			 * cast makes the 64 bits modelled here explicit */
+			if (a->op == X_FIELD)
+				a = mk_cast(a->t, a);
 			e = mk(X_BNOT, a->t);
 		} else {
 			e = mk(X_LNOT, T_S64);
