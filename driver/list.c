@@ -263,6 +263,62 @@ static int list_usdt(const char *pat)
 	return n < 0;
 }
 
+/* rawtracepoint:NAME for every btf_trace_NAME typedef of the kernel's
+ * BTF (the raw tracepoints a BPF program can be typed for), listed when the
+ * pattern names the provider (bpftrace 0.17 lists none); with -v the
+ * arguments as args->NAME sees them (compiler/btf.c kbtf_rawtp_ctx):
+ * __bpf_trace_NAME's parameters after its __data, or the typedef's types. */
+static int list_rawtracepoints(const char *pat, bool verbose, struct arena *a)
+{
+	const struct btf *btf = rt_feature_vmlinux_btf();
+	if (!btf)
+		return 0;
+	__u32 nt = btf__type_cnt(btf);
+	const char **names = arena_alloc(a, nt * sizeof(*names));
+	size_t n = 0;
+	for (__u32 id = 1; id < nt; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const char *nm = btf__name_by_offset(btf, t->name_off);
+		if (btf_is_typedef(t) && !strncmp(nm, "btf_trace_", 10))
+			names[n++] = nm + 10;
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	int shown = 0;
+	char full[512], ty[256];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(full, sizeof(full), "rawtracepoint:%s", names[i]);
+		if (fnmatch(pat, full, 0))
+			continue;
+		printf("%s\n", full);
+		shown++;
+		if (!verbose)
+			continue;
+		snprintf(full, sizeof(full), "__bpf_trace_%s", names[i]);
+		__s32 id = btf__find_by_name_kind(btf, full, BTF_KIND_FUNC);
+		const struct btf_type *t = NULL;
+		if (id > 0) {
+			t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+		} else {
+			snprintf(full, sizeof(full), "btf_trace_%s", names[i]);
+			id = btf__find_by_name_kind(btf, full, BTF_KIND_TYPEDEF);
+			t = id > 0 ? btf__type_by_id(btf, btf__type_by_id(btf, id)->type) : NULL;
+			t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+		}
+		if (!t || !btf_is_func_proto(t))
+			continue;
+		const struct btf_param *p = btf_params(t);
+		for (int j = 1; j < btf_vlen(t); j++) {
+			btf_type_str(btf, p[j].type, ty, sizeof(ty));
+			const char *pn = btf__name_by_offset(btf, p[j].name_off);
+			if (pn && pn[0])
+				printf("    %s %s\n", ty, pn);
+			else
+				printf("    %s arg%d\n", ty, j - 1);
+		}
+	}
+	return shown;
+}
+
 int list_probes(const char *pattern, bool verbose)
 {
 	char pat[512];
@@ -272,6 +328,11 @@ int list_probes(const char *pattern, bool verbose)
 	if (!strncmp(pat, "usdt:", 5))
 		return list_usdt(pat);
 	struct arena a = { 0 };
+	if (!strncmp(pat, "rawtracepoint:", 14)) {
+		list_rawtracepoints(pat, verbose, &a);
+		arena_free(&a);
+		return 0;
+	}
 	struct kernel_info *ki = ki_system();
 	const char **tps = NULL;
 	int n = ki->tracepoint_list(ki, NULL, NULL, &a, &tps);

@@ -1,6 +1,6 @@
 /* tests/gen/gen.c: a seeded random program generator for trace.
  *
- *   trace_gen SEED [--kind dry|run] [--expect FILE] [--comm NAME]
+ *   trace_gen SEED [--kind dry|run] [--expect FILE] [--comm NAME] [--c-layout]
  *
  * writes one well-typed script to stdout. The same SEED gives the same
  * script on every machine (splitmix64; every random draw is sequenced).
@@ -748,8 +748,472 @@ static bool raw_list(enum pkind pk, const struct raw **list, int *n)
 	}
 }
 
+/* ---- script structs (issue 12) -------------------------------------------------
+ *
+ * A program may start with struct declarations: mixed integer sizes, char
+ * arrays, integer arrays, nested structs (declared earlier), pointers,
+ * bit-fields and unions. The generator lays them out with the C rules (the
+ * x86-64/BPF SysV ABI: every member at a multiple of its alignment, a
+ * bit-field in the unsigned int unit it starts in unless it would cross its
+ * end, the size a multiple of the largest alignment; a union at 0), so
+ * sizeof and offsetof are known values. Reads through them:
+ *  - run kind, known: a struct placed over curtask so that one of its
+ *    members lands on task_struct's pid, tgid, comm or real_parent:
+ *    (struct S *)((uint64)curtask + offsetof(struct task_struct, pid) - K)
+ *    with K the member's offset in S computed here, compared with the
+ *    builtin or the BTF read (`->pid == tid`); the address arithmetic keeps
+ *    the program the same on every kernel and checks trace's layout of S
+ *    (a wrong K reads another member);
+ *  - dry kind: any member, through casts of curtask, of a tracepoint's user
+ *    pointer or of an integer argument: constant array indexes in bounds,
+ *    `.` into nested structs, `->` through pointer members.
+ */
+enum sfk { SF_INT, SF_CHARS, SF_IARR, SF_NEST, SF_PTR, SF_BITS };
+#define MAXSF 8
+#define MAXSD 4
+
+struct sdecl;
+struct sfield {
+	char name[12];
+	enum sfk k;
+	int ti;		    /* SF_INT, SF_IARR: index into sf_ints */
+	int n;		    /* arrays: the element count; SF_BITS: the width */
+	struct sdecl *sub;  /* SF_NEST: the member's struct; SF_PTR: the pointee */
+	int off;	    /* byte offset (SF_BITS: of the bit-field's unit) */
+	const char *mirror; /* a task_struct member this one lands on, or NULL */
+};
+
+struct sdecl {
+	char name[12];
+	bool is_union;
+	int nf;
+	struct sfield f[MAXSF];
+	int size, align;
+};
+
+static const struct {
+	const char *c;
+	int bytes;
+	bool sgn;
+} sf_ints[] = { { "char", 1, true },	     { "unsigned char", 1, false },
+		{ "short", 2, true },	     { "unsigned short", 2, false },
+		{ "int", 4, true },	     { "unsigned int", 4, false },
+		{ "long", 8, true },	     { "unsigned long", 8, false },
+		{ "long long", 8, true },    { "unsigned long long", 8, false } };
+#define NSF_INTS ((int)(sizeof(sf_ints) / sizeof(sf_ints[0])))
+
+static struct sdecl sdecls[MAXSD + 1];
+static int nsdecls;
+static int sd_wrap_field = -1; /* run kind: sdecls[nsdecls - 1].f[this] nests the mirror */
+
+static int align_up(int v, int a)
+{
+	return (v + a - 1) / a * a;
+}
+
+static void sf_size_align(const struct sfield *f, int *size, int *align)
+{
+	*size = *align = 4;
+	switch (f->k) {
+	case SF_INT:
+		*size = *align = sf_ints[f->ti].bytes;
+		return;
+	case SF_IARR:
+		*align = sf_ints[f->ti].bytes;
+		*size = *align * f->n;
+		return;
+	case SF_CHARS:
+		*align = 1;
+		*size = f->n;
+		return;
+	case SF_NEST:
+		*size = f->sub->size;
+		*align = f->sub->align;
+		return;
+	case SF_PTR:
+		*size = *align = 8;
+		return;
+	case SF_BITS:
+		*size = *align = 4;
+		return;
+	}
+}
+
+/* C layout of s (members already chosen): offsets, size, alignment */
+static void sd_layout(struct sdecl *s)
+{
+	int bit = 0, align = 1, end = 0;
+	for (int i = 0; i < s->nf; i++) {
+		struct sfield *f = &s->f[i];
+		int sz, al;
+		sf_size_align(f, &sz, &al);
+		if (al > align)
+			align = al;
+		if (s->is_union) {
+			f->off = 0;
+			if (sz > end)
+				end = sz;
+			continue;
+		}
+		if (f->k == SF_BITS) {
+			if (bit % 32 + f->n > 32)
+				bit = align_up(bit, 32);
+			f->off = bit / 32 * 4;
+			bit += f->n;
+			continue;
+		}
+		bit = align_up(bit, al * 8);
+		f->off = bit / 8;
+		bit += sz * 8;
+	}
+	if (!s->is_union)
+		end = (bit + 7) / 8;
+	s->align = align;
+	s->size = align_up(end, align);
+}
+
+static void sd_add(struct sdecl *s, enum sfk k, int ti, int n, struct sdecl *sub)
+{
+	struct sfield *f = &s->f[s->nf];
+	snprintf(f->name, sizeof(f->name), "m%d", s->nf % 10);
+	f->k = k;
+	f->ti = ti;
+	f->n = n;
+	f->sub = sub;
+	s->nf++;
+}
+
+/* one random member (never a nested struct that is s itself) */
+static void sd_add_random(struct sdecl *s, int idx)
+{
+	int r = rnd(100);
+	if (r < 35)
+		sd_add(s, SF_INT, rnd(NSF_INTS), 0, NULL);
+	else if (r < 48)
+		sd_add(s, SF_CHARS, 0, range(1, 20), NULL);
+	else if (r < 60)
+		sd_add(s, SF_IARR, rnd(NSF_INTS), range(1, 5), NULL);
+	else if (r < 72 && idx > 0)
+		sd_add(s, SF_NEST, 0, 0, &sdecls[rnd(idx)]);
+	else if (r < 82)
+		sd_add(s, SF_PTR, 0, 0, &sdecls[rnd(idx + 1)]);
+	else if (!s->is_union)
+		sd_add(s, SF_BITS, 0, range(1, 31), NULL);
+	else
+		sd_add(s, SF_INT, rnd(NSF_INTS), 0, NULL);
+}
+
+/* run kind, the last struct: members over task_struct's pid, tgid, comm
+ * and real_parent, after a random prefix */
+static void sd_add_mirror(struct sdecl *s)
+{
+	static const char *const mirrors[] = { "pid", "tgid", "comm", "real_parent" };
+	int pre = range(0, 3);
+	for (int i = 0; i < pre; i++)
+		sd_add_random(s, nsdecls);
+	int first = rnd(4);
+	for (int i = 0; i < 4 && s->nf < MAXSF; i++) {
+		const char *m = mirrors[(first + i) % 4];
+		if (!strcmp(m, "comm"))
+			sd_add(s, SF_CHARS, 0, 16, NULL);
+		else if (!strcmp(m, "real_parent"))
+			sd_add(s, SF_PTR, 0, 0, s);
+		else
+			sd_add(s, SF_INT, 4, 0, NULL);
+		s->f[s->nf - 1].mirror = m;
+		if (s->nf < MAXSF && chance(40))
+			sd_add_random(s, nsdecls);
+	}
+}
+
+static void gen_sdecls(void)
+{
+	if (!chance(run_kind ? 70 : 45))
+		return;
+	int n = range(1, MAXSD);
+	for (int i = 0; i < n; i++) {
+		struct sdecl *s = &sdecls[i];
+		snprintf(s->name, sizeof(s->name), "S%d", i % 10);
+		bool mirror = run_kind && i == n - 1;
+		s->is_union = !mirror && chance(15);
+		nsdecls = i;
+		if (mirror) {
+			sd_add_mirror(s);
+		} else {
+			int nf = range(1, MAXSF);
+			for (int j = 0; j < nf; j++)
+				sd_add_random(s, i);
+		}
+		sd_layout(s);
+	}
+	nsdecls = n;
+	if (run_kind && chance(50)) {
+		/* the mirror nested in another struct: S.mW.mN over the task */
+		struct sdecl *w = &sdecls[n];
+		snprintf(w->name, sizeof(w->name), "S%d", n % 10);
+		int pre = range(0, 2);
+		for (int j = 0; j < pre; j++)
+			sd_add_random(w, n);
+		sd_add(w, SF_NEST, 0, 0, &sdecls[n - 1]);
+		sd_wrap_field = w->nf - 1;
+		if (chance(50))
+			sd_add_random(w, n);
+		sd_layout(w);
+		nsdecls = n + 1;
+	}
+}
+
+static void pr_sdecls(struct sb *b, bool c_syntax)
+{
+	for (int i = 0; i < nsdecls; i++) {
+		const struct sdecl *s = &sdecls[i];
+		sb_printf(b, "%s %s {\n", s->is_union ? "union" : "struct", s->name);
+		for (int j = 0; j < s->nf; j++) {
+			const struct sfield *f = &s->f[j];
+			switch (f->k) {
+			case SF_INT:
+				sb_printf(b, "\t%s %s;\n", sf_ints[f->ti].c, f->name);
+				break;
+			case SF_IARR:
+				sb_printf(b, "\t%s %s[%d];\n", sf_ints[f->ti].c, f->name, f->n);
+				break;
+			case SF_CHARS:
+				sb_printf(b, "\tchar %s[%d];\n", f->name, f->n);
+				break;
+			case SF_NEST:
+			case SF_PTR:
+				sb_printf(b, "\t%s %s %s%s;\n", f->sub->is_union ? "union" : "struct",
+					  f->sub->name, f->k == SF_PTR ? "*" : "", f->name);
+				break;
+			case SF_BITS:
+				sb_printf(b, "\tunsigned int %s : %d;\n", f->name, f->n);
+				break;
+			}
+		}
+		sb_puts(b, c_syntax ? "};\n" : "}\n");
+	}
+}
+
+static const char *sd_kw(const struct sdecl *s)
+{
+	return s->is_union ? "union" : "struct";
+}
+
+/* a member path from s to an integer or char-array leaf through nested
+ * members and constant in-bounds indexes: "m2.m0[1]"; *off its offset
+ * (when is_off: only nested names, usable in offsetof) */
+static bool sd_path(const struct sdecl *s, struct sb *b, int *off, bool want_str, bool is_off,
+		    int depth)
+{
+	const struct sfield *f = &s->f[rnd(s->nf)];
+	if (depth > 3 && (f->k == SF_NEST || f->k == SF_PTR))
+		return false;
+	switch (f->k) {
+	case SF_INT:
+		if (want_str)
+			return false;
+		sb_puts(b, f->name);
+		*off += f->off;
+		return true;
+	case SF_CHARS:
+		sb_puts(b, f->name);
+		*off += f->off;
+		if (want_str || is_off)
+			return true;
+		sb_printf(b, "[%d]", rnd(f->n));
+		return true;
+	case SF_IARR:
+		if (want_str)
+			return false;
+		sb_puts(b, f->name);
+		*off += f->off;
+		if (!is_off)
+			sb_printf(b, "[%d]", rnd(f->n));
+		return true;
+	case SF_NEST:
+		sb_printf(b, "%s.", f->name);
+		*off += f->off;
+		return sd_path(f->sub, b, off, want_str, is_off, depth + 1);
+	case SF_PTR:
+		if (is_off)
+			return false;
+		sb_printf(b, "%s->", f->name);
+		return sd_path(f->sub, b, off, want_str, is_off, depth + 1);
+	case SF_BITS:
+		if (want_str || is_off)
+			return false;
+		sb_puts(b, f->name);
+		return true;
+	}
+	return false;
+}
+
+/* (int64)sizeof(struct S) or (int64)offsetof(struct S, a.b): known */
+static Expr *gen_sd_layout_expr(void)
+{
+	const struct sdecl *s = &sdecls[rnd(nsdecls)];
+	struct sb b = { 0 };
+	int v = s->size;
+	if (chance(40)) {
+		sb_printf(&b, "(int64)sizeof(%s %s)", sd_kw(s), s->name);
+	} else {
+		struct sb p = { 0 };
+		int off = 0;
+		bool ok = false;
+		for (int tries = 0; tries < 6 && !ok; tries++) {
+			free(p.p);
+			p = (struct sb){ 0 };
+			off = 0;
+			ok = sd_path(s, &p, &off, false, true, 0);
+		}
+		if (!ok)
+			return NULL;
+		sb_printf(&b, "(int64)offsetof(%s %s, %s)", sd_kw(s), s->name, p.p);
+		v = off;
+	}
+	Expr *e = mk(X_RAW, T_S64);
+	e->s = b.p;
+	e->known = true;
+	e->kv = vint((uint64_t)v, true);
+	return e;
+}
+
+/* run kind: a fact read through the mirror struct over a known task */
+static Expr *gen_sd_mirror(enum kind k)
+{
+	const struct sdecl *w = NULL;
+	const struct sdecl *s = &sdecls[nsdecls - 1];
+	if (sd_wrap_field >= 0) {
+		w = s;
+		s = w->f[sd_wrap_field].sub;
+		if (chance(50))
+			w = NULL;
+	}
+	const struct sfield *cand[MAXSF];
+	int nc = 0;
+	for (int i = 0; i < s->nf; i++)
+		if (s->f[i].mirror && (k == K_INT || !strcmp(s->f[i].mirror, "comm")))
+			cand[nc++] = &s->f[i];
+	if (!nc)
+		return NULL;
+	const struct sfield *f = cand[rnd(nc)];
+	bool parent = k == K_INT && strcmp(f->mirror, "comm") && chance(30);
+	const char *task = parent ? "curtask->real_parent" : "curtask";
+	struct sb b = { 0 };
+	const char *acc = chance(25) ? "." : "->"; /* `.` on a pointer, as bpftrace >= 0.25 */
+	struct sb base = { 0 };
+	if (w) {
+		const struct sfield *wf = &w->f[sd_wrap_field];
+		sb_printf(&base,
+			  "((%s %s *)((uint64)%s + offsetof(struct task_struct, %s) - %d))%s%s.%s",
+			  sd_kw(w), w->name, task, f->mirror, wf->off + f->off, acc, wf->name,
+			  f->name);
+	} else {
+		sb_printf(&base, "((%s %s *)((uint64)%s + offsetof(struct task_struct, %s) - %d))%s%s",
+			  sd_kw(s), s->name, task, f->mirror, f->off, acc, f->name);
+	}
+	Expr *e;
+	if (k == K_STR) {
+		e = mk(X_RAW, &t_str);
+		e->s = base.p;
+		e->known = true;
+		e->kv = vstr(comm_name);
+		return e;
+	}
+	if (!strcmp(f->mirror, "pid"))
+		sb_printf(&b, "(%s == %s)", base.p, parent ? "curtask->real_parent->pid" : "tid");
+	else if (!strcmp(f->mirror, "tgid"))
+		sb_printf(&b, "(%s == %s)", base.p, parent ? "curtask->real_parent->tgid" : "pid");
+	else if (!strcmp(f->mirror, "comm"))
+		sb_printf(&b, "(%s == comm)", base.p);
+	else
+		sb_printf(&b, "((uint64)%s == (uint64)%s->real_parent)", base.p, task);
+	e = mk(X_RAW, T_S64);
+	e->s = b.p;
+	e->known = true;
+	e->kv = vint(1, true);
+	return e;
+}
+
+/* dry kind: a member read through a cast of some pointer of the probe */
+static Expr *gen_sd_read(struct ctx *c, enum kind k)
+{
+	const struct sdecl *s = &sdecls[rnd(nsdecls)];
+	const char *ptr = "curtask";
+	int r = rnd(100);
+	if (r < 30 && (c->pk == P_OPENAT || c->pk == P_EXECVE))
+		ptr = "args->filename";
+	else if (r < 45 && c->pk == P_RAWSYS)
+		ptr = "args->args[1]";
+	else if (r < 60)
+		ptr = "curtask->real_parent";
+	else if (r < 70)
+		ptr = "(uint64)curtask";
+	struct sb p = { 0 };
+	int off = 0;
+	bool ok = false;
+	for (int tries = 0; tries < 6 && !ok; tries++) {
+		free(p.p);
+		p = (struct sb){ 0 };
+		ok = sd_path(s, &p, &off, k == K_STR, false, 0);
+	}
+	if (!ok)
+		return NULL;
+	struct sb b = { 0 };
+	if (k == K_STR)
+		sb_printf(&b, "((%s %s *)%s)->%s", sd_kw(s), s->name, ptr, p.p);
+	else
+		sb_printf(&b, "(uint64)((%s %s *)%s)->%s", sd_kw(s), s->name, ptr, p.p);
+	Expr *e = mk(X_RAW, k == K_INT ? T_U64 : &t_str);
+	e->s = b.p;
+	return e;
+}
+
+/* --c-layout: the declarations as C with the layout computed here
+ * asserted (sizeof, alignment, every member's offset but bit-fields'),
+ * for a C compiler to check the generator's layout rules
+ * (tests/gen/check_layout.sh) */
+static void pr_sdecls_c(struct sb *b)
+{
+	sb_puts(b, "#include <stddef.h>\n");
+	pr_sdecls(b, true);
+	for (int i = 0; i < nsdecls; i++) {
+		const struct sdecl *s = &sdecls[i];
+		sb_printf(b, "_Static_assert(sizeof(%s %s) == %d, \"%s size\");\n", sd_kw(s),
+			  s->name, s->size, s->name);
+		sb_printf(b, "_Static_assert(_Alignof(%s %s) == %d, \"%s align\");\n", sd_kw(s),
+			  s->name, s->align, s->name);
+		for (int j = 0; j < s->nf; j++)
+			if (s->f[j].k != SF_BITS)
+				sb_printf(b,
+					  "_Static_assert(offsetof(%s %s, %s) == %d, \"%s.%s\");\n",
+					  sd_kw(s), s->name, s->f[j].name, s->f[j].off, s->name,
+					  s->f[j].name);
+	}
+}
+
+/* a script-struct expression of kind k for gen_raw, or NULL */
+static Expr *gen_sd_raw(struct ctx *c, enum kind k)
+{
+	if (!nsdecls)
+		return NULL;
+	if (c->live) {
+		if (k == K_INT && chance(50))
+			return gen_sd_layout_expr();
+		return run_kind ? gen_sd_mirror(k) : NULL;
+	}
+	if (k == K_INT && chance(30))
+		return gen_sd_layout_expr();
+	return gen_sd_read(c, k);
+}
+
 static Expr *gen_raw(struct ctx *c, enum kind k)
 {
+	if (nsdecls && chance(run_kind ? 30 : 20)) {
+		Expr *se = gen_sd_raw(c, k);
+		if (se)
+			return se;
+	}
 	if (c->live) {
 		/* run kind: only builtins whose value is known in BEGIN/END */
 		if (k == K_STR) {
@@ -915,6 +1379,11 @@ static Expr *gen_int(struct ctx *c, int d)
 			e = mk(X_NEG, T_S64);
 			a = with_sign(a, true);
 		} else if (u == 1) {
+			/* .N of a narrow tuple element keeps its width in trace
+			 * (and bpftrace): ~ of a uint16 element is 16 bits; the
+			 * cast makes the 64 bits modelled here explicit */
+			if (a->op == X_FIELD)
+				a = mk_cast(a->t, a);
 			e = mk(X_BNOT, a->t);
 		} else {
 			e = mk(X_LNOT, T_S64);
@@ -2392,7 +2861,7 @@ static void pr_probe(struct sb *b, const struct probe *p)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: trace_gen SEED [--kind dry|run] [--expect FILE] [--comm NAME]\n");
+	fprintf(stderr, "usage: trace_gen SEED [--kind dry|run] [--expect FILE] [--comm NAME] [--c-layout]\n");
 	exit(2);
 }
 
@@ -2400,6 +2869,7 @@ int main(int argc, char **argv)
 {
 	const char *expect = NULL;
 	const char *kind = "dry";
+	bool c_layout = false;
 	if (argc < 2)
 		usage();
 	char *end;
@@ -2413,6 +2883,8 @@ int main(int argc, char **argv)
 			expect = argv[++i];
 		else if (!strcmp(argv[i], "--comm") && i + 1 < argc)
 			comm_name = argv[++i];
+		else if (!strcmp(argv[i], "--c-layout"))
+			c_layout = true;
 		else
 			usage();
 	}
@@ -2424,6 +2896,14 @@ int main(int argc, char **argv)
 	int ns = range(1, 3);
 	for (int i = 0; i < ns; i++)
 		new_shape();
+
+	gen_sdecls();
+	if (c_layout) {
+		struct sb c = { 0 };
+		pr_sdecls_c(&c);
+		fputs(c.p ? c.p : "", stdout);
+		return 0;
+	}
 
 	struct probe probes[8] = { 0 };
 	int np = 0;
@@ -2466,6 +2946,7 @@ int main(int argc, char **argv)
 		if (chance(40))
 			gen_probe_r(&probes[np++], P_END, false, 1, 3, 1, 2);
 	}
+	pr_sdecls(&prog, false);
 	for (int i = 0; i < np; i++)
 		pr_probe(&prog, &probes[i]);
 	fputs(prog.p, stdout);
