@@ -271,7 +271,8 @@ void cg_probe_read(struct cg *g, LLVMValueRef dst, uint32_t size, LLVMValueRef a
 {
 	LLVMValueRef args[3] = { dst, LLVMConstInt(g->i32, size, 0),
 				 LLVMBuildIntToPtr(g->b, addr, g->ptr, "") };
-	cg_helper(g, user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel, g->i64, args, 3);
+	int id = user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel;
+	cg_check_helper(g, id, cg_helper(g, id, g->i64, args, 3));
 }
 
 /* a read of a run-time length the caller has clamped (cg_clamp) */
@@ -280,7 +281,8 @@ void cg_probe_read_len(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMVa
 {
 	LLVMValueRef args[3] = { dst, LLVMBuildTrunc(g->b, size, g->i32, ""),
 				 LLVMBuildIntToPtr(g->b, addr, g->ptr, "") };
-	cg_helper(g, user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel, g->i64, args, 3);
+	int id = user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel;
+	cg_check_helper(g, id, cg_helper(g, id, g->i64, args, 3));
 }
 
 void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
@@ -290,8 +292,8 @@ void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMVa
 	 * without the (u32) cast */
 	LLVMValueRef n = cg_breaks(g, "signed-clamp") ? size : LLVMBuildTrunc(g->b, size, g->i32, "");
 	LLVMValueRef args[3] = { dst, n, LLVMBuildIntToPtr(g->b, addr, g->ptr, "") };
-	cg_helper(g, user ? BPF_FUNC_probe_read_user_str : BPF_FUNC_probe_read_kernel_str, g->i64,
-		  args, 3);
+	int id = user ? BPF_FUNC_probe_read_user_str : BPF_FUNC_probe_read_kernel_str;
+	cg_check_helper(g, id, cg_helper(g, id, g->i64, args, 3));
 }
 
 LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m)
@@ -353,10 +355,9 @@ LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLV
 {
 	LLVMValueRef args[4] = { map, cg_key_or_zero(g, key), val, cg_const(g, flags) };
 	LLVMValueRef ret = cg_helper(g, BPF_FUNC_map_update_elem, g->i64, args, 4);
-	/* Updates a full hash refuses (-E2BIG) are not counted yet: a
-	 * per-program stack counter added at the exit moved verifier errors to
-	 * the wrong script line, and a branch per update added jumps to long
-	 * blocks (tried on the lang branch, taken out) */
+	/* a full script map (-E2BIG) counts the drop (checks.c) */
+	cg_count_map_full(g, map, ret);
+	cg_check_helper(g, BPF_FUNC_map_update_elem, ret);
 	return ret;
 }
 
@@ -411,6 +412,7 @@ LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef
 	cg_expect(g, LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, first, ""), insert, ok), false);
 
 	LLVMPositionBuilderAtEnd(g->b, insert);
+	cg_helper_failed(g, BPF_FUNC_map_lookup_elem, cg_const(g, 0)); /* -kk */
 	uint32_t vsize = cm->sm->value->kind == TY_AGG ? cg_agg_value_size(cm->sm) : cm->sm->value->size;
 	cg_map_update(g, cm->global, key, cg_zeros(g, vsize), BPF_NOEXIST);
 	LLVMValueRef second = cg_map_lookup(g, cm->global, key);

@@ -44,6 +44,7 @@ struct cg_options {
 	/* --debug-break RULE: disable one verifier-safe convention, to test
 	 * that its rejection is explained (never for users) */
 	const char *break_rule;
+	int helper_checks; /* -k: 1, -kk: 2 (checks.c) */
 };
 
 /* The conventions --debug-break can turn off (docs/kernel.md):
@@ -105,6 +106,11 @@ struct cg {
 	LLVMValueRef one;	/* .rodata u64 1, the first value of a count() */
 	uint32_t zeros_size;	/* the largest map value */
 	LLVMValueRef lost_var;	/* .bss u64: records the ring buffer refused */
+	LLVMValueRef map_full_var; /* .bss.map_full u64[nmaps]: dropped updates */
+	uint32_t cap_helper_errors;
+	/* the node whose span a checked helper call reports (-k): the
+	 * innermost expression being lowered, or the assignment (checks.c) */
+	struct node *site;
 	/* where the next aggregate producer may write its value (a record
 	 * field of exactly its size), or NULL: see cg_dest */
 	LLVMValueRef dest;
@@ -229,6 +235,19 @@ LLVMValueRef cg_rodata(struct cg *g, const char *name, const uint8_t *bytes, uin
 LLVMValueRef cg_syscall_probe(struct cg *g);
 LLVMValueRef cg_syscall_field(struct cg *g, const struct type_field *f);
 LLVMValueRef cg_lost_counter(struct cg *g);
+/* object.c: .bss.map_full, one u64 per script map (by sema index), made
+ * on first use; the runtime reports the counts at exit */
+LLVMValueRef cg_map_full_counter(struct cg *g);
+
+/* checks.c: run-time checks. -k/-kk (opts.helper_checks): a failed
+ * helper call sends a helper error record naming g->site; with the flags
+ * off (or no site), nothing is generated. 0.17 checks reads
+ * (probe_read*) and map lookups only with -kk. */
+void cg_check_helper(struct cg *g, int helper, LLVMValueRef ret); /* ret < 0, or NULL */
+/* in a block that runs only when the helper failed: report it */
+void cg_helper_failed(struct cg *g, int helper, LLVMValueRef ret);
+/* after an update of a script map: -E2BIG (full) adds 1 to its counter */
+void cg_count_map_full(struct cg *g, LLVMValueRef map, LLVMValueRef ret);
 
 /* progdesc building (object.c) */
 uint32_t cg_add_printf(struct cg *g, const char *fmt, struct pd_layout *args, uint32_t nargs,
@@ -247,6 +266,7 @@ struct cg_result {
 	struct progdesc *pd;
 	LLVMMemoryBufferRef obj;
 	char *ir;      /* -d ir text, if asked */
+	char *ir_raw;  /* before optimization, if print_ir_raw */
 	char *bpf_asm; /* -d bpf text, if asked */
 	double ms_ir, ms_opt, ms_emit; /* phase times, for -v */
 };

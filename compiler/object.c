@@ -435,6 +435,26 @@ LLVMValueRef cg_lost_counter(struct cg *g)
 	return g->lost_var;
 }
 
+/* Updates dropped because a script map was full: one u64 per script map
+ * (by sema index) in a section of its own (.bss.map_full: libbpf makes
+ * each .bss.* section its own array map, so the lost counter's .bss
+ * keeps its one u64), added to atomically on the failure path only. */
+LLVMValueRef cg_map_full_counter(struct cg *g)
+{
+	if (!g->map_full_var) {
+		uint32_t n = (uint32_t)g->sema->nmaps;
+		g->map_full_var = data_global(g, "map_full", ".bss.map_full", n * 8, false, 0);
+		struct map_def d = { BPF_MAP_TYPE_ARRAY, 1, 4, n * 8, false };
+		int *pds = arena_alloc(g->arena, n * sizeof(*pds));
+		for (uint32_t i = 0; i < n; i++)
+			pds[i] = g->maps[i].pd_index;
+		g->pd->map_full_map = add_pd_map(g, "map_full", ".bss.map_full", PD_MAP_COUNTERS, &d);
+		g->pd->map_full_pd = pds;
+		g->pd->nmap_full = n;
+	}
+	return g->map_full_var;
+}
+
 static void finish_scratch(struct cg *g)
 {
 	if (!g->scratch_size) {
@@ -940,8 +960,8 @@ static int compile_once(struct sema *s, const struct source *src, struct arena *
 	}
 	finish_scratch(&g);
 	LLVMDIBuilderFinalize(g.di); /* before optimizing */
-	if (opts->print_ir_raw)
-		out->ir = module_text(&g);
+	if (opts->print_ir_raw) /* out->ir too, unless print_ir replaces it */
+		out->ir = out->ir_raw = module_text(&g);
 	out->ms_ir = now_ms() - t0;
 	int rc = fits ? emit(&g, d, out) : -1;
 	if (rc == 0) {

@@ -62,7 +62,7 @@ struct cli {
 	enum rt_buffering buffering; /* -B */
 	bool quiet;		 /* -q */
 	bool no_warnings;	 /* --no-warnings */
-	int helper_checks;	 /* -k, -kk: accepted, not implemented yet */
+	int helper_checks;	 /* -k: 1, -kk: 2 (compiler/checks.c) */
 	const char *emit_elf;	 /* --emit-elf FILE */
 	const char *emit_llvm;	 /* --emit-llvm FILE */
 };
@@ -113,11 +113,13 @@ static void usage(FILE *f)
 	      "    -B MODE         output buffering: none, line, full\n"
 	      "    -q              quiet: no \"Attaching N probes...\"\n"
 	      "    --no-warnings   no warning messages\n"
-	      "    -k, -kk         accepted for bpftrace compatibility; helper error checks are\n"
-	      "                    not generated yet, so nothing is reported (docs/status.md)\n"
+	      "    -k              report failed BPF helper calls (map updates and deletes)\n"
+	      "                    with the script line\n"
+	      "    -kk             also failed reads (probe_read*) and map lookups\n"
 	      "    --emit-elf FILE write the BPF object to FILE and exit (no load)\n"
 	      "    --emit-llvm FILE\n"
-	      "                    write the optimized LLVM IR to FILE.optimized.ll, then run\n"
+	      "                    write the LLVM IR to FILE.original.ll (before the\n"
+	      "                    optimizer) and FILE.optimized.ll, then run\n"
 	      "    --btf           accepted (BTF is used whenever the kernel has it)\n"
 	      "    --unsafe        allow functions with side effects: system()\n"
 	      "    --info          print the kernel's BPF features and exit\n"
@@ -609,14 +611,18 @@ static int write_file(const char *path, const void *data, size_t size)
 	return 0;
 }
 
-static int emit_llvm(const struct cli *c, const char *ir)
+/* --emit-llvm FILE: FILE.original.ll (before the optimizer) and
+ * FILE.optimized.ll, as bpftrace 0.17 writes them */
+static int emit_llvm(const struct cli *c, const struct cg_result *res)
 {
 	size_t n = strlen(c->emit_llvm) + sizeof(".optimized.ll");
 	char *path = malloc(n);
 	int err = -1;
-	if (path && ir) {
+	if (path && res->ir && res->ir_raw) {
+		snprintf(path, n, "%s.original.ll", c->emit_llvm);
+		err = write_file(path, res->ir_raw, strlen(res->ir_raw));
 		snprintf(path, n, "%s.optimized.ll", c->emit_llvm);
-		err = write_file(path, ir, strlen(ir));
+		err = err ?: write_file(path, res->ir, strlen(res->ir));
 	}
 	free(path);
 	return err;
@@ -630,7 +636,8 @@ static int run(const struct cli *c, const struct progdesc *pd, const struct node
 				 .out = stdout,
 				 .output = { .format = c->format,
 					     .buffering = c->buffering,
-					     .quiet = c->quiet },
+					     .quiet = c->quiet,
+					     .no_warnings = c->no_warnings },
 				 .child = child.pid ? &child : NULL,
 				 .pid = c->pid };
 	struct rt_session s;
@@ -709,10 +716,12 @@ static int compile_and_run(const struct cli *c, struct source *src)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	struct cg_options co = { .print_ir = c->dump_ir || c->emit_llvm, .print_ir_raw = c->dump_ir_raw,
+	struct cg_options co = { .print_ir = c->dump_ir || c->emit_llvm,
+				 .print_ir_raw = c->dump_ir_raw || c->emit_llvm,
 				 .cpid = (uint32_t)child.pid,
 				 .print_bpf = c->dump_bpf, .start_ns = monotonic_ns(),
-				 .cpu = bpf_cpu_for_kernel(), .break_rule = c->break_rule };
+				 .cpu = bpf_cpu_for_kernel(), .break_rule = c->break_rule,
+				 .helper_checks = c->helper_checks > 2 ? 2 : c->helper_checks };
 	struct cg_result res;
 	if (cg_compile(&sema, src, &arena, &co, &diag, &res)) {
 		if ((c->dump_ir || c->dump_ir_raw) && res.ir) /* what failed to build */
@@ -726,7 +735,7 @@ static int compile_and_run(const struct cli *c, struct source *src)
 			res.ms_ir, res.ms_opt, res.ms_emit, res.pd->obj_size);
 	if (c->verbose)
 		rt_describe_attach(res.pd, stderr);
-	if (c->emit_llvm && emit_llvm(c, res.ir)) {
+	if (c->emit_llvm && emit_llvm(c, &res)) {
 		rc = EXIT_RUNTIME;
 	} else if (c->emit_elf) {
 		rc = write_file(c->emit_elf, res.pd->obj, res.pd->obj_size) ? EXIT_RUNTIME : 0;

@@ -1,0 +1,180 @@
+/* checks.c: run-time checks of helper calls.
+ *
+ * -k and -kk (bpftrace 0.17's helper checks): after a checked helper call,
+ * a failure (a negative return, or NULL from a map lookup) sends a
+ * PD_REC_HELPER_ERROR record whose id names the call site in the program
+ * description (pd_helper_error: the helper, 0.17's location text, the
+ * source line); the runtime prints it as 0.17 does. -k checks every call
+ * it covers except reads (probe_read*) and map lookups, -kk those too.
+ * With neither flag nothing is generated: the code is what it was.
+ *
+ * Map-full counters: an update of a script map that the kernel refuses
+ * with -E2BIG (a full hash) adds 1 to the map's u64 in .bss.map_full,
+ * whatever the flags; a compare and a branch on the update's return,
+ * the add only on the failure path.
+ *
+ * Which node a check reports is g->site: codegen.c sets it to the
+ * expression being lowered, or to the assignment whose update it makes.
+ * The span printed is 0.17's for that node (site_span).
+ */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "compiler/codegen.h"
+
+static const char *helper_name(int id)
+{
+	switch (id) {
+	case BPF_FUNC_map_lookup_elem: return "map_lookup_elem";
+	case BPF_FUNC_map_update_elem: return "map_update_elem";
+	case BPF_FUNC_map_delete_elem: return "map_delete_elem";
+	case BPF_FUNC_probe_read_kernel: return "probe_read_kernel";
+	case BPF_FUNC_probe_read_user: return "probe_read_user";
+	case BPF_FUNC_probe_read_kernel_str: return "probe_read_kernel_str";
+	case BPF_FUNC_probe_read_user_str: return "probe_read_user_str";
+	default: return "helper";
+	}
+}
+
+/* 0.17's return_zero_if_err(): reads and lookups are checked with -kk */
+static bool is_read(int id)
+{
+	return id == BPF_FUNC_map_lookup_elem || id == BPF_FUNC_probe_read_kernel ||
+	       id == BPF_FUNC_probe_read_user || id == BPF_FUNC_probe_read_kernel_str ||
+	       id == BPF_FUNC_probe_read_user_str;
+}
+
+static bool is_checked(const struct cg *g, int id)
+{
+	if (!g->opts.helper_checks || !g->site)
+		return false;
+	return g->opts.helper_checks >= 2 || !is_read(id);
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The span 0.17 reports for a node: a plain assignment's '=', a prefix
+ * operator's own token (`*p`, `--@x`), else the whole node (a call, a
+ * map read, `@x++`, `@x += 1`). */
+static struct span site_span(const struct cg *g, const struct node *n)
+{
+	struct span sp = n->span;
+	const char *t = g->src->text;
+	if (n->kind == N_ASSIGN && !n->assign.compound) {
+		sp.begin = n->assign.target->span.end;
+		sp.end = n->assign.value->span.begin;
+	} else if (n->kind == N_UNOP) {
+		sp.end = sp.begin + 1;
+	} else if (n->kind == N_INCDEC && n->incdec.is_prefix) {
+		sp.end = sp.begin + 2;
+	}
+	if (sp.end > g->src->len || sp.begin > sp.end)
+		return n->span;
+	while (sp.begin < sp.end && is_space(t[sp.begin]))
+		sp.begin++;
+	while (sp.end > sp.begin && is_space(t[sp.end - 1]))
+		sp.end--;
+	return sp;
+}
+
+/* 0.17's location: "NAME:LINE:COL-END", then the source line and '~'
+ * under the span (clamped to its first line), each ending in '\n'. */
+static void describe(struct cg *g, struct pd_helper_error *e, struct span sp)
+{
+	uint32_t line, col;
+	size_t len;
+	src_line_col(g->src, sp.begin, &line, &col);
+	const char *text = src_line(g->src, line, &len);
+	size_t begin = col - 1 < len ? col - 1 : len;
+	size_t end = begin + (sp.end - sp.begin);
+	if (end > len)
+		end = len;
+	if (end == begin)
+		end = begin + 1;
+	e->line = line;
+	e->col = col;
+	e->where = arena_printf(g->arena, "%s:%u:%u-%u", g->src->name, line, col,
+				col + (uint32_t)(end - begin));
+	char *ctx = arena_alloc(g->arena, len + 1 + end + 2);
+	memcpy(ctx, text, len);
+	ctx[len] = '\n';
+	char *u = ctx + len + 1;
+	for (size_t i = 0; i < end; i++)
+		u[i] = i < begin ? (i < len && text[i] == '\t' ? '\t' : ' ') : '~';
+	u[end] = '\n';
+	u[end + 1] = 0;
+	e->context = ctx;
+}
+
+static uint32_t add_site(struct cg *g, int helper)
+{
+	struct progdesc *pd = g->pd;
+	if (pd->nhelper_errors == g->cap_helper_errors) {
+		uint32_t nc = g->cap_helper_errors ? g->cap_helper_errors * 2 : 8;
+		struct pd_helper_error *na = arena_alloc(g->arena, nc * sizeof(*na));
+		if (pd->nhelper_errors)
+			memcpy(na, pd->helper_errors, pd->nhelper_errors * sizeof(*na));
+		pd->helper_errors = na;
+		g->cap_helper_errors = nc;
+	}
+	struct pd_helper_error *e = &pd->helper_errors[pd->nhelper_errors];
+	memset(e, 0, sizeof(*e));
+	e->helper = helper_name(helper);
+	describe(g, e, site_span(g, g->site));
+	return pd->nhelper_errors++;
+}
+
+/* { header, int64 ret } through the event buffer */
+static void emit_error(struct cg *g, int helper, LLVMValueRef ret)
+{
+	uint32_t id = add_site(g, helper);
+	LLVMValueRef rec = cg_slot(g, 16, false);
+	cg_record_header(g, rec, PD_REC_HELPER_ERROR, id);
+	cg_store_int(g, cg_gep(g, rec, 8), ret, 8);
+	cg_emit_record(g, rec, 16);
+}
+
+void cg_helper_failed(struct cg *g, int helper, LLVMValueRef ret)
+{
+	if (is_checked(g, helper))
+		emit_error(g, helper, ret);
+}
+
+void cg_check_helper(struct cg *g, int helper, LLVMValueRef ret)
+{
+	if (!is_checked(g, helper))
+		return;
+	bool is_ptr = LLVMGetTypeKind(LLVMTypeOf(ret)) == LLVMPointerTypeKind;
+	LLVMValueRef failed = is_ptr ? LLVMBuildIsNull(g->b, ret, "")
+				     : LLVMBuildICmp(g->b, LLVMIntSLT, ret, cg_const(g, 0), "");
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+	LLVMBasicBlockRef done = cg_if(g, failed, "helper.err");
+	cg_expect(g, LLVMGetBasicBlockTerminator(from), false);
+	emit_error(g, helper, is_ptr ? cg_const(g, 0) : ret);
+	LLVMBuildBr(g->b, done);
+	LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+void cg_count_map_full(struct cg *g, LLVMValueRef map, LLVMValueRef ret)
+{
+	int idx = -1;
+	for (int i = 0; i < g->sema->nmaps; i++)
+		if (g->maps[i].global == map && !g->maps[i].array)
+			idx = i;
+	if (idx < 0)
+		return;
+	LLVMValueRef full = LLVMBuildICmp(g->b, LLVMIntEQ, ret, cg_const(g, (uint64_t)-E2BIG), "");
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+	LLVMBasicBlockRef done = cg_if(g, full, "map.full");
+	cg_expect(g, LLVMGetBasicBlockTerminator(from), false);
+	LLVMValueRef p = cg_gep(g, cg_map_full_counter(g), (uint64_t)idx * 8);
+	LLVMBuildAtomicRMW(g->b, LLVMAtomicRMWBinOpAdd, p, cg_const(g, 1),
+			   LLVMAtomicOrderingMonotonic, 0);
+	LLVMBuildBr(g->b, done);
+	LLVMPositionBuilderAtEnd(g->b, done);
+}
