@@ -141,8 +141,14 @@ static void emit_error(struct cg *g, int helper, LLVMValueRef ret)
 
 void cg_helper_failed(struct cg *g, int helper, LLVMValueRef ret)
 {
+	struct node *site = g->site;
+	/* `@b[k] += 1`: 0.17 reports the lookup at @b[k], the update at the
+	 * statement */
+	if (helper == BPF_FUNC_map_lookup_elem && g->miss_site)
+		g->site = g->miss_site;
 	if (is_checked(g, helper))
 		emit_error(g, helper, ret);
+	g->site = site;
 }
 
 void cg_check_helper(struct cg *g, int helper, LLVMValueRef ret)

@@ -955,7 +955,9 @@ static void cg_assign_map(struct cg *g, struct node *n)
 	if (n->assign.compound) {
 		LLVMValueRef key = cg_map_key(g, target, m);
 		LLVMValueRef rhs = cg_expr(g, value);
+		g->miss_site = target;
 		LLVMValueRef val = cg_map_lookup_or_init(g, cm, key);
+		g->miss_site = NULL;
 		LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, val, "");
 		struct node fake = { .kind = N_BINOP };
 		fake.binop.op = n->assign.op;

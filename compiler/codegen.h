@@ -111,6 +111,7 @@ struct cg {
 	/* the node whose span a checked helper call reports (-k): the
 	 * innermost expression being lowered, or the assignment (checks.c) */
 	struct node *site;
+	struct node *miss_site; /* a lookup miss's own site, if not site's */
 	/* where the next aggregate producer may write its value (a record
 	 * field of exactly its size), or NULL: see cg_dest */
 	LLVMValueRef dest;

@@ -274,7 +274,9 @@ int rt_output_report_map_full(struct rt_output *o)
 	uint32_t key = 0;
 	uint64_t *n;
 
-	if (!pd->nmap_full || !fds || fds[pd->map_full_map] < 0 || o->no_warnings)
+	/* --no-warnings silences the text warning, not the JSON record */
+	if (!pd->nmap_full || !fds || fds[pd->map_full_map] < 0 ||
+	    (o->no_warnings && o->w.format == RT_FORMAT_TEXT))
 		return 0;
 	n = calloc(pd->nmap_full, sizeof(*n));
 	if (!n)

@@ -27,7 +27,7 @@ struct rt_output_opts {
 	enum rt_format format;	     /* -f text|json */
 	enum rt_buffering buffering; /* -B none|line|full */
 	bool quiet;		     /* -q: no "Attaching N probes..." */
-	bool no_warnings;	     /* --no-warnings: no helper errors (text), no map-full warning */
+	bool no_warnings;	     /* --no-warnings: no helper errors, no map-full warning (text) */
 };
 
 struct rt_output {
