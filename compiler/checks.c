@@ -4,8 +4,10 @@
  * a failure (a negative return, or NULL from a map lookup) sends a
  * PD_REC_HELPER_ERROR record whose id names the call site in the program
  * description (pd_helper_error: the helper, 0.17's location text, the
- * source line); the runtime prints it as 0.17 does. -k checks every call
- * it covers except reads (probe_read*) and map lookups, -kk those too.
+ * source line); the runtime prints it as 0.17 does. The calls checked
+ * are 0.17's: map update and delete, get_stackid (kstack, ustack),
+ * get_current_comm, and d_path (path()) with -k; with -kk also the reads
+ * (probe_read_*) and map lookups, whose failure reads as zero.
  * With neither flag nothing is generated: the code is what it was.
  *
  * Map-full counters: an update of a script map that the kernel refuses
@@ -34,6 +36,9 @@ static const char *helper_name(int id)
 	case BPF_FUNC_probe_read_user: return "probe_read_user";
 	case BPF_FUNC_probe_read_kernel_str: return "probe_read_kernel_str";
 	case BPF_FUNC_probe_read_user_str: return "probe_read_user_str";
+	case BPF_FUNC_get_stackid: return "get_stackid";
+	case BPF_FUNC_get_current_comm: return "get_current_comm";
+	case BPF_FUNC_d_path: return "d_path";
 	default: return "helper";
 	}
 }
