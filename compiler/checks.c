@@ -11,9 +11,9 @@
  * With neither flag nothing is generated: the code is what it was.
  *
  * Map-full counters: an update of a script map that the kernel refuses
- * with -E2BIG (a full hash) adds 1 to the map's u64 in .bss.map_full,
- * whatever the flags; a compare and a branch on the update's return,
- * the add only on the failure path.
+ * with -E2BIG (a full hash) adds 1 to the program's count for the map
+ * (no branch: a few ALU instructions), and the program's exit adds the
+ * non-zero counts to the maps' u64s in .bss.map_full, whatever the flags.
  *
  * Which node a check reports is g->site: codegen.c sets it to the
  * expression being lowered, or to the assignment whose update it makes.
@@ -171,6 +171,34 @@ void cg_check_helper(struct cg *g, int helper, LLVMValueRef ret)
 	LLVMPositionBuilderAtEnd(g->b, done);
 }
 
+/* The program's count of drops of one map: an i64 alloca zeroed at the
+ * top of the entry block, so it is set on every path to the exit; LLVM
+ * keeps it in a register or a stack slot. */
+static LLVMValueRef full_acc(struct cg *g, int idx)
+{
+	if (!g->full_acc)
+		g->full_acc = arena_alloc(g->arena, (size_t)g->sema->nmaps * sizeof(*g->full_acc));
+	if (!g->full_acc[idx]) {
+		LLVMBasicBlockRef cur = LLVMGetInsertBlock(g->b);
+		LLVMValueRef first = LLVMGetFirstInstruction(g->entry);
+		if (first)
+			LLVMPositionBuilderBefore(g->b, first);
+		else
+			LLVMPositionBuilderAtEnd(g->b, g->entry);
+		LLVMValueRef acc = LLVMBuildAlloca(g->b, g->i64, "map_full");
+		LLVMSetAlignment(acc, 8);
+		LLVMSetAlignment(LLVMBuildStore(g->b, cg_const(g, 0), acc), 8);
+		LLVMPositionBuilderAtEnd(g->b, cur);
+		g->full_acc[idx] = acc;
+	}
+	return g->full_acc[idx];
+}
+
+/* A branch per update would double the paths the verifier walks at each
+ * one (a long block of updates then hits its limit of 8192 pending
+ * jumps): the count is computed without one, 1 exactly when ret is
+ * -E2BIG: x = ret + E2BIG; 1 - ((x | -x) >> 63). BPF has no set-on-
+ * condition instruction, so a compare would become a jump. */
 void cg_count_map_full(struct cg *g, LLVMValueRef map, LLVMValueRef ret)
 {
 	int idx = -1;
@@ -179,13 +207,43 @@ void cg_count_map_full(struct cg *g, LLVMValueRef map, LLVMValueRef ret)
 			idx = i;
 	if (idx < 0)
 		return;
-	LLVMValueRef full = LLVMBuildICmp(g->b, LLVMIntEQ, ret, cg_const(g, (uint64_t)-E2BIG), "");
-	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
-	LLVMBasicBlockRef done = cg_if(g, full, "map.full");
-	cg_expect(g, LLVMGetBasicBlockTerminator(from), false);
-	LLVMValueRef p = cg_gep(g, cg_map_full_counter(g), (uint64_t)idx * 8);
-	LLVMBuildAtomicRMW(g->b, LLVMAtomicRMWBinOpAdd, p, cg_const(g, 1),
-			   LLVMAtomicOrderingMonotonic, 0);
-	LLVMBuildBr(g->b, done);
-	LLVMPositionBuilderAtEnd(g->b, done);
+	LLVMValueRef x = LLVMBuildAdd(g->b, ret, cg_const(g, E2BIG), "");
+	LLVMValueRef nz = LLVMBuildLShr(g->b, LLVMBuildOr(g->b, x, LLVMBuildNeg(g->b, x, ""), ""),
+					cg_const(g, 63), "");
+	LLVMValueRef one = LLVMBuildXor(g->b, nz, cg_const(g, 1), "");
+	LLVMValueRef acc = full_acc(g, idx);
+	LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, acc, "");
+	LLVMSetAlignment(old, 8);
+	LLVMSetAlignment(LLVMBuildStore(g->b, LLVMBuildAdd(g->b, old, one, ""), acc), 8);
+}
+
+/* At the exit (before its ret): each map's non-zero count added to its
+ * counter in .bss.map_full; one load and one branch per map per run */
+void cg_finish_map_full(struct cg *g)
+{
+	if (!g->full_acc)
+		return;
+	LLVMBasicBlockRef cur = LLVMGetInsertBlock(g->b);
+	LLVMValueRef ret = LLVMGetLastInstruction(g->exit_bb);
+	LLVMInstructionRemoveFromParent(ret);
+	LLVMPositionBuilderAtEnd(g->b, g->exit_bb);
+	for (int i = 0; i < g->sema->nmaps; i++) {
+		if (!g->full_acc[i])
+			continue;
+		LLVMValueRef n = LLVMBuildLoad2(g->b, g->i64, g->full_acc[i], "");
+		LLVMSetAlignment(n, 8);
+		LLVMBasicBlockRef add = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "map.full");
+		LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "");
+		cg_expect(g, LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, n, cg_const(g, 0), ""),
+					     add, next),
+			  false);
+		LLVMPositionBuilderAtEnd(g->b, add);
+		LLVMValueRef p = cg_gep(g, cg_map_full_counter(g), (uint64_t)i * 8);
+		LLVMBuildAtomicRMW(g->b, LLVMAtomicRMWBinOpAdd, p, n, LLVMAtomicOrderingMonotonic, 0);
+		LLVMBuildBr(g->b, next);
+		LLVMPositionBuilderAtEnd(g->b, next);
+	}
+	LLVMInsertIntoBuilder(g->b, ret);
+	LLVMPositionBuilderAtEnd(g->b, cur);
+	g->full_acc = NULL;
 }

@@ -107,6 +107,7 @@ struct cg {
 	uint32_t zeros_size;	/* the largest map value */
 	LLVMValueRef lost_var;	/* .bss u64: records the ring buffer refused */
 	LLVMValueRef map_full_var; /* .bss.map_full u64[nmaps]: dropped updates */
+	LLVMValueRef *full_acc;	   /* this program's drops per map (checks.c) */
 	uint32_t cap_helper_errors;
 	/* the node whose span a checked helper call reports (-k): the
 	 * innermost expression being lowered, or the assignment (checks.c) */
@@ -247,8 +248,11 @@ LLVMValueRef cg_map_full_counter(struct cg *g);
 void cg_check_helper(struct cg *g, int helper, LLVMValueRef ret); /* ret < 0, or NULL */
 /* in a block that runs only when the helper failed: report it */
 void cg_helper_failed(struct cg *g, int helper, LLVMValueRef ret);
-/* after an update of a script map: -E2BIG (full) adds 1 to its counter */
+/* after an update of a script map: -E2BIG (full) adds 1 to the
+ * program's count for the map, without a branch */
 void cg_count_map_full(struct cg *g, LLVMValueRef map, LLVMValueRef ret);
+/* after a program's body: its counts added to .bss.map_full at its exit */
+void cg_finish_map_full(struct cg *g);
 
 /* progdesc building (object.c) */
 uint32_t cg_add_printf(struct cg *g, const char *fmt, struct pd_layout *args, uint32_t nargs,

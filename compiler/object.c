@@ -628,6 +628,7 @@ static uint32_t gen_program(struct cg *g, struct sema_probe *sp)
 	g->scratch_size = 0;
 	cg_probe_body(g, sp->probe);
 	LLVMBuildBr(g->b, g->exit_bb);
+	cg_finish_map_full(g);
 	uint32_t used = g->scratch_size;
 	if (before > g->scratch_size)
 		g->scratch_size = before;
