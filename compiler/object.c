@@ -438,7 +438,8 @@ LLVMValueRef cg_lost_counter(struct cg *g)
 /* Updates dropped because a script map was full: one u64 per script map
  * (by sema index) in a section of its own (.bss.map_full: libbpf makes
  * each .bss.* section its own array map, so the lost counter's .bss
- * keeps its one u64), added to atomically on the failure path only. */
+ * keeps its one u64), added to atomically at the exit of a program that
+ * counted drops (checks.c, cg_finish_map_full). */
 LLVMValueRef cg_map_full_counter(struct cg *g)
 {
 	if (!g->map_full_var) {
