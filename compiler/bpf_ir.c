@@ -350,15 +350,27 @@ LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key)
 	return v;
 }
 
-LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
-			   uint64_t flags)
+static LLVMValueRef map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
+			       uint64_t flags, bool on_miss)
 {
 	LLVMValueRef args[4] = { map, cg_key_or_zero(g, key), val, cg_const(g, flags) };
 	LLVMValueRef ret = cg_helper(g, BPF_FUNC_map_update_elem, g->i64, args, 4);
 	/* a full script map (-E2BIG) counts the drop (checks.c) */
-	cg_count_map_full(g, map, ret);
+	cg_count_map_full(g, map, ret, on_miss);
 	cg_check_helper(g, BPF_FUNC_map_update_elem, ret);
 	return ret;
+}
+
+LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
+			   uint64_t flags)
+{
+	return map_update(g, map, key, val, flags, false);
+}
+
+LLVMValueRef cg_map_insert(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
+			   uint64_t flags)
+{
+	return map_update(g, map, key, val, flags, true);
 }
 
 LLVMBasicBlockRef cg_if(struct cg *g, LLVMValueRef cond, const char *name)
@@ -414,12 +426,12 @@ LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef
 	LLVMPositionBuilderAtEnd(g->b, insert);
 	cg_helper_failed(g, BPF_FUNC_map_lookup_elem, cg_const(g, 0)); /* -kk */
 	uint32_t vsize = cm->sm->value->kind == TY_AGG ? cg_agg_value_size(cm->sm) : cm->sm->value->size;
-	cg_map_update(g, cm->global, key, cg_zeros(g, vsize), BPF_NOEXIST);
+	cg_map_insert(g, cm->global, key, cg_zeros(g, vsize), BPF_NOEXIST);
 	LLVMValueRef second = cg_map_lookup(g, cm->global, key);
 	LLVMBasicBlockRef from_second = LLVMGetInsertBlock(g->b);
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, second, ""), fail, ok);
 
-	/* map full (counted by cg_map_update): the update goes to a zeroed
+	/* map full (counted by cg_map_insert): the update goes to a zeroed
 	 * slot nobody reads, and the probe goes on with its next statement */
 	LLVMPositionBuilderAtEnd(g->b, fail);
 	LLVMValueRef sink = cg_slot(g, vsize, false);

@@ -11,9 +11,8 @@
  * With neither flag nothing is generated: the code is what it was.
  *
  * Map-full counters: an update of a script map that the kernel refuses
- * with -E2BIG (a full hash) adds 1 to the program's count for the map
- * (no branch: a few ALU instructions), and the program's exit adds the
- * non-zero counts to the maps' u64s in .bss.map_full, whatever the flags.
+ * with -E2BIG (a full hash) adds 1 to the map's u64 in .bss.map_full,
+ * whatever the flags, without a branch (cg_count_map_full).
  *
  * Which node a check reports is g->site: codegen.c sets it to the
  * expression being lowered, or to the assignment whose update it makes.
@@ -198,8 +197,13 @@ static LLVMValueRef full_acc(struct cg *g, int idx)
  * one (a long block of updates then hits its limit of 8192 pending
  * jumps): the count is computed without one, 1 exactly when ret is
  * -E2BIG: x = ret + E2BIG; 1 - ((x | -x) >> 63). BPF has no set-on-
- * condition instruction, so a compare would become a jump. */
-void cg_count_map_full(struct cg *g, LLVMValueRef map, LLVMValueRef ret)
+ * condition instruction, so a compare would become a jump.
+ * An insert after a lookup's miss (on_miss) adds it to the counter at
+ * once: the atomic add runs only when a key is new, and the hot path
+ * (the key found) pays nothing. An update on the hot path (`@m[k] = v`)
+ * adds it to the program's count instead, in a register or on the
+ * stack, which the exit adds to the counter when it is not 0. */
+void cg_count_map_full(struct cg *g, LLVMValueRef map, LLVMValueRef ret, bool on_miss)
 {
 	int idx = -1;
 	for (int i = 0; i < g->sema->nmaps; i++)
@@ -211,6 +215,12 @@ void cg_count_map_full(struct cg *g, LLVMValueRef map, LLVMValueRef ret)
 	LLVMValueRef nz = LLVMBuildLShr(g->b, LLVMBuildOr(g->b, x, LLVMBuildNeg(g->b, x, ""), ""),
 					cg_const(g, 63), "");
 	LLVMValueRef one = LLVMBuildXor(g->b, nz, cg_const(g, 1), "");
+	if (on_miss) {
+		LLVMValueRef p = cg_gep(g, cg_map_full_counter(g), (uint64_t)idx * 8);
+		LLVMBuildAtomicRMW(g->b, LLVMAtomicRMWBinOpAdd, p, one, LLVMAtomicOrderingMonotonic,
+				   0);
+		return;
+	}
 	LLVMValueRef acc = full_acc(g, idx);
 	LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, acc, "");
 	LLVMSetAlignment(old, 8);

@@ -196,6 +196,10 @@ LLVMValueRef cg_key_or_zero(struct cg *g, LLVMValueRef key);
 LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key);
 LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
 			   uint64_t flags);
+/* The same, made only because a lookup missed (a first insert): a full
+ * map's drop is counted right there, not at the program's exit. */
+LLVMValueRef cg_map_insert(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
+			   uint64_t flags);
 /* Lookup, inserting the zero value first if missing: the returned pointer
  * is non-null on the `ok` path; the builder is positioned there. */
 LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef key);
@@ -248,9 +252,10 @@ LLVMValueRef cg_map_full_counter(struct cg *g);
 void cg_check_helper(struct cg *g, int helper, LLVMValueRef ret); /* ret < 0, or NULL */
 /* in a block that runs only when the helper failed: report it */
 void cg_helper_failed(struct cg *g, int helper, LLVMValueRef ret);
-/* after an update of a script map: -E2BIG (full) adds 1 to the
- * program's count for the map, without a branch */
-void cg_count_map_full(struct cg *g, LLVMValueRef map, LLVMValueRef ret);
+/* after an update of a script map: -E2BIG (full) adds 1 to the map's
+ * counter, without a branch: at once on a lookup's miss path (on_miss),
+ * else to the program's count, added to the counter at its exit */
+void cg_count_map_full(struct cg *g, LLVMValueRef map, LLVMValueRef ret, bool on_miss);
 /* after a program's body: its counts added to .bss.map_full at its exit */
 void cg_finish_map_full(struct cg *g);
 

@@ -188,7 +188,7 @@ static void agg_insert(struct cg *g, struct agg_at *at, LLVMValueRef first0, LLV
 		if (first1)
 			cg_store_int(g, cg_gep(g, v, 8), first1, 8);
 	}
-	cg_map_update(g, at->cm->global, at->key, v, BPF_ANY);
+	cg_map_insert(g, at->cm->global, at->key, v, BPF_ANY);
 	LLVMBuildBr(g->b, at->done);
 	LLVMPositionBuilderAtEnd(g->b, at->done);
 }
