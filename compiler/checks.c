@@ -155,11 +155,23 @@ void cg_helper_failed(struct cg *g, int helper, LLVMValueRef ret)
 	g->site = site;
 }
 
+/* Before 6.4 the verifier turns a call of map_update_elem or
+ * map_delete_elem into a direct call of the map's op, which returned an
+ * int: the upper half of R0 is not the sign (on 6.1 a full map's -7 is
+ * 0xfffffff9). Only the low 32 bits are the return value, as 0.17 took
+ * them; every helper's error fits in them. */
+static LLVMValueRef ret32(struct cg *g, LLVMValueRef ret)
+{
+	return LLVMBuildTrunc(g->b, ret, g->i32, "");
+}
+
 void cg_check_helper(struct cg *g, int helper, LLVMValueRef ret)
 {
 	if (!is_checked(g, helper))
 		return;
 	bool is_ptr = LLVMGetTypeKind(LLVMTypeOf(ret)) == LLVMPointerTypeKind;
+	if (!is_ptr)
+		ret = LLVMBuildSExt(g->b, ret32(g, ret), g->i64, "");
 	LLVMValueRef failed = is_ptr ? LLVMBuildIsNull(g->b, ret, "")
 				     : LLVMBuildICmp(g->b, LLVMIntSLT, ret, cg_const(g, 0), "");
 	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
@@ -196,7 +208,7 @@ static LLVMValueRef full_acc(struct cg *g, int idx)
 /* A branch per update would double the paths the verifier walks at each
  * one (a long block of updates then hits its limit of 8192 pending
  * jumps): the count is computed without one, 1 exactly when ret is
- * -E2BIG: x = ret + E2BIG; 1 - ((x | -x) >> 63). BPF has no set-on-
+ * -E2BIG: x = ret + E2BIG; 1 - ((x | -x) >> 31). BPF has no set-on-
  * condition instruction, so a compare would become a jump.
  * An insert after a lookup's miss (on_miss) adds it to the counter at
  * once: the atomic add runs only when a key is new, and the hot path
@@ -211,10 +223,12 @@ void cg_count_map_full(struct cg *g, LLVMValueRef map, LLVMValueRef ret, bool on
 			idx = i;
 	if (idx < 0)
 		return;
-	LLVMValueRef x = LLVMBuildAdd(g->b, ret, cg_const(g, E2BIG), "");
+	/* in 32 bits (ret32): x = ret + E2BIG; 1 - ((x | -x) >> 31) */
+	LLVMValueRef x = LLVMBuildAdd(g->b, ret32(g, ret), LLVMConstInt(g->i32, E2BIG, 0), "");
 	LLVMValueRef nz = LLVMBuildLShr(g->b, LLVMBuildOr(g->b, x, LLVMBuildNeg(g->b, x, ""), ""),
-					cg_const(g, 63), "");
-	LLVMValueRef one = LLVMBuildXor(g->b, nz, cg_const(g, 1), "");
+					LLVMConstInt(g->i32, 31, 0), "");
+	LLVMValueRef one = LLVMBuildZExt(
+		g->b, LLVMBuildXor(g->b, nz, LLVMConstInt(g->i32, 1, 0), ""), g->i64, "");
 	if (on_miss) {
 		LLVMValueRef p = cg_gep(g, cg_map_full_counter(g), (uint64_t)idx * 8);
 		LLVMBuildAtomicRMW(g->b, LLVMAtomicRMWBinOpAdd, p, one, LLVMAtomicOrderingMonotonic,
