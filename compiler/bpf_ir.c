@@ -276,7 +276,8 @@ void cg_probe_read(struct cg *g, LLVMValueRef dst, uint32_t size, LLVMValueRef a
 {
 	LLVMValueRef args[3] = { dst, LLVMConstInt(g->i32, size, 0),
 				 LLVMBuildIntToPtr(g->b, addr, g->ptr, "") };
-	cg_helper(g, user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel, g->i64, args, 3);
+	int id = user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel;
+	cg_check_helper(g, id, cg_helper(g, id, g->i64, args, 3));
 }
 
 /* a read of a run-time length the caller has clamped (cg_clamp) */
@@ -285,7 +286,8 @@ void cg_probe_read_len(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMVa
 {
 	LLVMValueRef args[3] = { dst, LLVMBuildTrunc(g->b, size, g->i32, ""),
 				 LLVMBuildIntToPtr(g->b, addr, g->ptr, "") };
-	cg_helper(g, user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel, g->i64, args, 3);
+	int id = user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel;
+	cg_check_helper(g, id, cg_helper(g, id, g->i64, args, 3));
 }
 
 void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
@@ -295,8 +297,8 @@ void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMVa
 	 * without the (u32) cast */
 	LLVMValueRef n = cg_breaks(g, "signed-clamp") ? size : LLVMBuildTrunc(g->b, size, g->i32, "");
 	LLVMValueRef args[3] = { dst, n, LLVMBuildIntToPtr(g->b, addr, g->ptr, "") };
-	cg_helper(g, user ? BPF_FUNC_probe_read_user_str : BPF_FUNC_probe_read_kernel_str, g->i64,
-		  args, 3);
+	int id = user ? BPF_FUNC_probe_read_user_str : BPF_FUNC_probe_read_kernel_str;
+	cg_check_helper(g, id, cg_helper(g, id, g->i64, args, 3));
 }
 
 /* The key of a scalar map (NULL from cg_map_key) is an 8-byte zero stored
@@ -326,16 +328,27 @@ LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key)
 	return v;
 }
 
-LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
-			   uint64_t flags)
+static LLVMValueRef map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
+			       uint64_t flags, bool on_miss)
 {
 	LLVMValueRef args[4] = { map, cg_key_or_zero(g, key), val, cg_const(g, flags) };
 	LLVMValueRef ret = cg_helper(g, BPF_FUNC_map_update_elem, g->i64, args, 4);
-	/* Updates a full hash refuses (-E2BIG) are not counted yet: a
-	 * per-program stack counter added at the exit moved verifier errors to
-	 * the wrong script line, and a branch per update added jumps to long
-	 * blocks (tried on the lang branch, taken out) */
+	/* a full script map (-E2BIG) counts the drop (checks.c) */
+	cg_count_map_full(g, map, ret, on_miss);
+	cg_check_helper(g, BPF_FUNC_map_update_elem, ret);
 	return ret;
+}
+
+LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
+			   uint64_t flags)
+{
+	return map_update(g, map, key, val, flags, false);
+}
+
+LLVMValueRef cg_map_insert(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
+			   uint64_t flags)
+{
+	return map_update(g, map, key, val, flags, true);
 }
 
 LLVMBasicBlockRef cg_if(struct cg *g, LLVMValueRef cond, const char *name)
@@ -389,13 +402,14 @@ LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef
 	cg_expect(g, LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, first, ""), insert, ok), false);
 
 	LLVMPositionBuilderAtEnd(g->b, insert);
+	cg_helper_failed(g, BPF_FUNC_map_lookup_elem, cg_const(g, 0)); /* -kk */
 	uint32_t vsize = cm->value_size;
-	cg_map_update(g, cm->global, key, cg_zeros(g, vsize), BPF_NOEXIST);
+	cg_map_insert(g, cm->global, key, cg_zeros(g, vsize), BPF_NOEXIST);
 	LLVMValueRef second = cg_map_lookup(g, cm->global, key);
 	LLVMBasicBlockRef from_second = LLVMGetInsertBlock(g->b);
 	LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, second, ""), fail, ok);
 
-	/* map full (counted by cg_map_update): the update goes to a zeroed
+	/* map full (counted by cg_map_insert): the update goes to a zeroed
 	 * slot nobody reads, and the probe goes on with its next statement */
 	LLVMPositionBuilderAtEnd(g->b, fail);
 	LLVMValueRef sink = cg_slot(g, vsize, false);

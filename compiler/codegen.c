@@ -212,6 +212,7 @@ static LLVMValueRef cg_binop(struct cg *g, struct node *n)
 
 struct cg_loc;
 static LLVMValueRef cg_read_mem(struct cg *g, LLVMValueRef addr, bool user, struct type *t);
+static LLVMValueRef cg_expr_of(struct cg *g, struct node *n);
 
 static LLVMValueRef cg_unop(struct cg *g, struct node *n)
 {
@@ -389,6 +390,7 @@ static LLVMValueRef cg_map_read(struct cg *g, struct node *n)
 		return cg_agg_read(g, n, m, cm);
 	LLVMValueRef key = cg_map_key(g, n, m);
 	LLVMValueRef val = cg_map_lookup(g, cm->global, key);
+	cg_check_helper(g, BPF_FUNC_map_lookup_elem, val); /* -kk */
 	LLVMValueRef isnull = LLVMBuildIsNull(g->b, val, "");
 	if (type_is_aggregate(t)) {
 		/* copy out (rule 5: values read out of a map are copied before
@@ -716,7 +718,18 @@ static LLVMValueRef cg_posparam(struct cg *g, struct node *n)
 	return cg_string_lit(g, p, strlen(p));
 }
 
+/* The expression is the site of the helper calls it makes (checks.c),
+ * its operands' own calls aside. */
 LLVMValueRef cg_expr(struct cg *g, struct node *n)
+{
+	struct node *site = g->site;
+	g->site = n;
+	LLVMValueRef v = cg_expr_of(g, n);
+	g->site = site;
+	return v;
+}
+
+static LLVMValueRef cg_expr_of(struct cg *g, struct node *n)
 {
 	switch (n->kind) {
 	case N_INT: return cg_const(g, n->num.value);
@@ -790,16 +803,20 @@ static void cg_assign_map(struct cg *g, struct node *n)
 	struct node *target = n->assign.target, *value = n->assign.value;
 	struct sema_map *m = target->sym;
 	struct cg_map *cm = &g->maps[m->index];
+	g->site = n; /* 0.17 reports a failed update at the '=' (checks.c) */
 	if (m->value->kind == TY_AGG) {
 		const struct stdlib_fn *fn = value->sym;
 		LLVMValueRef key = cg_map_key(g, target, m);
+		g->site = value; /* and an aggregation's at its call */
 		fn->lower_agg(g, value, key, m);
 		return;
 	}
 	if (n->assign.compound) {
 		LLVMValueRef key = cg_map_key(g, target, m);
 		LLVMValueRef rhs = cg_expr(g, value);
+		g->miss_site = target;
 		LLVMValueRef val = cg_map_lookup_or_init(g, cm, key);
+		g->miss_site = NULL;
 		LLVMValueRef old = LLVMBuildLoad2(g->b, g->i64, val, "");
 		struct node fake = { .kind = N_BINOP };
 		fake.binop.op = n->assign.op;
@@ -938,6 +955,8 @@ static void cg_dead_block(struct cg *g)
 static void cg_stmt(struct cg *g, struct node *n)
 {
 	uint32_t stack_mark = g->stack_top, scratch_mark = g->scratch_top;
+	struct node *site = g->site;
+	g->site = NULL;
 	cg_set_loc(g, n);
 	switch (n->kind) {
 	case N_EXPR_STMT: cg_expr(g, n->stmt.expr); break;
@@ -967,6 +986,7 @@ static void cg_stmt(struct cg *g, struct node *n)
 		break;
 	default: break;
 	}
+	g->site = site;
 	/* temporaries die with the statement; variables' slots persist */
 	g->stack_top = stack_mark > g->stack_persist ? stack_mark : g->stack_persist;
 	g->scratch_top = scratch_mark > g->scratch_persist ? scratch_mark : g->scratch_persist;

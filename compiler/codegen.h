@@ -57,6 +57,7 @@ struct cg_options {
 	/* --debug-break RULE: disable one verifier-safe convention, to test
 	 * that its rejection is explained (never for users) */
 	const char *break_rule;
+	int helper_checks; /* -k: 1, -kk: 2 (checks.c) */
 };
 
 /* The conventions --debug-break can turn off (docs/kernel.md):
@@ -136,6 +137,13 @@ struct cg {
 	LLVMValueRef one;	/* .rodata u64 1, the first value of a count() */
 	uint32_t zeros_size;	/* the largest map value */
 	LLVMValueRef lost_var;	/* .bss u64: records the ring buffer refused */
+	LLVMValueRef map_full_var; /* .bss.map_full u64[nmaps]: dropped updates */
+	LLVMValueRef *full_acc;	   /* this program's drops per map (checks.c) */
+	uint32_t cap_helper_errors;
+	/* the node whose span a checked helper call reports (-k): the
+	 * innermost expression being lowered, or the assignment (checks.c) */
+	struct node *site;
+	struct node *miss_site; /* a lookup miss's own site, if not site's */
 	/* where the next aggregate producer may write its value (a record
 	 * field of exactly its size), or NULL: see cg_dest */
 	LLVMValueRef dest;
@@ -177,6 +185,7 @@ struct cg_result {
 	struct progdesc *pd;
 	LLVMMemoryBufferRef obj;
 	char *ir;      /* -d ir text, if asked */
+	char *ir_raw;  /* before optimization, if print_ir_raw */
 	char *bpf_asm; /* -d bpf text, if asked */
 	double ms_ir, ms_opt, ms_emit; /* phase times, for -v */
 };
@@ -238,6 +247,10 @@ LLVMValueRef cg_key_or_zero(struct cg *g, LLVMValueRef key);
 LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key);
 LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
 			   uint64_t flags);
+/* The same, made only because a lookup missed (a first insert): a full
+ * map's drop is counted right there, not at the program's exit. */
+LLVMValueRef cg_map_insert(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
+			   uint64_t flags);
 /* Lookup, inserting the zero value first if missing: the returned pointer
  * is non-null on the `ok` path; the builder is positioned there. */
 LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef key);
@@ -257,6 +270,22 @@ void cg_expect(struct cg *g, LLVMValueRef condbr, bool first_likely);
  * (and zero-fill): the destination set by the consumer through g->dest
  * when its size matches, else a new temporary slot. */
 LLVMValueRef cg_dest(struct cg *g, uint32_t size);
+
+/* ---- checks.c: run-time checks, beside bpf_ir.c (each calls the
+ * other). -k/-kk (opts.helper_checks): a failed helper call sends a
+ * helper error record naming g->site; with the flags off (or no site),
+ * nothing is generated. 0.17 checks reads (probe_read*) and map lookups
+ * only with -kk. ---- */
+void cg_check_helper(struct cg *g, int helper, LLVMValueRef ret); /* ret < 0, or NULL */
+/* in a block that runs only when the helper failed: report it */
+void cg_helper_failed(struct cg *g, int helper, LLVMValueRef ret);
+/* after an update of a script map: -E2BIG (full) adds 1 to the map's
+ * counter, without a branch: at once on a lookup's miss path (on_miss),
+ * else to the program's count, added to the counter at its exit */
+void cg_count_map_full(struct cg *g, LLVMValueRef map, LLVMValueRef ret, bool on_miss);
+/* after a program's body (object.c): its counts added to .bss.map_full
+ * at its exit */
+void cg_finish_map_full(struct cg *g);
 
 /* ---- module.c: module-level state ---- */
 /* The maps: the event buffer, the scratch map (its size is known at the
@@ -279,6 +308,9 @@ LLVMValueRef cg_lost_counter(struct cg *g);
 /* The stack trace map for stacks of this depth, created on first use
  * (bpf_get_stackid keeps value_size / 8 frames). */
 LLVMValueRef cg_stack_map(struct cg *g, bool user, uint32_t depth);
+/* .bss.map_full: one u64 per script map (by sema index), made on first
+ * use; the runtime reports the counts at exit */
+LLVMValueRef cg_map_full_counter(struct cg *g);
 /* The debug info (BTF) of program function g->fn */
 void cg_di_function(struct cg *g, const char *name, uint32_t line);
 /* The program description */

@@ -1,7 +1,8 @@
 /* module.c: the state of the LLVM module below any program function: the
  * maps (user maps, the event buffer, the scratch map, stack trace maps),
  * the data globals (.rodata zeros, the u64 1, lookup tables; the .bss
- * counter of lost records), their debug info (BTF), and the program
+ * counter of lost records, the .bss.map_full counters of dropped map
+ * updates), their debug info (BTF), and the program
  * description the runtime reads beside the object (progdesc.h).
  *
  * Maps are BTF-defined (libbpf >= 1.0 accepts nothing else): the struct
@@ -365,6 +366,27 @@ LLVMValueRef cg_lost_counter(struct cg *g)
 		g->pd_lost = add_pd_map(g, "lost", ".bss", PD_MAP_LOST, &d);
 	}
 	return g->lost_var;
+}
+
+/* Updates dropped because a script map was full: one u64 per script map
+ * (by sema index) in a section of its own (.bss.map_full: libbpf makes
+ * each .bss.* section its own array map, so the lost counter's .bss
+ * keeps its one u64), added to atomically when a key is new or at the
+ * exit of a program that counted drops (checks.c). */
+LLVMValueRef cg_map_full_counter(struct cg *g)
+{
+	if (!g->map_full_var) {
+		uint32_t n = (uint32_t)g->sema->nmaps;
+		g->map_full_var = data_global(g, "map_full", ".bss.map_full", n * 8, false, 0);
+		struct map_def d = { BPF_MAP_TYPE_ARRAY, 1, 4, n * 8, false };
+		int *pds = arena_alloc(g->arena, n * sizeof(*pds));
+		for (uint32_t i = 0; i < n; i++)
+			pds[i] = g->maps[i].pd_index;
+		g->pd->map_full_map = add_pd_map(g, "map_full", ".bss.map_full", PD_MAP_COUNTERS, &d);
+		g->pd->map_full_pd = pds;
+		g->pd->nmap_full = n;
+	}
+	return g->map_full_var;
 }
 
 /* The scratch map sized once every program is generated, or deleted if

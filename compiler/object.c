@@ -250,6 +250,7 @@ static uint32_t gen_program(struct cg *g, struct sema_probe *sp)
 	g->scratch_size = 0;
 	cg_probe_body(g, sp->probe);
 	LLVMBuildBr(g->b, g->exit_bb);
+	cg_finish_map_full(g);
 	uint32_t used = g->scratch_size;
 	if (before > g->scratch_size)
 		g->scratch_size = before;
@@ -738,8 +739,8 @@ static int compile_once(struct sema *s, const struct source *src, struct arena *
 	}
 	cg_finish_scratch(&g);
 	LLVMDIBuilderFinalize(g.di); /* before optimizing */
-	if (opts->print_ir_raw)
-		out->ir = module_text(&g);
+	if (opts->print_ir_raw) /* out->ir too, unless print_ir replaces it */
+		out->ir = out->ir_raw = module_text(&g);
 	out->ms_ir = now_ms() - t0;
 	int rc = fits ? emit(&g, d, out) : -1;
 	if (rc == 0) {

@@ -44,6 +44,7 @@ struct cli {
 	const char **params;
 	int nparams;
 	bool dump_ast, dump_types, dump_ir, dump_ir_raw, dump_bpf;
+	bool dump_all; /* bpftrace 0.17's -d, -dd: every stage, then exit */
 	bool dry_run;
 	bool unsafe;
 	bool list;
@@ -63,7 +64,7 @@ struct cli {
 	enum rt_buffering buffering; /* -B */
 	bool quiet;		 /* -q */
 	bool no_warnings;	 /* --no-warnings */
-	int helper_checks;	 /* -k, -kk: accepted, not implemented yet */
+	int helper_checks;	 /* -k: 1, -kk: 2 (compiler/checks.c) */
 	const char *emit_elf;	 /* --emit-elf FILE */
 	const char *emit_llvm;	 /* --emit-llvm FILE */
 };
@@ -110,6 +111,9 @@ static void usage(FILE *f)
 	      "                    it exits\n"
 	      "    -p PID          end when process PID exits\n"
 	      "    -d STAGE        print a stage and exit: ast, types, ir, ir-raw, bpf\n"
+	      "    -d, -dd         (bpftrace 0.17's form, before another option) print the\n"
+	      "                    AST, the typed AST and the IR before and after the\n"
+	      "                    optimizer, then exit\n"
 	      "    --dry-run       compile and load through the verifier, do not attach\n"
 	      "    -v              verbose: verifier log on errors, load statistics\n"
 	      "    -o, --output FILE\n"
@@ -119,11 +123,13 @@ static void usage(FILE *f)
 	      "    -B MODE         output buffering: none, line, full\n"
 	      "    -q              quiet: no \"Attaching N probes...\"\n"
 	      "    --no-warnings   no warning messages\n"
-	      "    -k, -kk         accepted for bpftrace compatibility; helper error checks are\n"
-	      "                    not generated yet, so nothing is reported (docs/status.md)\n"
+	      "    -k              report failed BPF helper calls (map updates and deletes)\n"
+	      "                    with the script line\n"
+	      "    -kk             also failed reads (probe_read*) and map lookups\n"
 	      "    --emit-elf FILE write the BPF object to FILE and exit (no load)\n"
 	      "    --emit-llvm FILE\n"
-	      "                    write the optimized LLVM IR to FILE.optimized.ll, then run\n"
+	      "                    write the LLVM IR to FILE.original.ll (before the\n"
+	      "                    optimizer) and FILE.optimized.ll, then run\n"
 	      "    --btf           accepted (BTF is used whenever the kernel has it)\n"
 	      "    --unsafe        allow functions with side effects: system()\n"
 	      "    --info          print the kernel's BPF features and exit\n"
@@ -258,7 +264,18 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case 'h': usage(stdout); return 1;
 		case 'V': printf("trace %s\n", TRACE_VERSION); return 1;
 		case 'e': c->program = optarg; break;
-		case 'd': if (parse_debug(c, optarg)) return -1; break;
+		case 'd':
+			/* 0.17's -d and -dd take no argument: "-dd", or "-d"
+			 * followed by another option, which is parsed again */
+			if (!strcmp(optarg, "d")) {
+				c->dump_all = true;
+			} else if (optarg[0] == '-' && optarg == argv[optind - 1]) {
+				c->dump_all = true;
+				optind--;
+			} else if (parse_debug(c, optarg)) {
+				return -1;
+			}
+			break;
 		case 'v': c->verbose++; break;
 		case 'l': c->list = true; break;
 		case 'n': c->dry_run = true; break;
@@ -282,6 +299,10 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		case 'I': if (add_arg(&c->incdirs, &c->nincdirs, optarg)) return -1; break;
 		case OPT_INCLUDE: if (add_arg(&c->includes, &c->nincludes, optarg)) return -1; break;
 		case ':':
+			if (optopt == 'd') { /* 0.17's -d, last on the line */
+				c->dump_all = true;
+				break;
+			}
 			fprintf(stderr, "trace: option '%s' needs an argument\n\n", argv[optind - 1]);
 			usage(stderr);
 			return -1;
@@ -646,14 +667,18 @@ static int write_file(const char *path, const void *data, size_t size)
 	return 0;
 }
 
-static int emit_llvm(const struct cli *c, const char *ir)
+/* --emit-llvm FILE: FILE.original.ll (before the optimizer) and
+ * FILE.optimized.ll, as bpftrace 0.17 writes them */
+static int emit_llvm(const struct cli *c, const struct cg_result *res)
 {
 	size_t n = strlen(c->emit_llvm) + sizeof(".optimized.ll");
 	char *path = malloc(n);
 	int err = -1;
-	if (path && ir) {
+	if (path && res->ir && res->ir_raw) {
+		snprintf(path, n, "%s.original.ll", c->emit_llvm);
+		err = write_file(path, res->ir_raw, strlen(res->ir_raw));
 		snprintf(path, n, "%s.optimized.ll", c->emit_llvm);
-		err = write_file(path, ir, strlen(ir));
+		err = err ?: write_file(path, res->ir, strlen(res->ir));
 	}
 	free(path);
 	return err;
@@ -667,7 +692,8 @@ static int run(const struct cli *c, const struct progdesc *pd, const struct node
 				 .out = stdout,
 				 .output = { .format = c->format,
 					     .buffering = c->buffering,
-					     .quiet = c->quiet },
+					     .quiet = c->quiet,
+					     .no_warnings = c->no_warnings },
 				 .child = child.pid ? &child : NULL,
 				 .pid = c->pid };
 	struct rt_session s;
@@ -702,10 +728,14 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	double t_parse = now_ms() - t0;
 	if (!prog || diag_has_errors(&diag))
 		goto out;
-	if (c->dump_ast) {
+	if (c->dump_ast || c->dump_all) {
+		if (c->dump_all)
+			printf("AST after: parser\n-------------------\n");
 		ast_dump(stdout, prog, src, false);
 		rc = 0;
-		goto out;
+		if (!c->dump_all)
+			goto out;
+		rc = EXIT_USAGE;
 	}
 	if (geteuid() != 0 && !c->dump_types) {
 		/* tracefs formats, BTF and the bpf() syscall all need it */
@@ -720,7 +750,7 @@ static int compile_and_run(const struct cli *c, struct source *src)
 				.nparams = c->nparams,
 				.unsafe = c->unsafe,
 				.will_attach = !c->dump_types && !c->dump_ir && !c->dump_ir_raw &&
-					       !c->dump_bpf && !c->dry_run,
+					       !c->dump_bpf && !c->dump_all && !c->dry_run,
 				.has_child = c->cmd != NULL,
 				.pid = c->pid };
 	if (env_settings(&so))
@@ -735,10 +765,14 @@ static int compile_and_run(const struct cli *c, struct source *src)
 			kbtf_load_ms(sema.btf));
 	if (bad)
 		goto out;
-	if (c->dump_types) {
+	if (c->dump_types || c->dump_all) {
+		if (c->dump_all)
+			printf("\nAST after: semantic analysis\n-------------------\n");
 		ast_dump(stdout, prog, src, true);
 		rc = 0;
-		goto out;
+		if (!c->dump_all)
+			goto out;
+		rc = EXIT_USAGE;
 	}
 	/* -c: the child exists before code generation, `cpid` being a
 	 * constant; it waits for rt_run to release it (runtime/proc.c) */
@@ -746,10 +780,12 @@ static int compile_and_run(const struct cli *c, struct source *src)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	struct cg_options co = { .print_ir = c->dump_ir || c->emit_llvm, .print_ir_raw = c->dump_ir_raw,
+	struct cg_options co = { .print_ir = c->dump_ir || c->emit_llvm || c->dump_all,
+				 .print_ir_raw = c->dump_ir_raw || c->emit_llvm || c->dump_all,
 				 .cpid = (uint32_t)child.pid,
 				 .print_bpf = c->dump_bpf, .start_ns = monotonic_ns(),
-				 .cpu = bpf_cpu_for_kernel(), .break_rule = c->break_rule };
+				 .cpu = bpf_cpu_for_kernel(), .break_rule = c->break_rule,
+				 .helper_checks = c->helper_checks > 2 ? 2 : c->helper_checks };
 	struct cg_result res;
 	if (cg_compile(&sema, src, &arena, &co, &diag, &res)) {
 		if ((c->dump_ir || c->dump_ir_raw) && res.ir) /* what failed to build */
@@ -763,10 +799,14 @@ static int compile_and_run(const struct cli *c, struct source *src)
 			res.ms_ir, res.ms_opt, res.ms_emit, res.pd->obj_size);
 	if (c->verbose)
 		rt_describe_attach(res.pd, stderr);
-	if (c->emit_llvm && emit_llvm(c, res.ir)) {
+	if (c->emit_llvm && emit_llvm(c, &res)) {
 		rc = EXIT_RUNTIME;
 	} else if (c->emit_elf) {
 		rc = write_file(c->emit_elf, res.pd->obj, res.pd->obj_size) ? EXIT_RUNTIME : 0;
+	} else if (c->dump_all) {
+		printf("\nLLVM IR before optimization\n-------------------\n%s", res.ir_raw);
+		printf("\nLLVM IR after optimization\n-------------------\n%s", res.ir);
+		rc = 0;
 	} else if (c->dump_ir || c->dump_ir_raw || c->dump_bpf) {
 		fputs(c->dump_bpf ? res.bpf_asm : res.ir, stdout);
 		rc = 0;

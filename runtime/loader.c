@@ -723,6 +723,7 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	drain(s);
 	rt_output_report_lost(&s->out);
 	rt_output_print_maps(&s->out);
+	rt_output_report_map_full(&s->out);
 	if (s->pb && s->verbose)
 		fprintf(stderr, "perf buffer: the kernel reported %llu records lost, the programs "
 				"counted %llu\n",

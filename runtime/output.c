@@ -145,6 +145,21 @@ static int map_id_ok(struct rt_output *o, uint32_t id)
 	return id < o->ctx.pd->nmaps && o->ctx.pd->maps[id].role == PD_MAP_USER;
 }
 
+/* -k/-kk: { int64 ret } after the header; 0.17 does not print these with
+ * --no-warnings (a warning, in its text) */
+static int do_helper_error(struct rt_output *o, uint32_t id, const void *payload, size_t size)
+{
+	int64_t ret;
+
+	if (id >= o->ctx.pd->nhelper_errors || size < sizeof(ret))
+		return -EINVAL;
+	if (o->no_warnings && o->w.format == RT_FORMAT_TEXT)
+		return 0;
+	memcpy(&ret, payload, sizeof(ret));
+	o->w.ops->helper_error(&o->w, &o->ctx.pd->helper_errors[id], (int)ret);
+	return 0;
+}
+
 int rt_output_record(struct rt_output *o, const void *data, size_t size)
 {
 	const struct pd_record_hdr *h = data;
@@ -177,6 +192,8 @@ int rt_output_record(struct rt_output *o, const void *data, size_t size)
 		return do_cat(o, h->id, payload, psize);
 	case PD_REC_SYSTEM:
 		return do_system(o, h->id, payload, psize);
+	case PD_REC_HELPER_ERROR:
+		return do_helper_error(o, h->id, payload, psize);
 	default:
 		return -EINVAL;
 	}
@@ -248,6 +265,34 @@ int rt_output_report_lost(struct rt_output *o)
 	return 0;
 }
 
+/* ---- full maps -------------------------------------------------------- */
+
+int rt_output_report_map_full(struct rt_output *o)
+{
+	const struct progdesc *pd = o->ctx.pd;
+	const int *fds = o->ctx.map_fds;
+	uint32_t key = 0;
+	uint64_t *n;
+
+	/* --no-warnings silences the text warning, not the JSON record */
+	if (!pd->nmap_full || !fds || fds[pd->map_full_map] < 0 ||
+	    (o->no_warnings && o->w.format == RT_FORMAT_TEXT))
+		return 0;
+	n = calloc(pd->nmap_full, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fds[pd->map_full_map], &key, n)) {
+		free(n);
+		return -errno;
+	}
+	for (uint32_t i = 0; i < pd->nmap_full; i++)
+		if (n[i] && pd->map_full_pd[i] >= 0 && (uint32_t)pd->map_full_pd[i] < pd->nmaps)
+			o->w.ops->map_full(&o->w, &pd->maps[pd->map_full_pd[i]], n[i]);
+	free(n);
+	fflush(o->w.out);
+	return 0;
+}
+
 /* ---- init/fini -------------------------------------------------------- */
 
 int rt_output_init_opts(struct rt_output *o, FILE *out, const struct progdesc *pd,
@@ -263,6 +308,7 @@ int rt_output_init_opts(struct rt_output *o, FILE *out, const struct progdesc *p
 		return err;
 	rt_writer_init(&o->w, out, opts->format, opts->buffering);
 	o->quiet = opts->quiet;
+	o->no_warnings = opts->no_warnings;
 	return 0;
 }
 

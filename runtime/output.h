@@ -27,6 +27,7 @@ struct rt_output_opts {
 	enum rt_format format;	     /* -f text|json */
 	enum rt_buffering buffering; /* -B none|line|full */
 	bool quiet;		     /* -q: no "Attaching N probes..." */
+	bool no_warnings;	     /* --no-warnings: no helper errors, no map-full warning (text) */
 };
 
 struct rt_output {
@@ -34,6 +35,7 @@ struct rt_output {
 	struct rt_writer w;  /* text or JSON */
 	struct rt_sbuf line; /* text of the record being formatted */
 	bool quiet;
+	bool no_warnings;
 	uint64_t lost_reported; /* losses already reported */
 	/* perf buffer only: records the kernel says it dropped (libbpf's lost
 	 * callback, PERF_RECORD_LOST); the same losses the BPF side counts in
@@ -73,5 +75,9 @@ int rt_output_print_maps(struct rt_output *o);
 int rt_output_report_lost(struct rt_output *o);
 /* The same from a total already read (tests, or a loader that counts). */
 void rt_output_lost(struct rt_output *o, uint64_t total);
+/* At exit: each script map that dropped updates because it was full
+ * (the .bss.map_full counters, progdesc.h), one warning each: text on
+ * stderr, a "map_full" record in JSON. Returns 0 or -errno. */
+int rt_output_report_map_full(struct rt_output *o);
 
 #endif

@@ -94,6 +94,7 @@ enum pd_map_role {
 	PD_MAP_STACKS,	/* BPF_MAP_TYPE_STACK_TRACE */
 	PD_MAP_SCRATCH, /* per-CPU scratch space; nothing to read */
 	PD_MAP_LOST,	/* array[1] of u64 (.bss; per-CPU if PERCPU_ARRAY): records the event buffer refused */
+	PD_MAP_COUNTERS, /* array[1] of u64[] (.bss.map_full): dropped updates per map */
 };
 
 struct pd_map {
@@ -128,6 +129,17 @@ enum pd_record_kind {
 	PD_REC_EXIT,	    /* id unused */
 	PD_REC_CAT,	    /* id: printfs[] (file name format) */
 	PD_REC_SYSTEM,	    /* id: printfs[] (command format) */
+	PD_REC_HELPER_ERROR, /* id: helper_errors[]; payload: int64 return value */
+};
+
+/* A helper call checked by -k/-kk: which helper, and where in the script
+ * (0.17's location, "NAME:LINE:COL-END", with the source line and a '~'
+ * line under the span, as its text output prints them). */
+struct pd_helper_error {
+	const char *helper;  /* "map_update_elem" */
+	uint32_t line, col;  /* 1-based, of the span's start */
+	const char *where;   /* "stdin:1:37-38" */
+	const char *context; /* "<source line>\n<spaces>~~~\n" */
 };
 
 /* printf("fmt", args): args[i] describes the i-th argument's bytes in the
@@ -211,6 +223,14 @@ struct progdesc {
 	uint32_t nvalues;
 	const char **time_fmts;
 	uint32_t ntime_fmts;
+	struct pd_helper_error *helper_errors; /* -k, -kk */
+	uint32_t nhelper_errors;
+	/* updates dropped because a map was full (-E2BIG): the array map
+	 * maps[map_full_map] (one element, in .bss.map_full) holds nmap_full
+	 * u64 counters; counter i counts the drops of maps[map_full_pd[i]] */
+	uint32_t nmap_full;
+	int map_full_map;
+	const int *map_full_pd;
 };
 
 #endif

@@ -61,9 +61,10 @@ struct rt_writer_ops {
 	/* before the maps printed at exit */
 	void (*maps_begin)(struct rt_writer *w);
 	void (*lost_events)(struct rt_writer *w, uint64_t n);
-	/* a BPF helper failed (-k); line and col of the call in the script */
-	void (*helper_error)(struct rt_writer *w, const char *helper, int retcode, uint32_t line,
-			     uint32_t col);
+	/* a BPF helper failed (-k, -kk): the call site and its return value */
+	void (*helper_error)(struct rt_writer *w, const struct pd_helper_error *e, int retcode);
+	/* at exit: `dropped` updates of map m were refused, the map being full */
+	void (*map_full)(struct rt_writer *w, const struct pd_map *m, uint64_t dropped);
 };
 
 struct rt_writer {

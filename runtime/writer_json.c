@@ -240,13 +240,22 @@ static void json_lost(struct rt_writer *w, uint64_t n)
 }
 
 /* 0.17's shape: no "data" member, the fields at the top level. */
-static void json_helper_error(struct rt_writer *w, const char *helper, int retcode, uint32_t line,
-			      uint32_t col)
+static void json_helper_error(struct rt_writer *w, const struct pd_helper_error *e, int retcode)
 {
 	rt_sbuf_puts(&w->buf, "{\"type\": \"helper_error\", \"helper\": ");
-	json_str(&w->buf, helper, strlen(helper));
-	rt_sbuf_printf(&w->buf, ", \"retcode\": %d, \"line\": %u, \"col\": %u}\n", retcode, line,
-		       col);
+	json_str(&w->buf, e->helper, strlen(e->helper));
+	rt_sbuf_printf(&w->buf, ", \"retcode\": %d, \"line\": %u, \"col\": %u}\n", retcode,
+		       e->line, e->col);
+	rt_writer_emit(w);
+}
+
+/* trace's own record (0.17 has none): the lost_events shape */
+static void json_map_full(struct rt_writer *w, const struct pd_map *m, uint64_t dropped)
+{
+	rt_sbuf_puts(&w->buf, "{\"type\": \"map_full\", \"data\": {\"map\": ");
+	json_str(&w->buf, m->name, strlen(m->name));
+	rt_sbuf_printf(&w->buf, ", \"dropped\": %" PRIu64 ", \"max_entries\": %u}}\n", dropped,
+		       m->max_entries);
 	rt_writer_emit(w);
 }
 
@@ -258,4 +267,5 @@ const struct rt_writer_ops rt_json_writer = {
 	.maps_begin = json_maps_begin,
 	.lost_events = json_lost,
 	.helper_error = json_helper_error,
+	.map_full = json_map_full,
 };

@@ -255,16 +255,31 @@ static void text_lost(struct rt_writer *w, uint64_t n)
 }
 
 /* 0.17 logs "Failed to HELPER: strerror (RET)" as a warning at the
- * call's location, into the output stream. */
-static void text_helper_error(struct rt_writer *w, const char *helper, int retcode, uint32_t line,
-			      uint32_t col)
+ * call's location, into the output stream:
+ *   stdin:1:37-38: WARNING: Failed to map_update_elem: Argument list too long (-7)
+ *   <source line>
+ *   <spaces>~ */
+static void text_helper_error(struct rt_writer *w, const struct pd_helper_error *e, int retcode)
 {
-	rt_sbuf_printf(&w->buf, "%u:%u: WARNING: Failed to %s: ", line, col, helper);
+	rt_sbuf_printf(&w->buf, "%s: WARNING: Failed to %s: ", e->where, e->helper);
 	if (retcode < 0)
 		rt_sbuf_printf(&w->buf, "%s (%d)\n", strerror(-retcode), retcode);
 	else
 		rt_sbuf_printf(&w->buf, "%d\n", retcode);
+	rt_sbuf_puts(&w->buf, e->context ?: "");
 	rt_writer_emit(w);
+}
+
+/* Not in 0.17 (it drops such updates silently): a warning on stderr,
+ * where "WARNING: N events lost" goes too, not into the output. */
+static void text_map_full(struct rt_writer *w, const struct pd_map *m, uint64_t dropped)
+{
+	(void)w;
+	fprintf(stderr,
+		"WARNING: map %s is full: %" PRIu64 " update%s dropped (%u key%s; raise "
+		"BPFTRACE_MAP_KEYS_MAX)\n",
+		m->name, dropped, dropped == 1 ? "" : "s", m->max_entries,
+		m->max_entries == 1 ? "" : "s");
 }
 
 const struct rt_writer_ops rt_text_writer = {
@@ -275,4 +290,5 @@ const struct rt_writer_ops rt_text_writer = {
 	.maps_begin = text_maps_begin,
 	.lost_events = text_lost,
 	.helper_error = text_helper_error,
+	.map_full = text_map_full,
 };

@@ -149,6 +149,7 @@ static void agg_insert(struct cg *g, struct agg_at *at, LLVMValueRef first0, LLV
 		return;
 	LLVMBuildBr(g->b, at->done);
 	LLVMPositionBuilderAtEnd(g->b, at->insert);
+	cg_helper_failed(g, BPF_FUNC_map_lookup_elem, cg_const(g, 0)); /* -kk: the miss */
 	LLVMValueRef v;
 	if (!first1 && LLVMIsAConstantInt(first0) && LLVMConstIntGetZExtValue(first0) == 1) {
 		v = cg_one(g);
@@ -158,7 +159,7 @@ static void agg_insert(struct cg *g, struct agg_at *at, LLVMValueRef first0, LLV
 		if (first1)
 			cg_store_int(g, cg_gep(g, v, 8), first1, 8);
 	}
-	cg_map_update(g, at->cm->global, at->key, v, BPF_ANY);
+	cg_map_insert(g, at->cm->global, at->key, v, BPF_ANY);
 	LLVMBuildBr(g->b, at->done);
 	LLVMPositionBuilderAtEnd(g->b, at->done);
 }

@@ -109,7 +109,8 @@ static LLVMValueRef l_comm(struct cg *g, struct node *n)
 	LLVMValueRef slot = cg_dest(g, 16);
 	cg_zero(g, slot, 16);
 	LLVMValueRef args[2] = { slot, LLVMConstInt(g->i32, 16, 0) };
-	cg_helper(g, BPF_FUNC_get_current_comm, g->i64, args, 2);
+	cg_check_helper(g, BPF_FUNC_get_current_comm,
+			cg_helper(g, BPF_FUNC_get_current_comm, g->i64, args, 2));
 	return slot;
 }
 

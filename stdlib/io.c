@@ -397,6 +397,7 @@ static LLVMValueRef lower_delete(struct cg *g, struct node *call)
 	LLVMValueRef key = cg_map_key(g, m, sm);
 	LLVMValueRef args[2] = { g->maps[sm->index].global, cg_key_or_zero(g, key) };
 	LLVMValueRef r = cg_helper(g, BPF_FUNC_map_delete_elem, g->i64, args, 2);
+	cg_check_helper(g, BPF_FUNC_map_delete_elem, r);
 	return LLVMBuildZExt(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, r, cg_const(g, 0), ""), g->i64,
 			     "");
 }

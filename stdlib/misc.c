@@ -171,6 +171,7 @@ LLVMValueRef stdlib_lower_stack(struct cg *g, struct type *t)
 	LLVMValueRef map = cg_stack_map(g, user, t->stack_depth);
 	LLVMValueRef args[3] = { g->ctx_arg, map, cg_const(g, user ? BPF_F_USER_STACK : 0) };
 	LLVMValueRef id = cg_helper(g, BPF_FUNC_get_stackid, g->i64, args, 3);
+	cg_check_helper(g, BPF_FUNC_get_stackid, id);
 	if (!user)
 		return id;
 	/* ustack: { u64 id; u64 pid } so that user symbols resolve per process */
@@ -590,7 +591,7 @@ static LLVMValueRef lower_path(struct cg *g, struct node *call)
 	cg_zero(g, slot, size);
 	LLVMValueRef args[3] = { LLVMBuildIntToPtr(g->b, p, g->ptr, ""), slot,
 				 LLVMConstInt(g->i32, size, 0) };
-	cg_helper(g, BPF_FUNC_d_path, g->i64, args, 3);
+	cg_check_helper(g, BPF_FUNC_d_path, cg_helper(g, BPF_FUNC_d_path, g->i64, args, 3));
 	return slot;
 }
 

@@ -290,7 +290,10 @@ static void test_json_records(void)
 	CHECK(rt_output_record(&o, rec, 16) == 0);
 	rt_output_lost(&o, 5);
 	rt_output_lost(&o, 12);
-	o.w.ops->helper_error(&o.w, "map_update_elem", -7, 3, 12);
+	struct pd_helper_error he = { "map_update_elem", 3, 12, "stdin:3:12-13", "x\n~\n" };
+	o.w.ops->helper_error(&o.w, &he, -7);
+	struct pd_map fm = { .name = "@m", .max_entries = 4 };
+	o.w.ops->map_full(&o.w, &fm, 9);
 	o.w.ops->maps_begin(&o.w); /* nothing in JSON */
 	CHECK(len > 0);		   /* flushed per record: already in the stream */
 	CHECK_STR(text, "{\"type\": \"attached_probes\", \"data\": {\"probes\": 3}}\n"
@@ -300,7 +303,9 @@ static void test_json_records(void)
 			"{\"type\": \"lost_events\", \"data\": {\"events\": 5}}\n"
 			"{\"type\": \"lost_events\", \"data\": {\"events\": 7}}\n"
 			"{\"type\": \"helper_error\", \"helper\": \"map_update_elem\", "
-			"\"retcode\": -7, \"line\": 3, \"col\": 12}\n");
+			"\"retcode\": -7, \"line\": 3, \"col\": 12}\n"
+			"{\"type\": \"map_full\", \"data\": {\"map\": \"@m\", \"dropped\": 9, "
+			"\"max_entries\": 4}}\n");
 	rt_output_fini(&o);
 	fclose(f);
 	free(text);
@@ -319,8 +324,13 @@ static void test_json_records(void)
 /* The text writer through the same entry points keeps 0.17's text. */
 static void test_text_records(void)
 {
-	struct progdesc pd = { 0 };
+	struct pd_helper_error he[2] = {
+		{ "probe_read_kernel", 2, 5, "stdin:2:5-6", "  *$p\n    ~\n" },
+		{ "map_lookup_elem", 1, 1, "a.bt:1:1-3", "@x\n~~\n" },
+	};
+	struct progdesc pd = { .helper_errors = he, .nhelper_errors = 2 };
 	struct rt_output o;
+	uint8_t rec[16];
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -329,11 +339,25 @@ static void test_text_records(void)
 	rt_output_attached(&o, 1);
 	rt_output_attached(&o, 2);
 	o.w.ops->maps_begin(&o.w);
-	o.w.ops->helper_error(&o.w, "probe_read", -14, 2, 5);
+	/* PD_REC_HELPER_ERROR: the site's id, the return value after it */
+	struct pd_record_hdr h = { .kind = PD_REC_HELPER_ERROR, .id = 0 };
+	memcpy(rec, &h, sizeof(h));
+	memcpy(rec + 8, (int64_t[]){ -14 }, 8);
+	CHECK(rt_output_record(&o, rec, 16) == 0);
+	h.id = 1;
+	memcpy(rec, &h, sizeof(h));
+	memcpy(rec + 8, (int64_t[]){ 0 }, 8);
+	CHECK(rt_output_record(&o, rec, 16) == 0);
+	h.id = 2; /* no such site */
+	memcpy(rec, &h, sizeof(h));
+	CHECK(rt_output_record(&o, rec, 16) == -EINVAL);
+	CHECK(rt_output_record(&o, rec, 12) == -EINVAL);
 	rt_output_fini(&o);
 	fclose(f);
 	CHECK_STR(text, "Attaching 1 probe...\nAttaching 2 probes...\n\n\n"
-			"2:5: WARNING: Failed to probe_read: Bad address (-14)\n");
+			"stdin:2:5-6: WARNING: Failed to probe_read_kernel: Bad address (-14)\n"
+			"  *$p\n    ~\n"
+			"a.bt:1:1-3: WARNING: Failed to map_lookup_elem: 0\n@x\n~~\n");
 	free(text);
 }
 
