@@ -58,7 +58,9 @@ static int parse_format(const char *fmt, char *convs, int max, const char **unsu
 
 static bool conv_accepts(char conv, const struct type *t)
 {
-	if (conv == 's' || conv == 'r')
+	if (conv == 'r') /* %r, %rx, %rh: a buffer's bytes (bpftrace 0.17) */
+		return t->kind == TY_BUF;
+	if (conv == 's')
 		return true; /* any value prints as text */
 	return t->kind == TY_INT || t->kind == TY_PTR || t->kind == TY_KSYM ||
 	       t->kind == TY_USERNAME || t->kind == TY_PROBE;
@@ -98,7 +100,12 @@ static struct type *check_format_args(struct sema *s, struct node *call, const c
 				   t->kind == TY_RECORD ? " by printf: print its fields" : "");
 			ok = false;
 		} else if (i < 64 && !conv_accepts(convs[i], t)) {
-			sema_error(s, a->span, "%%%c expects an integer, not %s", convs[i], tname(t));
+			if (convs[i] == 'r')
+				sema_error(s, a->span, "%%r, %%rx and %%rh print a buffer (buf()), not %s",
+					   tname(t));
+			else
+				sema_error(s, a->span, "%%%c expects an integer, not %s", convs[i],
+					   tname(t));
 			ok = false;
 		}
 	}
