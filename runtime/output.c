@@ -123,7 +123,8 @@ out:
 }
 
 /* join(): the strings up to the first empty one, with the separator
- * between them, then a newline (bpftrace 0.17's join message) */
+ * between them (bpftrace 0.17's join message; the text writer ends it
+ * with a newline) */
 static int do_join(struct rt_output *o, uint32_t id, const void *payload, size_t size)
 {
 	const struct pd_printf *p;
@@ -143,7 +144,6 @@ static int do_join(struct rt_output *o, uint32_t id, const void *payload, size_t
 			rt_sbuf_puts(&o->line, p->fmt ?: " ");
 		rt_sbuf_put(&o->line, s + i * each, strnlen(s + i * each, each));
 	}
-	rt_sbuf_puts(&o->line, "\n");
 	message(o, RT_MSG_JOIN);
 	return o->line.err;
 }

@@ -351,7 +351,7 @@ static LLVMValueRef lower_signal(struct cg *g, struct node *call)
 	return NULL;
 }
 
-/* ---- pton("1.2.3.4" | "::1"): the address bytes, an int8 array ---- */
+/* ---- pton("1.2.3.4" | "::1"): the address bytes, a uint8 array ---- */
 
 static struct type *check_pton(struct sema *s, struct node *call)
 {
@@ -369,7 +369,7 @@ static struct type *check_pton(struct sema *s, struct node *call)
 		sema_error(s, a->span, "pton(): '%s' is not an IPv4 or IPv6 address", a->str.value);
 		return &type_none;
 	}
-	return type_array(s->arena, type_int(8, true), n);
+	return type_array(s->arena, type_int(8, false), n); /* 0.17: 255 prints as 255 */
 }
 
 static LLVMValueRef lower_pton(struct cg *g, struct node *call)
