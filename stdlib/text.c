@@ -501,7 +501,7 @@ const struct stdlib_fn stdlib_text_fns[] = {
 	{ "strerror", 1, 1, 0, 0, check_strerror, lower_passthrough, NULL },
 	{ "strcontains", 2, 2, 0, 0, check_strcontains, lower_strcontains, NULL },
 	{ "join", 1, 2, FN_STMT, 0, check_join, lower_join, NULL },
-	{ "debugf", 1, 4, FN_STMT, 0, check_debugf, lower_debugf, NULL },
+	{ "debugf", 1, 65, FN_STMT, 0, check_debugf, lower_debugf, NULL },
 	{ "signal", 1, 1, FN_STMT, 0, check_signal, lower_signal, NULL },
 	{ "pton", 1, 1, 0, 0, check_pton, lower_pton, NULL },
 	{ "macaddr", 1, 1, 0, 0, check_macaddr, lower_macaddr, NULL },
