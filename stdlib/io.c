@@ -439,7 +439,14 @@ static LLVMValueRef lower_has_key(struct cg *g, struct node *call)
 	LLVMValueRef key = cg_map_key(g, m, sm);
 	LLVMValueRef args[2] = { g->maps[sm->index].global, cg_key_or_zero(g, key) };
 	LLVMValueRef r = cg_helper(g, BPF_FUNC_map_lookup_elem, g->ptr, args, 2);
-	return LLVMBuildZExt(g->b, LLVMBuildIsNotNull(g->b, r, ""), g->i64, "");
+	LLVMValueRef v = LLVMBuildZExt(g->b, LLVMBuildIsNotNull(g->b, r, ""), g->i64, "");
+	/* the 0/1 through asm("" : "+r"(v)): else LLVM merges the NULL test
+	 * into others, `(x != 0) | (p != NULL)` becoming `(x | p) != 0`, and
+	 * the verifier refuses arithmetic on a map_value_or_null pointer */
+	LLVMTypeRef fty = LLVMFunctionType(g->i64, &g->i64, 1, 0);
+	LLVMValueRef barrier = LLVMGetInlineAsm(fty, "", 0, "=r,0", 4, 0, 0,
+						LLVMInlineAsmDialectATT, 0);
+	return LLVMBuildCall2(g->b, fty, barrier, &v, 1, "");
 }
 
 /* len(@m): the number of keys of a map with keys, counted by
