@@ -194,8 +194,8 @@ static LLVMValueRef cg_binop(struct cg *g, struct node *n)
 		return cg_logical(g, n);
 	LLVMValueRef l = cg_expr(g, n->binop.lhs);
 	LLVMValueRef r = cg_expr(g, n->binop.rhs);
-	if (n->binop.lhs->type->kind == TY_STR)
-		return cg_str_eq(g, n, l, r);
+	if (n->binop.lhs->type->kind == TY_STR || n->binop.lhs->type->kind == TY_ARRAY)
+		return cg_str_eq(g, n, l, r); /* arrays: values of one type (sema) */
 	if (n->type->kind == TY_PTR) { /* p + n, p - n, n + p: scaled by the target size */
 		bool lp = n->binop.lhs->type->kind == TY_PTR;
 		uint32_t sz = n->type->elem ? n->type->elem->size : 1;
