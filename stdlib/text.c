@@ -109,6 +109,10 @@ static LLVMValueRef load_byte_at(struct cg *g, LLVMValueRef base, LLVMValueRef i
 static LLVMValueRef lower_strcontains(struct cg *g, struct node *call)
 {
 	struct node *hn = call->call.args, *nn = hn->next;
+	/* two literals: known now (LLVM would fold the loops over them too,
+	 * unrolled byte by byte: 0.3 s of optimization per call) */
+	if (hn->kind == N_STR && nn->kind == N_STR)
+		return cg_const(g, strstr(hn->str.value, nn->str.value) != NULL);
 	LLVMValueRef hay = cg_expr(g, hn), needle = cg_expr(g, nn);
 	uint64_t H = hn->type->size, N = nn->type->size;
 	LLVMValueRef zero8 = LLVMConstInt(g->i8, 0, 0);
