@@ -443,6 +443,14 @@ static bool is_int_like(const struct type *t)
 	return t->kind == TY_INT || t->kind == TY_PTR;
 }
 
+static bool is_array_value(const struct node *n)
+{
+	const struct type *t = n->type;
+	return t && t->kind == TY_ARRAY && t->elem && t->elem->kind == TY_INT &&
+	       (n->kind == N_VAR || n->kind == N_MAP ||
+		(n->kind == N_CALL && !strcmp(n->call.name, "pton")));
+}
+
 static struct type *check_binop(struct sema *s, struct node *n)
 {
 	struct type *l = sema_expr(s, n->binop.lhs);
@@ -451,6 +459,11 @@ static struct type *check_binop(struct sema *s, struct node *n)
 		return &type_none;
 	enum binop op = n->binop.op;
 	if ((op == OP_EQ || op == OP_NE) && l->kind == TY_STR && r->kind == TY_STR)
+		return &type_s64;
+	/* pton("1.2.3.4") == $addr: integer arrays held as values (a pton()
+	 * call, a variable, a map), compared byte for byte like strings */
+	if ((op == OP_EQ || op == OP_NE) && is_array_value(n->binop.lhs) &&
+	    is_array_value(n->binop.rhs) && type_equal(l, r))
 		return &type_s64;
 	if (is_int_like(l) && is_int_like(r)) {
 		if (op >= OP_LAND)

@@ -123,6 +123,8 @@ bool type_is_scalar(const struct type *t)
 	case TY_PROBE:
 	case TY_USERNAME:
 	case TY_TIMESTAMP:
+	case TY_STRERROR:
+	case TY_CGROUP_PATH:
 		return true;
 	default:
 		return false;
@@ -140,6 +142,7 @@ bool type_is_aggregate(const struct type *t)
 	case TY_USYM:
 	case TY_INET:
 	case TY_BUF:
+	case TY_MACADDR:
 		return true;
 	default:
 		return false;
@@ -173,6 +176,8 @@ bool type_equal(const struct type *a, const struct type *b)
 		       (a->elem && b->elem && type_equal(a->elem, b->elem));
 	case TY_TIMESTAMP:
 		return a->fmt && b->fmt && !strcmp(a->fmt, b->fmt);
+	case TY_CGROUP_PATH:
+		return a->fmt == b->fmt || (a->fmt && b->fmt && !strcmp(a->fmt, b->fmt));
 	case TY_KSTACK:
 	case TY_USTACK:
 		return a->stack_depth == b->stack_depth && a->stack_mode == b->stack_mode;
@@ -265,6 +270,12 @@ static enum pd_kind layout_kind(const struct type *t)
 		return PD_INET;
 	case TY_BUF:
 		return PD_BUF;
+	case TY_STRERROR:
+		return PD_STRERROR;
+	case TY_MACADDR:
+		return PD_MACADDR;
+	case TY_CGROUP_PATH:
+		return PD_CGROUP_PATH;
 	default:
 		return PD_NONE;
 	}
@@ -320,6 +331,12 @@ void type_to_layout(struct arena *a, const struct type *t, struct pd_layout *out
 {
 	if (t->kind == TY_RECORD || (t->kind == TY_ARRAY && t->elem->kind == TY_RECORD)) {
 		record_layout(a, t, out);
+		return;
+	}
+	/* an integer array on its own (pton()): "[1,2,3,4]", as bpftrace */
+	if (t->kind == TY_ARRAY && t->elem->kind == TY_INT) {
+		record_layout(a, t, out);
+		out->compact = true;
 		return;
 	}
 	memset(out, 0, sizeof(*out));
@@ -396,6 +413,9 @@ const char *type_name_str(const struct type *t, char *buf, size_t len)
 	case TY_TIMESTAMP: snprintf(buf, len, "timestamp"); break;
 	case TY_INET: snprintf(buf, len, "inet"); break;
 	case TY_BUF: snprintf(buf, len, "buffer[%u]", t->size - 1); break;
+	case TY_STRERROR: snprintf(buf, len, "strerror"); break;
+	case TY_MACADDR: snprintf(buf, len, "macaddr"); break;
+	case TY_CGROUP_PATH: snprintf(buf, len, "cgroup_path"); break;
 	case TY_AGG: snprintf(buf, len, "%s", agg_name(t->agg)); break;
 	}
 	return buf;

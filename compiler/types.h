@@ -36,6 +36,10 @@ enum type_kind {
 	TY_TIMESTAMP, /* strftime(): u64 ns, printed with a format */
 	TY_INET,      /* ntop(): u64 family, 16 address bytes */
 	TY_BUF,	      /* buf(): u8 length, then the bytes */
+	TY_STRERROR,  /* strerror(): u64 errno printed as its message */
+	TY_MACADDR,   /* macaddr(): 6 bytes printed as XX:XX:XX:XX:XX:XX */
+	TY_CGROUP_PATH, /* cgroup_path(): u64 cgroup id, resolved when printed;
+			   fmt: the hierarchy filter (NULL: all) */
 	TY_AGG,	      /* the value of count(), hist(), ...: only a map value */
 };
 

@@ -32,6 +32,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "runtime/cgroup.h"
 #include "runtime/ksyms.h"
 
 /* bpftrace formats time() and strftime() into a 64-byte buffer; longer
@@ -142,8 +143,9 @@ static void format_stack_id(struct rt_ctx *c, struct rt_sbuf *b, const struct pd
 }
 
 /* buf(): printable ASCII as is, anything else as \xNN (bpftrace's
- * hex_format_buffer). */
-static void format_buf(struct rt_sbuf *b, const uint8_t *p, uint32_t size)
+ * hex_format_buffer); printf's %rx writes every byte as \xNN, %rh as
+ * "61 62" (mode 'x', 'h'). */
+static void format_buf_as(struct rt_sbuf *b, const uint8_t *p, uint32_t size, char mode)
 {
 	uint32_t len = p[0];
 
@@ -152,11 +154,18 @@ static void format_buf(struct rt_sbuf *b, const uint8_t *p, uint32_t size)
 	for (uint32_t i = 0; i < len; i++) {
 		uint8_t c = p[1 + i];
 
-		if (c >= 32 && c <= 126)
+		if (mode == 'h')
+			rt_sbuf_printf(b, "%s%02x", i ? " " : "", c);
+		else if (c >= 32 && c <= 126 && mode != 'x')
 			rt_sbuf_put(b, (const char *)&c, 1);
 		else
 			rt_sbuf_printf(b, "\\x%02x", c);
 	}
+}
+
+static void format_buf(struct rt_sbuf *b, const uint8_t *p, uint32_t size)
+{
+	format_buf_as(b, p, size, 'r');
 }
 
 static void format_username(struct rt_sbuf *b, uint64_t uid)
@@ -243,6 +252,28 @@ static int format_tuple(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_lay
 	return err;
 }
 
+/* A bitfield member f of the struct at p (size bytes) */
+static int format_bitfield(struct rt_sbuf *b, const struct pd_layout *f, const uint8_t *p,
+			   uint32_t size)
+{
+	uint64_t v = 0;
+	uint32_t n = (f->bit_offset + f->bit_size + 7) / 8;
+
+	if (n > 8)
+		n = 8;
+	if (f->offset > size || n > size - f->offset)
+		return -EINVAL;
+	memcpy(&v, p + f->offset, n); /* little-endian */
+	v >>= f->bit_offset;
+	if (f->bit_size < 64)
+		v &= (1ull << f->bit_size) - 1;
+	if (f->is_signed && f->bit_size < 64 && (v >> (f->bit_size - 1)) & 1)
+		rt_sbuf_printf(b, "%" PRId64, (int64_t)(v | ~((1ull << f->bit_size) - 1)));
+	else
+		rt_sbuf_printf(b, "%" PRIu64, v);
+	return 0;
+}
+
 /* { .a = 1, .b = { .c = 2 }, .d = [1, 2] }: a kernel struct's value */
 static int format_record(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_layout *l,
 			 const uint8_t *p)
@@ -254,20 +285,7 @@ static int format_record(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_la
 		const struct pd_layout *f = &l->fields[i];
 		rt_sbuf_printf(b, "%s.%s = ", i ? ", " : "", f->name ? f->name : "?");
 		if (f->kind == PD_INT && f->bit_size) {
-			uint64_t v = 0;
-			uint32_t n = (f->bit_offset + f->bit_size + 7) / 8;
-			if (n > 8)
-				n = 8;
-			if (f->offset > l->size || n > l->size - f->offset)
-				return -EINVAL;
-			memcpy(&v, p + f->offset, n); /* little-endian */
-			v >>= f->bit_offset;
-			if (f->bit_size < 64)
-				v &= (1ull << f->bit_size) - 1;
-			if (f->is_signed && f->bit_size < 64 && (v >> (f->bit_size - 1)) & 1)
-				rt_sbuf_printf(b, "%" PRId64, (int64_t)(v | ~((1ull << f->bit_size) - 1)));
-			else
-				rt_sbuf_printf(b, "%" PRIu64, v);
+			err = format_bitfield(b, f, p, l->size);
 			continue;
 		}
 		err = rt_format_value(c, b, f, p, l->size, false);
@@ -287,7 +305,7 @@ static int format_array(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_lay
 	rt_sbuf_puts(b, "[");
 	for (uint32_t i = 0; i < l->count && !err; i++) {
 		if (i)
-			rt_sbuf_puts(b, ", ");
+			rt_sbuf_puts(b, l->compact ? "," : ", ");
 		err = rt_format_value(c, b, e, p + (size_t)i * e->size, e->size, false);
 	}
 	rt_sbuf_puts(b, "]");
@@ -311,6 +329,8 @@ static uint32_t min_size(enum pd_kind kind)
 		return 16;
 	case PD_INET:
 		return 24;
+	case PD_MACADDR:
+		return 6;
 	default:
 		return 8;
 	}
@@ -375,6 +395,15 @@ int rt_format_value(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_layout 
 		return format_record(c, b, l, p);
 	case PD_ARRAY:
 		return format_array(c, b, l, p);
+	case PD_STRERROR:
+		rt_sbuf_puts(b, strerror((int)read_u64(p)));
+		break;
+	case PD_MACADDR:
+		rt_sbuf_printf(b, "%02X:%02X:%02X:%02X:%02X:%02X", p[0], p[1], p[2], p[3], p[4], p[5]);
+		break;
+	case PD_CGROUP_PATH:
+		rt_cgroup_path(b, read_u64(p), l->fmt);
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -398,6 +427,8 @@ struct fmt_piece {
 	bool is_long; /* l ll j z t: the argument is 64-bit */
 	bool plain;   /* exactly "%s": copy the text, no snprintf */
 	bool decimal; /* %d %i %u with no flags, width or precision: fast path */
+	char rmode;   /* buffers: 'r' (\xNN for non-printables), 'x' (\xNN
+			 for every byte), 'h' ("61 62"); 0 for the others */
 };
 
 struct rt_fmt {
@@ -441,8 +472,9 @@ static size_t match_conv(const char *s, struct fmt_piece *pc)
 	pc->spec[i + 2] = '\0';
 	pc->plain = !strcmp(pc->spec, "%s");
 	pc->decimal = s[0] != 'h' && strspn(s, "-+ #0123456789.") == 0 && strchr("diu", c);
+	pc->rmode = c == 'r' ? 'r' : 0;
 	if (c == 'r' && (s[i + 1] == 'x' || s[i + 1] == 'h'))
-		i++;
+		pc->rmode = s[++i];
 	return i + 1;
 }
 
@@ -572,6 +604,12 @@ static int printf_arg(struct rt_ctx *c, struct rt_sbuf *b, const struct fmt_piec
 		printf_int(b, pc, read_int(payload + a->offset, a->size, a->is_signed));
 		return 0;
 	}
+	if (a->kind == PD_BUF && (pc->rmode == 'x' || pc->rmode == 'h')) {
+		if (a->offset > size || a->size > size - a->offset || !a->size)
+			return -EINVAL;
+		format_buf_as(b, payload + a->offset, a->size, pc->rmode);
+		return 0;
+	}
 	if (pc->plain) /* the common "%s": straight into the line */
 		return rt_format_value(c, b, a, payload, size, false);
 	c->arg.len = 0;
@@ -660,6 +698,39 @@ int rt_format_value_json(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_la
 			err = rt_format_value_json(c, b, &l->fields[i], p, l->size);
 		}
 		rt_sbuf_puts(b, "]");
+		return err;
+	}
+	if (l->kind == PD_ARRAY) { /* [1,2,3,4] (pton()'s array, as 0.17) */
+		const struct pd_layout *e = &l->fields[0];
+
+		if (!l->nfields || (l->count && e->size > l->size / l->count))
+			return -EINVAL;
+		rt_sbuf_puts(b, "[");
+		for (uint32_t i = 0; i < l->count && !err; i++) {
+			if (i)
+				rt_sbuf_puts(b, ",");
+			err = rt_format_value_json(c, b, e, p + (size_t)i * e->size, e->size);
+		}
+		rt_sbuf_puts(b, "]");
+		return err;
+	}
+	/* { "a": 1, "b": 2 }: 0.17's JSON of a kernel struct (bitfields as
+	 * their text, which is a number) */
+	if (l->kind == PD_RECORD) {
+		rt_sbuf_puts(b, "{ ");
+		for (uint32_t i = 0; i < l->nfields && !err; i++) {
+			const struct pd_layout *f = &l->fields[i];
+
+			rt_sbuf_printf(b, "%s\"", i ? ", " : "");
+			rt_json_escape(b, f->name ? f->name : "?", strlen(f->name ? f->name : "?"));
+			rt_sbuf_puts(b, "\": ");
+			if (f->kind == PD_INT && f->bit_size) {
+				err = format_bitfield(b, f, p, l->size);
+				continue;
+			}
+			err = rt_format_value_json(c, b, f, p, l->size);
+		}
+		rt_sbuf_puts(b, l->nfields ? " }" : "}");
 		return err;
 	}
 	c->tmp.len = 0;

@@ -122,6 +122,32 @@ out:
 	return err;
 }
 
+/* join(): the strings up to the first empty one, with the separator
+ * between them (bpftrace 0.17's join message; the text writer ends it
+ * with a newline) */
+static int do_join(struct rt_output *o, uint32_t id, const void *payload, size_t size)
+{
+	const struct pd_printf *p;
+	const char *s = payload;
+	size_t each;
+
+	if (id >= o->ctx.pd->nprintfs)
+		return -EINVAL;
+	p = &o->ctx.pd->printfs[id];
+	each = p->size / PD_JOIN_ARGS;
+	if (size < p->size || !each)
+		return -EINVAL;
+	o->line.len = 0;
+	rt_sbuf_put(&o->line, "", 0);
+	for (size_t i = 0; i < PD_JOIN_ARGS && s[i * each]; i++) {
+		if (i)
+			rt_sbuf_puts(&o->line, p->fmt ?: " ");
+		rt_sbuf_put(&o->line, s + i * each, strnlen(s + i * each, each));
+	}
+	message(o, RT_MSG_JOIN);
+	return o->line.err;
+}
+
 static int do_print_value(struct rt_output *o, uint32_t id, const void *payload, size_t size)
 {
 	if (id >= o->ctx.pd->nvalues)
@@ -194,6 +220,8 @@ int rt_output_record(struct rt_output *o, const void *data, size_t size)
 		return do_system(o, h->id, payload, psize);
 	case PD_REC_HELPER_ERROR:
 		return do_helper_error(o, h->id, payload, psize);
+	case PD_REC_JOIN:
+		return do_join(o, h->id, payload, psize);
 	default:
 		return -EINVAL;
 	}

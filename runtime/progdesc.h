@@ -34,7 +34,12 @@ enum pd_kind {
 	PD_RECORD,    /* a kernel struct: fields[] with names, printed
 			 "{ .a = 1, .b = { .c = x } }" */
 	PD_ARRAY,     /* `count` elements laid out as fields[0], one after
-			 the other: "[1, 2, 3]" */
+			 the other: "[1, 2, 3]" ("[1,2,3]" when compact) */
+	PD_STRERROR,  /* u64 errno, printed as strerror() says */
+	PD_MACADDR,   /* 6 bytes, printed "AA:BB:CC:DD:EE:FF" */
+	PD_CGROUP_PATH, /* u64 cgroup id, printed as "hierarchy:/path,..."
+			   found under the mounted cgroup file systems; fmt:
+			   the hierarchy filter (NULL: all) */
 };
 
 /* kstack(mode): how each frame is printed (bpftrace 0.17 has two modes). */
@@ -58,6 +63,8 @@ struct pd_layout {
 	uint32_t count;		  /* PD_ARRAY: elements */
 	uint8_t bit_offset, bit_size; /* PD_INT bitfield of a record: bits */
 	bool is_ptr;		  /* PD_INT: a pointer, printed in hex */
+	bool compact;		  /* PD_ARRAY: no space after the commas (an
+				     int array outside a struct: pton()) */
 };
 
 /* Aggregation kinds; each is a per-CPU map merged in user space.
@@ -130,6 +137,9 @@ enum pd_record_kind {
 	PD_REC_CAT,	    /* id: printfs[] (file name format) */
 	PD_REC_SYSTEM,	    /* id: printfs[] (command format) */
 	PD_REC_HELPER_ERROR, /* id: helper_errors[]; payload: int64 return value */
+	PD_REC_JOIN,	    /* id: printfs[], whose fmt is the separator and size
+			       the payload's: strings of size / 16 bytes, printed
+			       up to the first empty one (join()) */
 };
 
 /* A helper call checked by -k/-kk: which helper, and where in the script
@@ -141,6 +151,9 @@ struct pd_helper_error {
 	const char *where;   /* "stdin:1:37-38" */
 	const char *context; /* "<source line>\n<spaces>~~~\n" */
 };
+
+/* join(): strings per record (bpftrace 0.17's join_argnum) */
+#define PD_JOIN_ARGS 16
 
 /* printf("fmt", args): args[i] describes the i-th argument's bytes in the
  * payload that follows the record header. */

@@ -32,6 +32,7 @@ enum rt_msg {
 	RT_MSG_TIME,	/* "time" */
 	RT_MSG_CAT,	/* "cat" */
 	RT_MSG_SYSCALL, /* "syscall": system()'s output */
+	RT_MSG_JOIN,	/* "join" */
 };
 
 enum rt_format {

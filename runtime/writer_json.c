@@ -189,6 +189,7 @@ static const char *const msg_names[] = {
 	[RT_MSG_TIME] = "time",
 	[RT_MSG_CAT] = "cat",
 	[RT_MSG_SYSCALL] = "syscall",
+	[RT_MSG_JOIN] = "join",
 };
 
 static void json_message(struct rt_writer *w, enum rt_msg type, const char *s, size_t n)

@@ -209,9 +209,10 @@ static void text_attached(struct rt_writer *w, uint64_t n)
  * caller's buffer (the hot path of printf: no copy) */
 static void text_message(struct rt_writer *w, enum rt_msg type, const char *s, size_t n)
 {
-	(void)type;
 	if (n)
 		fwrite(s, 1, n, w->out);
+	if (type == RT_MSG_JOIN) /* a line of its own; JSON's data has no newline */
+		fputc('\n', w->out);
 	if (w->flush_each)
 		fflush(w->out);
 }

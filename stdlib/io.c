@@ -58,7 +58,9 @@ static int parse_format(const char *fmt, char *convs, int max, const char **unsu
 
 static bool conv_accepts(char conv, const struct type *t)
 {
-	if (conv == 's' || conv == 'r')
+	if (conv == 'r') /* %r, %rx, %rh: a buffer's bytes (bpftrace 0.17) */
+		return t->kind == TY_BUF;
+	if (conv == 's')
 		return true; /* any value prints as text */
 	return t->kind == TY_INT || t->kind == TY_PTR || t->kind == TY_KSYM ||
 	       t->kind == TY_USERNAME || t->kind == TY_PROBE;
@@ -98,7 +100,12 @@ static struct type *check_format_args(struct sema *s, struct node *call, const c
 				   t->kind == TY_RECORD ? " by printf: print its fields" : "");
 			ok = false;
 		} else if (i < 64 && !conv_accepts(convs[i], t)) {
-			sema_error(s, a->span, "%%%c expects an integer, not %s", convs[i], tname(t));
+			if (convs[i] == 'r')
+				sema_error(s, a->span, "%%r, %%rx and %%rh print a buffer (buf()), not %s",
+					   tname(t));
+			else
+				sema_error(s, a->span, "%%%c expects an integer, not %s", convs[i],
+					   tname(t));
 			ok = false;
 		}
 	}
@@ -433,10 +440,83 @@ static LLVMValueRef lower_has_key(struct cg *g, struct node *call)
 	LLVMValueRef key = cg_map_key(g, m, sm);
 	LLVMValueRef args[2] = { g->maps[sm->index].global, cg_key_or_zero(g, key) };
 	LLVMValueRef r = cg_helper(g, BPF_FUNC_map_lookup_elem, g->ptr, args, 2);
-	return LLVMBuildZExt(g->b, LLVMBuildIsNotNull(g->b, r, ""), g->i64, "");
+	LLVMValueRef v = LLVMBuildZExt(g->b, LLVMBuildIsNotNull(g->b, r, ""), g->i64, "");
+	/* the 0/1 through asm("" : "+r"(v)): else LLVM merges the NULL test
+	 * into others, `(x != 0) | (p != NULL)` becoming `(x | p) != 0`, and
+	 * the verifier refuses arithmetic on a map_value_or_null pointer */
+	LLVMTypeRef fty = LLVMFunctionType(g->i64, &g->i64, 1, 0);
+	LLVMValueRef barrier = LLVMGetInlineAsm(fty, "", 0, "=r,0", 4, 0, 0,
+						LLVMInlineAsmDialectATT, 0);
+	return LLVMBuildCall2(g->b, fty, barrier, &v, 1, "");
+}
+
+/* len(@m): the number of keys of a map with keys, counted by
+ * bpf_for_each_map_elem (5.13), which returns how many elements it
+ * visited: the callback only goes on (returns 0). For a per-CPU map that
+ * is its keys too. */
+static struct type *check_len(struct sema *s, struct node *call)
+{
+	struct sema_map *sm = map_arg(s, call, false);
+	if (!sm)
+		return &type_none;
+	if (!sm->key) {
+		sema_error(s, call->call.args->span,
+			   "len() counts the keys of a map, and %s has none (it holds one value)",
+			   sm->name);
+		return &type_none;
+	}
+	return &type_s64;
+}
+
+/* static long len_cb(void *map, void *key, void *value, void *ctx)
+ * { return 0; }: one per module, in .text (a BPF subprogram that libbpf
+ * appends to each program using it), with the BTF the verifier checks a
+ * callback against */
+static LLVMValueRef len_callback(struct cg *g)
+{
+	LLVMValueRef fn = LLVMGetNamedFunction(g->mod, "len_cb");
+	if (fn)
+		return fn;
+	LLVMTypeRef params[4] = { g->ptr, g->ptr, g->ptr, g->ptr };
+	fn = LLVMAddFunction(g->mod, "len_cb", LLVMFunctionType(g->i64, params, 4, 0));
+	LLVMSetLinkage(fn, LLVMInternalLinkage);
+	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+	LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+				LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
+	LLVMMetadataRef di_long = LLVMDIBuilderCreateBasicType(g->di, "long", 4, 64,
+							       0x05 /* DW_ATE_signed */,
+							       LLVMDIFlagZero);
+	LLVMMetadataRef di_vp = LLVMDIBuilderCreatePointerType(g->di, NULL, 64, 0, 0, "", 0);
+	LLVMMetadataRef sig[5] = { di_long, di_vp, di_vp, di_vp, di_vp };
+	LLVMMetadataRef sty = LLVMDIBuilderCreateSubroutineType(g->di, g->di_file, sig, 5, 0);
+	LLVMMetadataRef sp = LLVMDIBuilderCreateFunction(g->di, g->di_file, "len_cb", 6, "len_cb", 6,
+							 g->di_file, 1, sty, 1, 1, 1,
+							 LLVMDIFlagPrototyped, 1);
+	LLVMSetSubprogram(fn, sp);
+	static const char *names[4] = { "map", "key", "value", "ctx" };
+	for (unsigned i = 0; i < 4; i++)
+		LLVMDIBuilderCreateParameterVariable(g->di, sp, names[i], strlen(names[i]), i + 1,
+						     g->di_file, 1, di_vp, 1, LLVMDIFlagZero);
+	LLVMBuilderRef b = LLVMCreateBuilderInContext(g->ctx);
+	LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
+	LLVMBuildRet(b, LLVMConstInt(g->i64, 0, 0));
+	LLVMDisposeBuilder(b);
+	return fn;
+}
+
+static LLVMValueRef lower_len(struct cg *g, struct node *call)
+{
+	struct sema_map *sm = call->call.args->sym;
+	LLVMValueRef args[4] = { g->maps[sm->index].global, len_callback(g),
+				 LLVMConstNull(g->ptr), cg_const(g, 0) };
+	LLVMValueRef n = cg_helper(g, BPF_FUNC_for_each_map_elem, g->i64, args, 4);
+	/* a negative error never happens for these map types: clamp to 0 */
+	LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, n, cg_const(g, 0), "");
+	return LLVMBuildSelect(g->b, neg, cg_const(g, 0), n, "");
 }
 
 const struct stdlib_fn stdlib_io_fns[] = {
+	{ "len", 1, 1, FN_MAP_ARG, 0, check_len, lower_len, NULL },
 	{ "printf", 1, 65, FN_STMT, 0, check_printf, lower_printf, NULL },
 	{ "exit", 0, 1, FN_STMT, 0, check_exit, lower_exit, NULL },
 	{ "time", 0, 1, FN_STMT, 0, check_time, lower_time, NULL },

@@ -6,7 +6,8 @@
 
 const struct stdlib_fn *stdlib_find_fn(const char *name)
 {
-	const struct stdlib_fn *tables[] = { stdlib_agg_fns, stdlib_io_fns, stdlib_misc_fns };
+	const struct stdlib_fn *tables[] = { stdlib_agg_fns, stdlib_io_fns, stdlib_misc_fns,
+						stdlib_text_fns };
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
 		for (const struct stdlib_fn *f = tables[t]; f->name; f++)
 			if (!strcmp(f->name, name))

@@ -53,6 +53,7 @@ const struct stdlib_builtin *stdlib_find_builtin(const char *name);
 extern const struct stdlib_fn stdlib_agg_fns[];
 extern const struct stdlib_fn stdlib_io_fns[];
 extern const struct stdlib_fn stdlib_misc_fns[];
+extern const struct stdlib_fn stdlib_text_fns[];
 extern const struct stdlib_builtin stdlib_builtins[];
 
 /* kstack/ustack of type t: the stack id (and pid for ustack). */

@@ -277,7 +277,12 @@ enum xop {
 	X_CAST,
 	X_TUPLE,
 	X_FIELD,
-	X_RAW
+	X_RAW,
+	X_STRCONTAINS, /* strcontains(a, b) */
+	X_LEN,	       /* len(@m) */
+	X_HASKEY,      /* has_key(@m, key) */
+	X_BSWAP,       /* bswap(a) */
+	X_DELETE       /* delete(@m, key): only as an if condition (a side effect) */
 };
 enum bop {
 	B_ADD,
@@ -1326,10 +1331,66 @@ static Expr *gen_int_leaf(struct ctx *c, int d)
 	}
 }
 
+static bool map_keyed(const Map *m, const void *arg);
+
+/* strcontains, len, has_key, bswap: functions that compute integers */
+static Expr *gen_int_fn(struct ctx *c, int d)
+{
+	int r = rnd(4);
+	if (r == 0) {
+		/* short strings only: the verifier walks strcontains() over
+		 * every (haystack, needle) byte pair, and long literals (up to
+		 * 300 bytes) inside unroll exceed its million instructions */
+		Expr *e = mk(X_STRCONTAINS, T_U64);
+		if (chance(40)) {
+			e->a = gen_raw(c, K_STR);
+		} else {
+			e->a = mk(X_STR, &t_str);
+			e->a->s = rand_word(range(0, 20));
+		}
+		/* a needle cut from a literal haystack now and then, so that
+		 * some calls find it */
+		e->b = mk(X_STR, &t_str);
+		if (e->a->op == X_STR && e->a->s[0] && chance(50)) {
+			size_t n = strlen(e->a->s);
+			size_t from = (size_t)rnd((int)n), len = (size_t)range(0, (int)(n - from));
+			e->b->s = xcalloc(len + 1, 1);
+			memcpy(e->b->s, e->a->s + from, len);
+		} else {
+			e->b->s = rand_word(range(0, 4));
+		}
+		return e;
+	}
+	if (r == 3) {
+		/* an explicit width: bswap() swaps the bytes of its argument's
+		 * type, and a tuple field keeps its width in trace where this
+		 * model widens it to 64 bits */
+		Expr *a = mk_cast(random_cast_type(), gen_int(c, d - 1));
+		Expr *e = mk(X_BSWAP, a->t->bits == 8 ? a->t : tint(a->t->bits, false));
+		e->a = a;
+		return e;
+	}
+	Map *m = pick_map(map_keyed, NULL);
+	if (!m)
+		return NULL;
+	Expr *e = mk(r == 1 ? X_LEN : X_HASKEY, r == 1 ? T_S64 : T_U64);
+	e->map = m;
+	if (r == 2) {
+		e->el = gen_keys(c, m, d - 1 < 0 ? 0 : d - 1);
+		e->n = m->nk;
+	}
+	return e;
+}
+
 static Expr *gen_int(struct ctx *c, int d)
 {
 	if (d <= 0 || chance(30))
 		return gen_int_leaf(c, d);
+	if (chance(8)) {
+		Expr *e = gen_int_fn(c, d);
+		if (e)
+			return e;
+	}
 	int r = rnd(100);
 	if (r < 30) {
 		static const int ops[] = { B_ADD, B_ADD, B_SUB, B_MUL, B_DIV, B_MOD,
@@ -1752,6 +1813,19 @@ static Stmt *gen_stmt(struct ctx *c, int d)
 			s->map = m;
 			m->deleted = true;
 			s->keys = gen_keys(c, m, d - 1 < 0 ? 0 : d - 1);
+			if (m->nk && c->block_depth < 3 && chance(30)) {
+				/* if (delete(@m, key)) { ... }: 1 when the key was there */
+				Expr *e = mk(X_DELETE, T_U64);
+				e->map = m;
+				e->el = s->keys;
+				e->n = m->nk;
+				s->op = S_IF;
+				s->e = e;
+				s->then = xcalloc(1, sizeof(Block));
+				c->block_depth++;
+				gen_block(c, s->then, range(1, 2), d);
+				c->block_depth--;
+			}
 			return s;
 		}
 		if (r < 73) {
@@ -1941,6 +2015,33 @@ static void pr_expr(struct sb *b, const Expr *e)
 			pr_expr(b, e->el[i]);
 		}
 		sb_puts(b, ")");
+		break;
+	case X_STRCONTAINS:
+		sb_puts(b, "strcontains(");
+		pr_expr(b, e->a);
+		sb_puts(b, ", ");
+		pr_expr(b, e->b);
+		sb_puts(b, ")");
+		break;
+	case X_LEN:
+		sb_printf(b, "len(%s)", e->map->name);
+		break;
+	case X_BSWAP:
+		sb_puts(b, "bswap(");
+		pr_expr(b, e->a);
+		sb_puts(b, ")");
+		break;
+	case X_HASKEY:
+	case X_DELETE:
+		sb_printf(b, "%s(%s, ", e->op == X_HASKEY ? "has_key" : "delete", e->map->name);
+		if (e->n > 1)
+			sb_puts(b, "(");
+		for (int i = 0; i < e->n; i++) {
+			if (i)
+				sb_puts(b, ", ");
+			pr_expr(b, e->el[i]);
+		}
+		sb_puts(b, e->n > 1 ? "))" : ")");
 		break;
 	case X_FIELD:
 		if (e->a->op == X_VAR || e->a->op == X_MAP) {
@@ -2276,6 +2377,32 @@ static Val eval(const Expr *e)
 	case X_FIELD: {
 		Val t = eval(e->a);
 		return t.el[e->n];
+	}
+	case X_STRCONTAINS: {
+		Val a = eval(e->a), b = eval(e->b);
+		return vint(strstr(a.s, b.s) != NULL, false);
+	}
+	case X_LEN: {
+		int64_t n = 0;
+		for (int i = 0; i < e->map->nents; i++)
+			n += e->map->ents[i].live;
+		return vint((uint64_t)n, true);
+	}
+	case X_HASKEY:
+		return vint(map_find(e->map, eval_keys(e->map, e->el)) != NULL, false);
+	case X_DELETE: {
+		Ent *en = map_find(e->map, eval_keys(e->map, e->el));
+		if (en)
+			en->live = false;
+		return vint(en != NULL, false);
+	}
+	case X_BSWAP: {
+		Val a = eval(e->a);
+		int bits = e->a->t->bits;
+		uint64_t v = normalize(a.i, bits, false), r = 0;
+		for (int i = 0; i < bits / 8; i++)
+			r = (r << 8) | ((v >> (8 * i)) & 0xff);
+		return vint(normalize(r, bits, e->t->sgn), e->t->sgn);
 	}
 	}
 	return vint(0, true);

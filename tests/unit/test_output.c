@@ -816,6 +816,61 @@ static void test_values(void)
 	rt_sbuf_free(&s);
 }
 
+/* strerror, macaddr, pton's array, %rx/%rh, JSON of records and arrays */
+static void test_func_values(void)
+{
+	struct progdesc pd = { 0 };
+	struct pd_layout l;
+	struct rt_sbuf s = { 0 };
+	struct rt_output o;
+	uint64_t err = 2;
+	uint8_t mac[6] = { 0x2f, 0x6e, 0x00, 0xab, 0x65, 0xff };
+	uint8_t addr[4] = { 10, 0, 0, 255 };
+	struct pd_layout elem = lay_int(0, 1, false);
+
+	out_init(&o, &pd);
+	rt_sbuf_puts(&s, "");
+	l = lay_kind(PD_STRERROR, 0, 8);
+	CHECK(rt_format_value(&o.ctx, &s, &l, &err, 8, false) == 0);
+	CHECK_STR(s.s, "No such file or directory");
+	s.len = 0;
+	l = lay_kind(PD_MACADDR, 0, 6);
+	CHECK(rt_format_value(&o.ctx, &s, &l, mac, 6, false) == 0);
+	CHECK_STR(s.s, "2F:6E:00:AB:65:FF");
+	s.len = 0;
+	CHECK(rt_format_value(&o.ctx, &s, &l, mac, 5, false) == -EINVAL);
+	l = (struct pd_layout){ .kind = PD_ARRAY, .size = 4, .count = 4, .nfields = 1,
+				.fields = &elem, .stack_map = -1, .compact = true };
+	s.len = 0;
+	CHECK(rt_format_value(&o.ctx, &s, &l, addr, 4, false) == 0);
+	CHECK_STR(s.s, "[10,0,0,255]");
+	s.len = 0;
+	CHECK(rt_format_value_json(&o.ctx, &s, &l, addr, 4) == 0);
+	CHECK_STR(s.s, "[10,0,0,255]");
+	/* JSON of a struct { int a; char n[4]; }: 0.17's { "a": 1, "n": "x" } */
+	struct pd_layout fields[2] = { lay_int(0, 4, true), lay_kind(PD_STR, 4, 4) };
+	fields[0].name = "a";
+	fields[1].name = "n\"q";
+	l = (struct pd_layout){ .kind = PD_RECORD, .size = 8, .nfields = 2, .fields = fields,
+				.stack_map = -1 };
+	uint8_t rec[8] = { 0xff, 0xff, 0xff, 0xff, 'x', 0, 0, 0 };
+	s.len = 0;
+	CHECK(rt_format_value_json(&o.ctx, &s, &l, rec, 8) == 0);
+	CHECK_STR(s.s, "{ \"a\": -1, \"n\\\"q\": \"x\" }");
+	rt_output_fini(&o);
+	rt_sbuf_free(&s);
+
+	/* printf %r %rx %rh of buf("a\x01b\xff", 4) */
+	uint8_t b[5] = { 4, 'a', 1, 'b', 0xff };
+	struct printf_case c = { "%r|%rx|%rh|\n",
+				 3,
+				 { lay_kind(PD_BUF, 0, 5), lay_kind(PD_BUF, 0, 5), lay_kind(PD_BUF, 0, 5) },
+				 5,
+				 b,
+				 "a\\x01b\\xff|\\x61\\x01\\x62\\xff|61 01 62 ff|\n" };
+	check_printf(&c);
+}
+
 /* ---- kernel symbols and stacks --------------------------------------------- */
 
 static const char fake_kallsyms[] = "ffffffff81000000 T srso_alias_untrain_ret\n"
@@ -1080,6 +1135,7 @@ int main(void)
 	test_merge();
 	test_printf();
 	test_values();
+	test_func_values();
 	test_ksyms();
 	test_stacks();
 	test_ksym_map();
