@@ -47,6 +47,14 @@ LLVMValueRef cg_slot_at(struct cg *g, LLVMValueRef slot)
 		base = LLVMGetOperand(slot, 0);
 		off = LLVMConstIntGetZExtValue(LLVMGetOperand(slot, 1));
 	}
+	/* in a for ($kv : @m) callback, the caller's frame and scratch value
+	 * are reached through the callback's own pointers (foreach.c) */
+	for (int i = 0; i < g->nouter && i < CG_MAX_NEST; i++) {
+		if (base == g->outer_frame[i])
+			base = g->frame;
+		else if (base == g->outer_scratch[i])
+			base = g->scratch_ptr;
+	}
 	if (base == g->scratch_ptr)
 		base = cg_opaque(g, base);
 	return cg_gep(g, base, off);

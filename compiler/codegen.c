@@ -283,8 +283,12 @@ static uint64_t agg_read_cpus(void)
 static LLVMValueRef cg_agg_read(struct cg *g, struct node *n, struct sema_map *m,
 				struct cg_map *cm)
 {
+	return cg_agg_total(g, m, cm, cg_key_or_zero(g, cg_map_key(g, n, m)));
+}
+
+LLVMValueRef cg_agg_total(struct cg *g, struct sema_map *m, struct cg_map *cm, LLVMValueRef key)
+{
 	enum pd_agg agg = m->value->agg;
-	LLVMValueRef key = cg_key_or_zero(g, cg_map_key(g, n, m));
 	uint64_t ncpu = agg_read_cpus();
 	LLVMBasicBlockRef entry = LLVMGetInsertBlock(g->b);
 	LLVMBasicBlockRef cond = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "agg.cpu");
@@ -915,7 +919,7 @@ void cg_remove_chunk_barriers(struct cg *g)
 			remove_barriers_in(g, fn);
 }
 
-static void cg_block(struct cg *g, struct node *b)
+void cg_block(struct cg *g, struct node *b)
 {
 	int n = 0;
 	for (struct node *st = b->block.stmts; st; st = st->next) {
@@ -1093,7 +1097,12 @@ static void cg_stmt(struct cg *g, struct node *n)
 		break;
 	}
 	case N_WHILE: cg_while(g, n); break;
-	case N_FOR: cg_for_range(g, n); break;
+	case N_FOR:
+		if (n->for_.map)
+			cg_for_map(g, n);
+		else
+			cg_for_range(g, n);
+		break;
 	case N_RETURN:
 		LLVMBuildBr(g->b, g->exit_bb);
 		cg_dead_block(g);

@@ -24,6 +24,7 @@
 #define CG_STACK_BUDGET 256 /* bytes of slots on the stack; the rest is LLVM's */
 #define CG_SCRATCH_MAX SEMA_PERCPU_VALUE_MAX /* per-CPU value size limit */
 #define CG_MAX_LOOPS 16
+#define CG_MAX_NEST SEMA_MAX_MAP_LOOPS /* for ($kv : @m) loops one inside another */
 #define CG_CHUNK 8 /* statements per basic block in long blocks */
 
 /* x86-64 struct pt_regs, the context of kprobes and uprobes: offsets of
@@ -124,6 +125,11 @@ struct cg {
 	bool retry_on_stack_limit; /* a stack overflow is retried with a smaller frame */
 	LLVMBasicBlockRef break_bb[CG_MAX_LOOPS], cont_bb[CG_MAX_LOOPS];
 	int nloops;
+	/* for ($kv : @m) callbacks (foreach.c): made so far in the module, and
+	 * the slot frames and scratch pointers of the functions around the
+	 * one being generated (cg_slot_at rebuilds their slots on its own) */
+	int ncallbacks, nouter;
+	LLVMValueRef outer_frame[CG_MAX_NEST], outer_scratch[CG_MAX_NEST];
 	/* raw syscall programs (probe->raw_syscall): the syscall number (i32,
 	 * computed in the entry block) and the probe-by-number table */
 	LLVMValueRef sys_nr, sys_probes;
@@ -143,6 +149,13 @@ static inline uint32_t cg_stack_budget(const struct cg *g)
 
 /* codegen.c */
 LLVMValueRef cg_expr(struct cg *g, struct node *n);
+void cg_block(struct cg *g, struct node *b);
+/* The total over the CPUs of a count/sum/min/max/avg element at key (as
+ * the runtime prints it) */
+LLVMValueRef cg_agg_total(struct cg *g, struct sema_map *m, struct cg_map *cm, LLVMValueRef key);
+
+/* foreach.c: for ($kv : @m) through bpf_for_each_map_elem */
+void cg_for_map(struct cg *g, struct node *n);
 /* An expression converted to the storage form `to` in the slot at dst
  * (strings padded, tuples re-laid out, integers widened to 8 bytes). */
 void cg_store_as(struct cg *g, struct node *n, LLVMValueRef value, struct type *from,

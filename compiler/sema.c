@@ -1281,13 +1281,89 @@ static void check_unroll(struct sema *s, struct node *n)
 	check_block(s, n->loop.body);
 }
 
+/* The type of $kv in for ($kv : @m): (key, value), the key and value in
+ * their storage forms (several keys are a tuple), an aggregation's value
+ * its total as a read in a probe gives it; NULL after an error. */
+static struct type *for_map_type(struct sema *s, struct node *n)
+{
+	struct node *mn = n->for_.map;
+	if (mn->map.keys) {
+		sema_error(s, mn->span, "a for loop iterates over a whole map: write %s without keys",
+			   mn->map.name);
+		return NULL;
+	}
+	struct sema_map *m = get_map(s, mn);
+	mn->sym = m;
+	if (!m->value) {
+		if (!s->quiet)
+			sema_error(s, mn->span, "map %s is iterated over but never assigned", m->name);
+		return NULL;
+	}
+	if (!m->key) {
+		sema_error(s, mn->span,
+			   "%s has no keys: a for loop iterates over the elements of a map with keys "
+			   "(@m[k] = v)", m->name);
+		return NULL;
+	}
+	struct type *elems[2] = { m->key, m->value };
+	if (m->value->kind == TY_AGG) {
+		switch (m->value->agg) {
+		case PD_AGG_COUNT: elems[1] = &type_u64; break;
+		case PD_AGG_SUM:
+		case PD_AGG_MIN:
+		case PD_AGG_MAX:
+		case PD_AGG_AVG: elems[1] = &type_s64; break;
+		default:
+			sema_error(s, mn->span,
+				   "%s holds %s(); a for loop reads only maps of values, count(), sum(), "
+				   "min(), max() and avg()", m->name, tname(m->value));
+			return NULL;
+		}
+	}
+	return type_tuple(s->arena, elems, 2);
+}
+
+/* for ($kv : @m): codegen.c, cg_for_map (bpf_for_each_map_elem) */
+static void check_for_map(struct sema *s, struct node *n)
+{
+	struct type *t = for_map_type(s, n);
+	scope_push(s);
+	if (find_var(s, n->for_.var->ident.name)) {
+		sema_error(s, n->for_.var->span,
+			   "'%s' is already a variable here: a loop variable needs a new name",
+			   n->for_.var->ident.name);
+		t = NULL;
+	}
+	if (t) {
+		struct sema_var *v = arena_alloc(s->arena, sizeof(*v));
+		v->name = n->for_.var->ident.name;
+		v->type = t;
+		v->decl = n->for_.var;
+		v->depth = s->depth;
+		v->walk = s->walk;
+		v->next = s->vars;
+		s->vars = v;
+		n->for_.var->sym = v;
+		n->for_.var->type = t;
+	}
+	if (s->map_loops == SEMA_MAX_MAP_LOOPS)
+		sema_error(s, n->span, "for loops over maps nest at most %d deep",
+			   SEMA_MAX_MAP_LOOPS);
+	int saved = s->loop_depth;
+	s->loop_depth = 1;
+	s->map_loops++;
+	check_block(s, n->for_.body);
+	s->map_loops--;
+	s->loop_depth = saved;
+	scope_pop(s);
+}
+
 /* for ($i : lo..hi): lo inclusive, hi exclusive, both evaluated once;
- * $i is an int64 of the loop's scope. for ($kv : @m) is not there yet. */
+ * $i is an int64 of the loop's scope. */
 static void check_for(struct sema *s, struct node *n)
 {
-	if (n->for_.map || !n->for_.lo) {
-		sema_error(s, n->span, "for loops over maps are not supported yet; "
-				       "only ranges: for ($i : 0..10)");
+	if (n->for_.map) {
+		check_for_map(s, n);
 		return;
 	}
 	struct node *b[2] = { n->for_.lo, n->for_.hi };
@@ -1377,6 +1453,7 @@ static void walk_body(struct sema *s, struct sema_probe *sp)
 	s->dead_vars = NULL;
 	s->depth = 0;
 	s->loop_depth = 0;
+	s->map_loops = 0;
 	s->var_widened = false;
 	if (p->probe.pred)
 		check_cond(s, p->probe.pred);

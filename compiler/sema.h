@@ -29,6 +29,8 @@
 #define SEMA_MAX_UNROLL 100
 /* iterations of a range loop (codegen bounds its counter by it) */
 #define SEMA_MAX_RANGE 65536
+/* for ($kv : @m) loops nested in one another */
+#define SEMA_MAX_MAP_LOOPS 8
 
 struct sema_map {
 	const char *name;	 /* "@x" */
@@ -132,6 +134,7 @@ struct sema {
 	struct sema_var *vars;	 /* visible variables, innermost first */
 	int depth;
 	int loop_depth;
+	int map_loops;		 /* for ($kv : @m) loops around the statement */
 	bool uses_ctx;
 	bool in_agg_assign;	 /* checking the value of @m = agg() */
 	struct sema_var *dead_vars; /* variables whose scope ended */
