@@ -88,6 +88,8 @@ struct node {
 		struct { /* N_PROGRAM */
 			struct node *structs; /* N_STRUCT_DECL list */
 			struct node *probes;  /* N_PROBE list */
+			struct node *config;  /* config = { } block: N_BLOCK of
+						 N_ASSIGN (KEY = value), or NULL */
 		} program;
 		struct { /* N_PROBE */
 			struct node *attach; /* N_ATTACH list, at least one */

@@ -42,6 +42,7 @@ struct cg_options {
 	uint64_t start_ns;  /* CLOCK_MONOTONIC at start, for `elapsed` */
 	uint32_t cpid;	    /* -c CMD's pid (0 when only compiled) */
 	const char *source_name;
+	uint32_t ringbuf_pages; /* BPFTRACE_PERF_RB_PAGES (a power of 2), 0: 1 MiB */
 	/* --debug-break RULE: disable one verifier-safe convention, to test
 	 * that its rejection is explained (never for users) */
 	const char *break_rule;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <unistd.h>
 
 #include "compiler/codegen.h"
 #include "runtime/provider.h"
@@ -356,7 +357,10 @@ static void define_internal_maps(struct cg *g)
 		set_map_debug_info(g, g->ringbuf, "events", &pb);
 		g->pd_ringbuf = add_pd_map(g, "events", "events", PD_MAP_PERFBUF, &pb);
 	} else {
-		struct map_def rb = { BPF_MAP_TYPE_RINGBUF, RINGBUF_SIZE, 0, 0, false };
+		uint32_t rb_size = g->opts.ringbuf_pages
+					   ? g->opts.ringbuf_pages * (uint32_t)sysconf(_SC_PAGESIZE)
+					   : RINGBUF_SIZE;
+		struct map_def rb = { BPF_MAP_TYPE_RINGBUF, rb_size, 0, 0, false };
 		g->ringbuf = map_global(g, "ringbuf", 2);
 		set_map_debug_info(g, g->ringbuf, "ringbuf", &rb);
 		g->pd_ringbuf = add_pd_map(g, "ringbuf", "ringbuf", PD_MAP_RINGBUF, &rb);

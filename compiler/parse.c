@@ -198,6 +198,7 @@ static struct node *new_program(struct parse_ctx *p)
 	n = ast_new(p->arena, N_PROGRAM, first ? span_join(first->span, last->span) : none);
 	n->program.structs = p->structs.head;
 	n->program.probes = p->probes.head;
+	n->program.config = p->config;
 	return n;
 }
 

@@ -97,6 +97,7 @@ struct sema_opts {
 	int nparams;
 	uint32_t strlen;     /* string size (default 64) */
 	uint32_t map_keys_max; /* entries of a keyed map (default 4096) */
+	enum pd_stack_mode stack_mode; /* kstack/ustack without a mode (STACK_MODE) */
 	bool unsafe;	     /* --unsafe: system() and friends allowed */
 	bool will_attach;    /* probes will be attached: a mechanism the kernel
 				lacks is an error now (not for -d or --dry-run) */

@@ -63,6 +63,7 @@ struct parse_ctx {
 	bool prev_lex_error;	/* ...or in or before the one before it */
 	/* parser */
 	struct node_list structs, probes;
+	struct node *config;	/* the config = { } block (N_BLOCK), or NULL */
 	/* preprocessor (compiler/cpp.c): the lexer reads its output; spans are
 	   mapped back to the script through it. NULL: the script itself. */
 	const struct cpp_result *pp;
@@ -131,7 +132,7 @@ static const char *token_text(struct parse_ctx *p, struct span sp);
 %token SIZEOF "'sizeof'" OFFSETOF "'offsetof'" STRUCT "'struct'" UNION "'union'"
 %token EQ "'=='" NE "'!='" LE "'<='" GE "'>='" SHL "'<<'" SHR "'>>'" AND "'&&'" OR "'||'"
 %token INC "'++'" DEC "'--'" ARROW "'->'" DOTDOT "'..'"
-%token ENDPRED "'/' before '{'" TOP_CLOSE "closing '}'"
+%token ENDPRED "'/' before '{'" TOP_CLOSE "closing '}'" CONFIG "'config'"
 
 %type <node> probe struct_decl pred body block simple_stmt compound_stmt if_stmt
 %type <node> expr unary postfix primary type field
@@ -166,6 +167,15 @@ items
 	: %empty
 	| items probe { $2->probe.index = p->probes.n; parse_list_add(&p->probes, $2); }
 	| items struct_decl { parse_list_add(&p->structs, $2); }
+	/* config = { KEY = value; ... } (compiler/config.c reads it) */
+	| items CONFIG '=' body {
+		if (p->config)
+			diag_error(p->diag, span_join(@2, @3), "a script has one config block; this is a second one");
+		else if (p->probes.n || p->structs.n)
+			diag_error(p->diag, span_join(@2, @3), "the config block must come first, before any probe or struct");
+		else
+			p->config = $4;
+	}
 	| items ';'
 	| items error TOP_CLOSE { yyerrok; }
 	;
