@@ -116,6 +116,7 @@ static const char *const kind_names[N__COUNT] = {
 	[N_UNROLL] = "unroll",
 	[N_WHILE] = "while",
 	[N_FOR] = "for",
+	[N_LET] = "let",
 	[N_RETURN] = "return",
 	[N_BREAK] = "break",
 	[N_CONTINUE] = "continue",
@@ -224,6 +225,9 @@ int ast_children(const struct node *n, struct node *out[AST_MAX_CHILDREN])
 	case N_FOR:
 		KID(n->for_.var), KID(n->for_.map), KID(n->for_.lo), KID(n->for_.hi);
 		KID(n->for_.body);
+		break;
+	case N_LET:
+		KID(n->let.var), KID(n->let.type_name), KID(n->let.value);
 		break;
 	case N_MAP:
 		KID(n->map.keys);

@@ -38,6 +38,7 @@ enum node_kind {
 	N_RETURN,    /* return [expr] */
 	N_BREAK,     /* break */
 	N_CONTINUE,  /* continue */
+	N_LET,	     /* let $x [: type] [= value] */
 	/* expressions */
 	N_INT,	     /* 42, 0x2a, 'c' */
 	N_STR,	     /* "text" (escapes already decoded) */
@@ -158,6 +159,11 @@ struct node {
 			struct node *lo, *hi; /* range bounds when map is NULL */
 			struct node *body; /* N_BLOCK */
 		} for_;
+		struct { /* N_LET */
+			struct node *var;	/* N_VAR */
+			struct node *type_name; /* N_TYPENAME or NULL */
+			struct node *value;	/* expression or NULL */
+		} let;
 		struct { /* N_INT */
 			uint64_t value;
 			bool is_char; /* written as 'c' */

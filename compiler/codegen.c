@@ -76,6 +76,8 @@ void cg_store_as(struct cg *g, struct node *n, LLVMValueRef v, struct type *from
 		cg_zero(g, dst, to->size);
 	if (v != dst)
 		cg_copy(g, dst, v, n_copy);
+	if (to->kind == TY_STR && from->size > to->size && to->size) /* cut: still ends in NUL */
+		cg_store_int(g, cg_gep(g, dst, to->size - 1), cg_const(g, 0), 1);
 }
 
 /* ---- expressions ---- */
@@ -1073,6 +1075,22 @@ static void cg_for_range(struct cg *g, struct node *n)
 	LLVMPositionBuilderAtEnd(g->b, done);
 }
 
+/* let $x [: type] [= value]: the slot made here, zero-filled (a variable
+ * assigned only in some inner blocks reads 0 after the others, and the
+ * verifier never sees an unwritten slot), then the value if there is one */
+static void cg_let(struct cg *g, struct node *n)
+{
+	struct sema_var *v = n->let.var->sym;
+	if (!v || v->type->kind == TY_NONE)
+		return; /* never assigned nor read */
+	if (!v->cg)
+		v->cg = cg_slot(g, v->type->size, true);
+	cg_zero(g, cg_slot_at(g, v->cg), v->type->size);
+	if (n->let.value)
+		cg_assign_var(g, n->let.var, n->let.value, cg_expr(g, n->let.value),
+			      n->let.value->type);
+}
+
 /* After a terminator (return, break), later statements of the block go
  * into an unreachable block that LLVM deletes. */
 static void cg_dead_block(struct cg *g)
@@ -1103,6 +1121,7 @@ static void cg_stmt(struct cg *g, struct node *n)
 		else
 			cg_for_range(g, n);
 		break;
+	case N_LET: cg_let(g, n); break;
 	case N_RETURN:
 		LLVMBuildBr(g->b, g->exit_bb);
 		cg_dead_block(g);

@@ -981,6 +981,14 @@ static struct type *check_var(struct sema *s, struct node *n)
 		}
 		return &type_none;
 	}
+	if (v->untyped) {
+		sema_error(s, n->span, "variable '%s' is read before any value is assigned to it",
+			   n->ident.name);
+		sema_note(s, v->decl->span, "'%s' is declared here without a type; give it one "
+					  "(let %s: int64) or assign it first", n->ident.name,
+			  n->ident.name);
+		return &type_none;
+	}
 	n->sym = v;
 	return v->type;
 }
@@ -1103,6 +1111,18 @@ static void check_block(struct sema *s, struct node *b)
 	scope_pop(s);
 }
 
+/* Whether a value of type t may be stored in a variable declared vt
+ * (let $x: vt): integers convert (and wrap) as in C, strings are cut to
+ * the declared size, anything else must have the declared type. */
+static bool let_assignable(struct type *vt, struct type *t)
+{
+	if (is_int_like(vt) && is_int_like(t))
+		return true;
+	if (vt->kind == TY_STR && t->kind == TY_STR)
+		return true;
+	return type_equal(vt, t);
+}
+
 static void assign_var(struct sema *s, struct node *n, struct type *t)
 {
 	struct node *target = n->assign.target;
@@ -1134,6 +1154,17 @@ static void assign_var(struct sema *s, struct node *n, struct type *t)
 		v->depth = s->depth;
 		v->next = s->vars;
 		s->vars = v;
+	} else if (v->untyped && t->kind != TY_NONE) { /* let $x; then $x = value */
+		struct type *u = v->prev_type ? type_unify(s->arena, v->prev_type, t) : NULL;
+		v->type = u ? u : t;
+		v->untyped = false;
+	} else if (v->fixed && t->kind != TY_NONE) {
+		if (!let_assignable(v->type, t)) {
+			sema_error(s, n->span, "variable '%s' is declared %s; cannot assign %s to it",
+				   v->name, tname(v->type), tname(t));
+			sema_note(s, v->decl->span, "'%s' declared here", v->name);
+			return;
+		}
 	} else if (t->kind != TY_NONE) {
 		struct type *u = is_int_like(v->type) && is_int_like(t) ? v->type
 									 : type_unify(s->arena, v->type, t);
@@ -1269,6 +1300,80 @@ static void check_expr_stmt(struct sema *s, struct node *n)
 		}
 	}
 	sema_expr(s, e);
+}
+
+/* The type a declaration names: typename_type's, plus `string` (the
+ * configured string size) and `string[N]` */
+static struct type *let_type(struct sema *s, struct node *tn)
+{
+	if (!tn->type_name.is_struct && !strcmp(tn->type_name.name, "string") &&
+	    !tn->type_name.ptr_depth) {
+		int64_t n = tn->type_name.array_len;
+		if (n == 0 || n > SEMA_PERCPU_VALUE_MAX) {
+			sema_error(s, tn->span, "a string size must be 1 to %d", SEMA_PERCPU_VALUE_MAX);
+			return &type_none;
+		}
+		return type_str(s->arena, n > 0 ? (uint32_t)n : s->opts.strlen);
+	}
+	if (!tn->type_name.is_struct && !tn->type_name.ptr_depth &&
+	    (!strcmp(tn->type_name.name, "buffer") || !strcmp(tn->type_name.name, "inet") ||
+	     !strcmp(tn->type_name.name, "void"))) {
+		sema_error(s, tn->span, "a variable cannot be declared %s", tn->type_name.name);
+		return &type_none;
+	}
+	struct type *t = typename_type(s, tn);
+	if (t->kind == TY_RECORD || t->kind == TY_ARRAY) {
+		sema_error(s, tn->span, "a variable cannot hold a whole struct or array; declare a "
+					"pointer to it");
+		return &type_none;
+	}
+	return t;
+}
+
+/* let $x [: type] [= value]: a variable of the current block, visible
+ * after the inner blocks that assign it */
+static void check_let(struct sema *s, struct node *n)
+{
+	const char *name = n->let.var->ident.name;
+	struct type *t = n->let.type_name ? let_type(s, n->let.type_name) : NULL;
+	struct type *vt = n->let.value ? sema_expr(s, n->let.value) : NULL;
+	struct sema_var *old = find_var(s, name);
+	if (old) {
+		sema_error(s, n->let.var->span, "'%s' is already a variable here: let declares a new one",
+			   name);
+		sema_note(s, old->decl->span, "'%s' first declared or assigned here", name);
+		return;
+	}
+	if (vt && (vt->kind == TY_VOID || vt->kind == TY_CTX || vt->kind == TY_AGG)) {
+		sema_error(s, n->let.value->span, "cannot assign %s to a variable", tname(vt));
+		vt = &type_none;
+	}
+	if (t && vt && t->kind != TY_NONE && vt->kind != TY_NONE && !let_assignable(t, vt)) {
+		sema_error(s, n->let.value->span, "cannot assign %s to '%s', declared %s", tname(vt),
+			   name, tname(t));
+		vt = &type_none;
+	}
+	struct sema_var *v = arena_alloc(s->arena, sizeof(*v));
+	v->name = name;
+	v->type = t ? t : vt ? vt : &type_none;
+	v->fixed = t != NULL;
+	v->untyped = !t && !vt;
+	/* as assign_var: the type the previous walk ended with */
+	struct sema_var *prev = n->let.var->sym;
+	if (!t && vt && prev && prev->walk == s->walk - 1 && vt->kind != TY_NONE) {
+		struct type *u = type_unify(s->arena, prev->type, vt);
+		if (u)
+			v->type = u;
+	}
+	if (v->untyped && prev && prev->walk == s->walk - 1 && prev->type->kind != TY_NONE)
+		v->prev_type = prev->type;
+	v->walk = s->walk;
+	v->decl = n->let.var;
+	v->depth = s->depth;
+	v->next = s->vars;
+	s->vars = v;
+	n->let.var->sym = v;
+	n->let.var->type = v->type;
 }
 
 static void check_unroll(struct sema *s, struct node *n)
@@ -1429,6 +1534,9 @@ static void check_stmt(struct sema *s, struct node *n)
 		break;
 	case N_FOR:
 		check_for(s, n);
+		break;
+	case N_LET:
+		check_let(s, n);
 		break;
 	case N_RETURN:
 		if (n->stmt.expr)

@@ -54,6 +54,9 @@ struct sema_var {
 	int depth; /* block depth of the declaring scope */
 	void *cg;  /* codegen's slot for the current program */
 	unsigned walk; /* sema's walk that made it (see sema_type_probe) */
+	bool fixed;    /* let $x: TYPE: assignments convert to the declared type */
+	bool untyped;  /* let $x; not assigned yet: the first assignment types it */
+	struct type *prev_type; /* untyped: the type the previous walk ended with */
 	struct sema_var *next;
 };
 

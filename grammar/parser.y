@@ -115,6 +115,8 @@ static struct node *new_field_decl(struct parse_ctx *p, struct span sp, struct n
 static struct node *new_for(struct parse_ctx *p, struct span sp, struct node *var,
 			    struct node *lo, struct node *hi, struct node *body);
 static const char *token_text(struct parse_ctx *p, struct span sp);
+static struct node *new_let(struct parse_ctx *p, struct span sp, struct span var_sp,
+			    const char *name, struct node *type, struct node *value);
 }
 
 %initial-action {
@@ -128,7 +130,7 @@ static const char *token_text(struct parse_ctx *p, struct span sp);
 %token POSCOUNT "'$#'"
 %token <op> COMPOUND_ASSIGN "compound assignment"
 %token IF "'if'" ELSE "'else'" UNROLL "'unroll'" WHILE "'while'" FOR "'for'"
-%token RETURN "'return'" BREAK "'break'" CONTINUE "'continue'"
+%token RETURN "'return'" BREAK "'break'" CONTINUE "'continue'" LET "'let'"
 %token SIZEOF "'sizeof'" OFFSETOF "'offsetof'" STRUCT "'struct'" UNION "'union'"
 %token EQ "'=='" NE "'!='" LE "'<='" GE "'>='" SHL "'<<'" SHR "'>>'" AND "'&&'" OR "'||'"
 %token INC "'++'" DEC "'--'" ARROW "'->'" DOTDOT "'..'"
@@ -262,6 +264,11 @@ simple_stmt
 	| RETURN { $$ = new_node(p, N_RETURN, @$); }
 	| RETURN expr { $$ = new_node(p, N_RETURN, @$); $$->stmt.expr = $2; }
 	| BREAK { $$ = new_node(p, N_BREAK, @$); }
+	/* let $x [: type] [= value] */
+	| LET VAR { $$ = new_let(p, @$, @2, $2, NULL, NULL); }
+	| LET VAR ':' type { $$ = new_let(p, @$, @2, $2, $4, NULL); }
+	| LET VAR '=' expr { $$ = new_let(p, @$, @2, $2, NULL, $4); }
+	| LET VAR ':' type '=' expr { $$ = new_let(p, @$, @2, $2, $4, $6); }
 	| CONTINUE { $$ = new_node(p, N_CONTINUE, @$); }
 	;
 
@@ -433,6 +440,7 @@ field_name
 	| UNROLL { $$ = token_text(p, @1); }
 	| WHILE { $$ = token_text(p, @1); }
 	| FOR { $$ = token_text(p, @1); }
+	| LET { $$ = token_text(p, @1); }
 	| RETURN { $$ = token_text(p, @1); }
 	| BREAK { $$ = token_text(p, @1); }
 	| CONTINUE { $$ = token_text(p, @1); }
@@ -640,6 +648,16 @@ static struct node *new_field_decl(struct parse_ctx *p, struct span sp, struct n
 	return n;
 }
 
+static struct node *new_let(struct parse_ctx *p, struct span sp, struct span var_sp,
+			    const char *name, struct node *type, struct node *value)
+{
+	struct node *n = new_node(p, N_LET, sp);
+	n->let.var = ast_new_name(p->arena, N_VAR, var_sp, name);
+	n->let.type_name = type;
+	n->let.value = value;
+	return n;
+}
+
 static struct node *new_for(struct parse_ctx *p, struct span sp, struct node *var,
 			    struct node *lo, struct node *hi, struct node *body)
 {
@@ -714,9 +732,9 @@ static bool is_expr_start(int k)
 static bool is_stmt_start(int k)
 {
 	return k == YYSYMBOL_IF || k == YYSYMBOL_UNROLL || k == YYSYMBOL_WHILE ||
-	       k == YYSYMBOL_FOR || k == YYSYMBOL_RETURN || k == YYSYMBOL_BREAK ||
-	       k == YYSYMBOL_CONTINUE || k == char_sym('{') || k == char_sym(';') ||
-	       is_expr_start(k);
+	       k == YYSYMBOL_FOR || k == YYSYMBOL_LET || k == YYSYMBOL_RETURN ||
+	       k == YYSYMBOL_BREAK || k == YYSYMBOL_CONTINUE || k == char_sym('{') ||
+	       k == char_sym(';') || is_expr_start(k);
 }
 
 static bool is_operator(int k)
