@@ -194,7 +194,8 @@ int ast_children(const struct node *n, struct node *out[AST_MAX_CHILDREN])
 #define KID(x) (out[k++] = (x))
 	switch (n->kind) {
 	case N_PROGRAM:
-		KID(n->program.config), KID(n->program.structs), KID(n->program.probes);
+		KID(n->program.config), KID(n->program.map_decls), KID(n->program.structs);
+		KID(n->program.probes);
 		break;
 	case N_PROBE:
 		KID(n->probe.attach), KID(n->probe.pred), KID(n->probe.body);

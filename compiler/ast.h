@@ -91,6 +91,8 @@ struct node {
 			struct node *probes;  /* N_PROBE list */
 			struct node *config;  /* config = { } block: N_BLOCK of
 						 N_ASSIGN (KEY = value), or NULL */
+			struct node *map_decls; /* let @m = hash(N);: N_ASSIGN of
+						   N_MAP and N_CALL */
 		} program;
 		struct { /* N_PROBE */
 			struct node *attach; /* N_ATTACH list, at least one */

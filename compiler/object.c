@@ -312,9 +312,11 @@ static void define_user_maps(struct cg *g)
 					 m->value->agg == PD_AGG_LHIST);
 		uint32_t nelems = buckets ? cg_agg_value_size(m) / 8 : 1;
 		struct map_def d = {
-			.type = array ? BPF_MAP_TYPE_PERCPU_ARRAY
+			.type = m->decl ? m->decl_type
+				: array ? BPF_MAP_TYPE_PERCPU_ARRAY
 				: agg ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH,
-			.max_entries = m->key ? (g->sema->opts.map_keys_max ?: MAP_KEYS_MAX)
+			.max_entries = m->decl ? m->decl_size
+				: m->key ? (g->sema->opts.map_keys_max ?: MAP_KEYS_MAX)
 				: array ? nelems + (m->value->agg != PD_AGG_COUNT) : 1,
 			.key_size = m->key ? m->key->size : array ? 4 : 8,
 			.value_size = buckets ? 8 : agg ? cg_agg_value_size(m) : m->value->size,

@@ -199,6 +199,7 @@ static struct node *new_program(struct parse_ctx *p)
 	n->program.structs = p->structs.head;
 	n->program.probes = p->probes.head;
 	n->program.config = p->config;
+	n->program.map_decls = p->map_decls.head;
 	return n;
 }
 

@@ -9,6 +9,7 @@
  * it), then a reporting pass. Builtins and functions are checked by their
  * stdlib/ entries.
  */
+#include <linux/bpf.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1985,6 +1986,75 @@ static void check_structs(struct sema *s)
 			layout_struct(s, st, st->span);
 }
 
+/* let @m = hash(N); and its kin (bpftrace >= 0.22): the map's BPF type
+ * and size. Per-CPU kinds hold aggregations, the others plain values
+ * (check_map_decls, once the values are known). */
+static const struct {
+	const char *name;
+	uint32_t type;
+	bool percpu;
+} map_kinds[] = {
+	{ "hash", BPF_MAP_TYPE_HASH, false },
+	{ "lruhash", BPF_MAP_TYPE_LRU_HASH, false },
+	{ "percpuhash", BPF_MAP_TYPE_PERCPU_HASH, true },
+	{ "percpulruhash", BPF_MAP_TYPE_LRU_PERCPU_HASH, true },
+};
+
+static void declare_maps(struct sema *s)
+{
+	for (struct node *n = s->program->program.map_decls; n; n = n->next) {
+		struct node *call = n->assign.value;
+		int kind = -1;
+		for (size_t i = 0; i < sizeof(map_kinds) / sizeof(map_kinds[0]); i++)
+			if (!strcmp(call->call.name, map_kinds[i].name))
+				kind = (int)i;
+		if (kind < 0) {
+			sema_error(s, call->span, "unknown map kind '%s': expected hash(N), lruhash(N), "
+						  "percpuhash(N) or percpulruhash(N)", call->call.name);
+			continue;
+		}
+		int64_t size;
+		if (call->call.nargs != 1 || !sema_const_int(s, call->call.args, &size) || size < 1 ||
+		    size > (1 << 24)) {
+			sema_error(s, call->span, "%s() takes the number of entries, a constant from 1 "
+						  "to %d", call->call.name, 1 << 24);
+			continue;
+		}
+		struct sema_map *m = get_map(s, n->assign.target);
+		if (m->decl) {
+			sema_error(s, n->assign.target->span, "map %s is declared twice", m->name);
+			sema_note(s, m->decl->span, "%s first declared here", m->name);
+			continue;
+		}
+		m->decl = n;
+		m->decl_type = map_kinds[kind].type;
+		m->decl_size = (uint32_t)size;
+	}
+}
+
+static void check_map_decls(struct sema *s)
+{
+	for (struct sema_map *m = s->maps; m; m = m->next) {
+		if (!m->decl)
+			continue;
+		struct node *call = m->decl->assign.value;
+		bool percpu = m->decl_type == BPF_MAP_TYPE_PERCPU_HASH ||
+			      m->decl_type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+		if (!m->value) {
+			sema_error(s, m->decl->span, "map %s is declared but never assigned", m->name);
+		} else if (percpu && m->value->kind != TY_AGG) {
+			sema_error(s, call->span, "%s() keeps a value per CPU, for aggregations "
+						  "(count(), sum(), hist(), ...); %s holds %s: declare it "
+						  "hash(N) or lruhash(N)", call->call.name, m->name,
+				   tname(m->value));
+		} else if (!percpu && m->value->kind == TY_AGG) {
+			sema_error(s, call->span, "%s holds %s(), an aggregation kept per CPU: declare it "
+						  "percpuhash(N) or percpulruhash(N)", m->name,
+				   tname(m->value));
+		}
+	}
+}
+
 int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, struct diag *d,
 	       struct arena *a, const struct sema_opts *opts)
 {
@@ -1997,6 +2067,7 @@ int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, str
 		s->opts.strlen = SEMA_DEFAULT_STRLEN;
 	s->program = program;
 	check_structs(s);
+	declare_maps(s);
 	probes_resolve(s);
 	if (diag_has_errors(d))
 		return -1;
@@ -2010,6 +2081,8 @@ int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, str
 		m->has_key_use = m->has_scalar_use = false; /* re-learned while reporting */
 	s->quiet = false;
 	walk_program(s);
+	if (!diag_has_errors(d))
+		check_map_decls(s);
 	if (!diag_has_errors(d))
 		check_map_sizes(s);
 	return diag_has_errors(d) ? -1 : 0;

@@ -43,6 +43,9 @@ struct sema_map {
 	int index;
 	bool has_key_use, has_scalar_use;
 	bool deleted; /* named by delete(): a keyless count() stays a hash map */
+	/* let @m = lruhash(N);: the BPF map type and size declared, or 0 */
+	uint32_t decl_type, decl_size;
+	struct node *decl;
 	bool saved_key_use, saved_scalar_use; /* across sema_type_probe's quiet walks */
 	struct sema_map *next;
 };

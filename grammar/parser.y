@@ -55,6 +55,7 @@ struct parse_ctx {
 	uint32_t last_end;	/* end of the last token returned */
 	uint32_t prev_end;	/* end of the token before that one */
 	bool stop;		/* return end of file from now on */
+	bool top_decl;		/* in a top-level `let @m = ...;` */
 	bool eof_reported;	/* a lexer error already explained the EOF */
 	int lex_errors;		/* errors the lexer reported */
 	int lex_errors_seen;	/* lex_errors when the last token was returned */
@@ -64,6 +65,7 @@ struct parse_ctx {
 	/* parser */
 	struct node_list structs, probes;
 	struct node *config;	/* the config = { } block (N_BLOCK), or NULL */
+	struct node_list map_decls; /* let @m = hash(N); (N_ASSIGN) */
 	/* preprocessor (compiler/cpp.c): the lexer reads its output; spans are
 	   mapped back to the script through it. NULL: the script itself. */
 	const struct cpp_result *pp;
@@ -169,6 +171,19 @@ items
 	: %empty
 	| items probe { $2->probe.index = p->probes.n; parse_list_add(&p->probes, $2); }
 	| items struct_decl { parse_list_add(&p->structs, $2); }
+	/* let @m = lruhash(100); */
+	| items LET MAP '=' IDENT '(' expr_list ')' ';' {
+		struct node *n = new_node(p, N_ASSIGN, span_join(@2, @9));
+		n->assign.target = new_map(p, @3, $3, (struct node_list){ 0 });
+		n->assign.value = ast_new_call(p->arena, span_join(@5, @8), $5, $7.head);
+		parse_list_add(&p->map_decls, n);
+	}
+	| items LET MAP '=' IDENT '(' ')' ';' {
+		struct node *n = new_node(p, N_ASSIGN, span_join(@2, @8));
+		n->assign.target = new_map(p, @3, $3, (struct node_list){ 0 });
+		n->assign.value = ast_new_call(p->arena, span_join(@5, @7), $5, NULL);
+		parse_list_add(&p->map_decls, n);
+	}
 	/* config = { KEY = value; ... } (compiler/config.c reads it) */
 	| items CONFIG '=' body {
 		if (p->config)

@@ -15,7 +15,7 @@
 
 bool cg_agg_array(const struct sema_map *m)
 {
-	return !m->key && !m->deleted;
+	return !m->key && !m->deleted && !m->decl;
 }
 
 uint32_t cg_agg_value_size(const struct sema_map *m)
