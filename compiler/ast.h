@@ -27,6 +27,7 @@ enum node_kind {
 	N_STRUCT_DECL, /* struct NAME { fields } */
 	N_FIELD_DECL,  /* TYPE NAME[N]; inside a struct declaration */
 	N_TYPENAME,    /* int8, uint64, struct task_struct *, char[16] */
+	N_MACRO,       /* macro NAME(params) { body } */
 	/* statements */
 	N_BLOCK,     /* { stmt; stmt; } */
 	N_EXPR_STMT, /* expr; */
@@ -58,6 +59,7 @@ enum node_kind {
 	N_CAST,	     /* (type) expr */
 	N_SIZEOF,    /* sizeof(type) or sizeof(expr) */
 	N_OFFSETOF,  /* offsetof(struct X, field) */
+	N_BLOCK_EXPR, /* { stmts; value }: a macro's expansion used as a value */
 	N__COUNT
 };
 
@@ -93,6 +95,7 @@ struct node {
 						 N_ASSIGN (KEY = value), or NULL */
 			struct node *map_decls; /* let @m = hash(N);: N_ASSIGN of
 						   N_MAP and N_CALL */
+			struct node *macros;	/* N_MACRO list (expanded by macro.c) */
 		} program;
 		struct { /* N_PROBE */
 			struct node *attach; /* N_ATTACH list, at least one */
@@ -136,7 +139,20 @@ struct node {
 		} type_name;
 		struct { /* N_BLOCK */
 			struct node *stmts;
+			/* the last statement is an expression without ';' (a
+			   macro body's value) */
+			bool ends_in_value;
 		} block;
+		struct { /* N_MACRO */
+			const char *name;
+			struct node *params; /* N_VAR ($a), N_MAP (@b), N_IDENT (c) */
+			int nparams;
+			struct node *body;   /* N_BLOCK */
+		} macro;
+		struct { /* N_BLOCK_EXPR */
+			struct node *stmts; /* statements run first */
+			struct node *value; /* then this expression */
+		} block_expr;
 		struct { /* N_EXPR_STMT, N_RETURN (expr may be NULL) */
 			struct node *expr;
 		} stmt;

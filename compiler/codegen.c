@@ -692,6 +692,8 @@ static LLVMValueRef cg_posparam(struct cg *g, struct node *n)
 	return cg_string_lit(g, p, strlen(p));
 }
 
+static void cg_stmt(struct cg *g, struct node *n);
+
 LLVMValueRef cg_expr(struct cg *g, struct node *n)
 {
 	switch (n->kind) {
@@ -713,6 +715,10 @@ LLVMValueRef cg_expr(struct cg *g, struct node *n)
 	case N_CAST: return narrow(g, cg_expr(g, n->cast.expr), n->type);
 	case N_SIZEOF: return cg_const(g, n->size_of.value);
 	case N_OFFSETOF: return cg_const(g, n->offset_of.value);
+	case N_BLOCK_EXPR:
+		for (struct node *st = n->block_expr.stmts; st; st = st->next)
+			cg_stmt(g, st);
+		return cg_expr(g, n->block_expr.value);
 	default: return cg_const(g, 0);
 	}
 }

@@ -200,6 +200,7 @@ static struct node *new_program(struct parse_ctx *p)
 	n->program.probes = p->probes.head;
 	n->program.config = p->config;
 	n->program.map_decls = p->map_decls.head;
+	n->program.macros = p->macros.head;
 	return n;
 }
 

@@ -976,6 +976,10 @@ static struct type *check_var(struct sema *s, struct node *n)
 			sema_error(s, n->span, "variable '%s' is not in scope here", n->ident.name);
 			sema_note(s, dead->decl->span, "'%s' was assigned in an inner block, visible only there",
 				  n->ident.name);
+		} else if (strchr(n->ident.name, '\'')) { /* a macro's own (macro.c) */
+			sema_error(s, n->span, "variable '%.*s' is used before it is assigned: a macro "
+					       "sees only the variables passed to it ($name parameters)",
+				   (int)(strchr(n->ident.name, '\'') - n->ident.name), n->ident.name);
 		} else {
 			sema_error(s, n->span, "variable '%s' is used before it is assigned",
 				   n->ident.name);
@@ -1006,6 +1010,8 @@ static struct type *check_posparam(struct sema *s, struct node *n)
 	const char *p = s->opts.params[n->posparam.index - 1];
 	return type_str(s->arena, strlen(p) + 1);
 }
+
+static void check_stmt(struct sema *s, struct node *n);
 
 static struct type *expr_type(struct sema *s, struct node *n)
 {
@@ -1052,6 +1058,14 @@ static struct type *expr_type(struct sema *s, struct node *n)
 	}
 	case N_OFFSETOF:
 		return check_offsetof(s, n);
+	case N_BLOCK_EXPR: { /* a macro's value: its statements, then the value */
+		scope_push(s);
+		for (struct node *st = n->block_expr.stmts; st; st = st->next)
+			check_stmt(s, st);
+		struct type *t = sema_expr(s, n->block_expr.value);
+		scope_pop(s);
+		return t;
+	}
 	default:
 		sema_error(s, n->span, "%s is not an expression", ast_kind_name(n->kind));
 		return &type_none;
@@ -2066,6 +2080,8 @@ int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, str
 	if (!s->opts.strlen)
 		s->opts.strlen = SEMA_DEFAULT_STRLEN;
 	s->program = program;
+	if (macro_expand(s))
+		return -1;
 	check_structs(s);
 	declare_maps(s);
 	probes_resolve(s);

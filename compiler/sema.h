@@ -154,6 +154,9 @@ struct sema {
 /* Checks the whole program. Returns 0, or -1 when errors were reported. */
 int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, struct diag *d,
 	       struct arena *a, const struct sema_opts *opts);
+/* macro.c: replaces every macro call in the probes by its expansion;
+ * -1 after errors */
+int macro_expand(struct sema *s);
 /* Re-types the body of sp's probe for its context (codegen). */
 void sema_type_probe(struct sema *s, struct sema_probe *sp);
 struct sema_map *sema_find_map(struct sema *s, const char *name);

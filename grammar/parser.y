@@ -66,6 +66,7 @@ struct parse_ctx {
 	struct node_list structs, probes;
 	struct node *config;	/* the config = { } block (N_BLOCK), or NULL */
 	struct node_list map_decls; /* let @m = hash(N); (N_ASSIGN) */
+	struct node_list macros;    /* macro NAME(...) { } (N_MACRO) */
 	/* preprocessor (compiler/cpp.c): the lexer reads its output; spans are
 	   mapped back to the script through it. NULL: the script itself. */
 	const struct cpp_result *pp;
@@ -136,11 +137,12 @@ static struct node *new_let(struct parse_ctx *p, struct span sp, struct span var
 %token SIZEOF "'sizeof'" OFFSETOF "'offsetof'" STRUCT "'struct'" UNION "'union'"
 %token EQ "'=='" NE "'!='" LE "'<='" GE "'>='" SHL "'<<'" SHR "'>>'" AND "'&&'" OR "'||'"
 %token INC "'++'" DEC "'--'" ARROW "'->'" DOTDOT "'..'"
-%token ENDPRED "'/' before '{'" TOP_CLOSE "closing '}'" CONFIG "'config'"
+%token ENDPRED "'/' before '{'" TOP_CLOSE "closing '}'" CONFIG "'config'" MACRO "'macro'"
 
 %type <node> probe struct_decl pred body block simple_stmt compound_stmt if_stmt
 %type <node> expr unary postfix primary type field
-%type <list> attach_list stmts expr_list words fields
+%type <list> attach_list stmts expr_list words fields macro_params macro_plist
+%type <node> macro_param
 %type <num> ptrs
 %type <str> field_name field_path
 
@@ -171,6 +173,15 @@ items
 	: %empty
 	| items probe { $2->probe.index = p->probes.n; parse_list_add(&p->probes, $2); }
 	| items struct_decl { parse_list_add(&p->structs, $2); }
+	/* macro NAME(params) { body } */
+	| items MACRO IDENT '(' macro_params ')' body {
+		struct node *n = new_node(p, N_MACRO, span_join(@2, @7));
+		n->macro.name = $3;
+		n->macro.params = $5.head;
+		n->macro.nparams = $5.n;
+		n->macro.body = $7;
+		parse_list_add(&p->macros, n);
+	}
 	/* let @m = lruhash(100); */
 	| items LET MAP '=' IDENT '(' expr_list ')' ';' {
 		struct node *n = new_node(p, N_ASSIGN, span_join(@2, @9));
@@ -195,6 +206,22 @@ items
 	}
 	| items ';'
 	| items error TOP_CLOSE { yyerrok; }
+	;
+
+macro_params
+	: %empty { $$ = (struct node_list){ 0 }; }
+	| macro_plist { $$ = $1; }
+	;
+
+macro_plist
+	: macro_param { $$ = list1($1); }
+	| macro_plist ',' macro_param { $$ = $1; parse_list_add(&$$, $3); }
+	;
+
+macro_param
+	: VAR { $$ = ast_new_name(p->arena, N_VAR, @$, $1); }
+	| IDENT { $$ = ast_new_name(p->arena, N_IDENT, @$, $1); }
+	| MAP { $$ = new_map(p, @$, $1, (struct node_list){ 0 }); }
 	;
 
 /* probe = attach_list [ '/' expr '/' ] body */
@@ -228,6 +255,7 @@ body
 		$$ = new_node(p, N_BLOCK, @$);
 		parse_list_add(&$2, $3);
 		$$->block.stmts = $2.head;
+		$$->block.ends_in_value = $3->kind == N_EXPR_STMT;
 	}
 	| '{' stmts error TOP_CLOSE {
 		$$ = new_node(p, N_BLOCK, @$);
