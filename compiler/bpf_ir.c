@@ -228,6 +228,11 @@ static LLVMValueRef asm_barrier(struct cg *g, LLVMValueRef v)
 	return LLVMBuildCall2(g->b, fty, a, &v, 1, "");
 }
 
+LLVMValueRef cg_barrier(struct cg *g, LLVMValueRef v)
+{
+	return asm_barrier(g, v);
+}
+
 /* An i64 the optimizer cannot reason about: v goes through
  * llvm.bpf.passthrough, which the BPF backend removes just before
  * instruction selection, so instruction selection still can. */

@@ -443,10 +443,11 @@ static struct cg_loc loc_add(struct cg *g, struct cg_loc l, LLVMValueRef off)
 		l.addr = LLVMBuildAdd(g->b, l.addr, off, "");
 	} else if (LLVMIsAConstantInt(off)) {
 		l.addr = cg_gep(g, l.addr, LLVMConstIntGetZExtValue(off));
-	} else { /* a variable offset into a slot: read it like memory */
-		l.addr = LLVMBuildAdd(g->b, LLVMBuildPtrToInt(g->b, l.addr, g->i64, ""), off, "");
-		l.mem = true;
-		l.user = false;
+	} else { /* a variable (clamped) offset into a slot: a pointer into it; as
+		  * an integer, LLVM made the add an `or` of the aligned frame
+		  * address, which the verifier refuses on a pointer */
+		off = cg_barrier(g, off);
+		l.addr = LLVMBuildGEP2(g->b, g->i8, l.addr, &off, 1, "");
 	}
 	return l;
 }

@@ -180,6 +180,9 @@ LLVMValueRef cg_gep(struct cg *g, LLVMValueRef base, uint64_t off);
 LLVMValueRef cg_const(struct cg *g, uint64_t v);
 LLVMValueRef cg_helper(struct cg *g, int id, LLVMTypeRef ret, LLVMValueRef *args, unsigned n);
 LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v); /* an i64 LLVM cannot reason about */
+/* v through an empty asm: not even instruction selection sees its bits
+ * (the verifier still knows its bounds: no instruction is emitted) */
+LLVMValueRef cg_barrier(struct cg *g, LLVMValueRef v);
 LLVMValueRef cg_clamp(struct cg *g, LLVMValueRef v, uint64_t max);
 /* a string constant in a zero-filled slot of len + 1 bytes */
 LLVMValueRef cg_string_lit(struct cg *g, const char *s, uint32_t len);
