@@ -278,8 +278,17 @@ enum xop {
 	X_TUPLE,
 	X_FIELD,
 	X_RAW,
-	X_KVF /* $kv.0 or $kv.1 of a for ($kv : @m) loop (n), as 64 bits */
+	X_KVF, /* $kv.0 or $kv.1 of a for ($kv : @m) loop (n), as 64 bits */
+	X_MACRO /* gm<iv>(a): a macro call (macro_text) */
 };
+
+/* The macros a program may call, defined at its top when it does:
+ * gm0(x) is x + 3, gm1(x) is 2x - 1 through a variable of its own. */
+static const char *const macro_text[] = {
+	"macro gm0(x) { x + 3 }\n",
+	"macro gm1(x) { let $t = x; $t * 2 - 1 }\n",
+};
+static bool macros_used;
 enum bop {
 	B_ADD,
 	B_SUB,
@@ -875,6 +884,13 @@ static Expr *gen_int(struct ctx *c, int d)
 {
 	if (d <= 0 || chance(30))
 		return gen_int_leaf(c, d);
+	if (chance(2)) { /* a macro call */
+		Expr *e = mk(X_MACRO, T_S64);
+		e->a = with_sign(gen_int(c, d - 1), true);
+		e->iv = rnd(2);
+		macros_used = true;
+		return e;
+	}
 	int r = rnd(100);
 	if (r < 30) {
 		static const int ops[] = { B_ADD, B_ADD, B_SUB, B_MUL, B_DIV, B_MOD,
@@ -1549,6 +1565,11 @@ static void pr_expr(struct sb *b, const Expr *e)
 	case X_KVF:
 		sb_printf(b, "%s.%d", e->var->name, e->n);
 		break;
+	case X_MACRO:
+		sb_printf(b, "gm%d(", (int)e->iv);
+		pr_expr(b, e->a);
+		sb_puts(b, ")");
+		break;
 	case X_BIN:
 		sb_puts(b, "(");
 		pr_expr(b, e->a);
@@ -1956,6 +1977,10 @@ static Val eval(const Expr *e)
 	}
 	case X_KVF:
 		return vint(e->var->kv[e->n], e->t->sgn);
+	case X_MACRO: {
+		uint64_t a = eval(e->a).i;
+		return vint(e->iv ? a * 2 - 1 : a + 3, true);
+	}
 	}
 	return vint(0, true);
 }
@@ -2668,6 +2693,20 @@ int main(int argc, char **argv)
 		}
 		if (chance(40))
 			gen_probe_r(&probes[np++], P_END, false, 1, 3, 1, 2);
+	}
+	if (macros_used)
+		for (size_t i = 0; i < sizeof(macro_text) / sizeof(macro_text[0]); i++)
+			sb_puts(&prog, macro_text[i]);
+	/* map declarations of some keyed maps, as large as the default: the
+	 * same behaviour, through `let @m = KIND(N);` */
+	for (int i = 0; i < nmaps; i++) {
+		Map *m = maps[i];
+		if (!m->declared || !m->nk || !chance(25))
+			continue;
+		bool agg = m->vk >= V_COUNT;
+		static const char *const kinds[2][2] = { { "hash", "lruhash" },
+							 { "percpuhash", "percpulruhash" } };
+		sb_printf(&prog, "let %s = %s(4096);\n", m->name, kinds[agg][rnd(2)]);
 	}
 	for (int i = 0; i < np; i++)
 		pr_probe(&prog, &probes[i]);
