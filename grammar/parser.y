@@ -173,55 +173,11 @@ items
 	: %empty
 	| items probe { $2->probe.index = p->probes.n; parse_list_add(&p->probes, $2); }
 	| items struct_decl { parse_list_add(&p->structs, $2); }
-	/* macro NAME(params) { body } */
-	| items MACRO IDENT '(' macro_params ')' body {
-		struct node *n = new_node(p, N_MACRO, span_join(@2, @7));
-		n->macro.name = $3;
-		n->macro.params = $5.head;
-		n->macro.nparams = $5.n;
-		n->macro.body = $7;
-		parse_list_add(&p->macros, n);
-	}
-	/* let @m = lruhash(100); */
-	| items LET MAP '=' IDENT '(' expr_list ')' ';' {
-		struct node *n = new_node(p, N_ASSIGN, span_join(@2, @9));
-		n->assign.target = new_map(p, @3, $3, (struct node_list){ 0 });
-		n->assign.value = ast_new_call(p->arena, span_join(@5, @8), $5, $7.head);
-		parse_list_add(&p->map_decls, n);
-	}
-	| items LET MAP '=' IDENT '(' ')' ';' {
-		struct node *n = new_node(p, N_ASSIGN, span_join(@2, @8));
-		n->assign.target = new_map(p, @3, $3, (struct node_list){ 0 });
-		n->assign.value = ast_new_call(p->arena, span_join(@5, @7), $5, NULL);
-		parse_list_add(&p->map_decls, n);
-	}
-	/* config = { KEY = value; ... } (compiler/config.c reads it) */
-	| items CONFIG '=' body {
-		if (p->config)
-			diag_error(p->diag, span_join(@2, @3), "a script has one config block; this is a second one");
-		else if (p->probes.n || p->structs.n)
-			diag_error(p->diag, span_join(@2, @3), "the config block must come first, before any probe or struct");
-		else
-			p->config = $4;
-	}
+	| items macro_def
+	| items map_decl
+	| items config_block
 	| items ';'
 	| items error TOP_CLOSE { yyerrok; }
-	;
-
-macro_params
-	: %empty { $$ = (struct node_list){ 0 }; }
-	| macro_plist { $$ = $1; }
-	;
-
-macro_plist
-	: macro_param { $$ = list1($1); }
-	| macro_plist ',' macro_param { $$ = $1; parse_list_add(&$$, $3); }
-	;
-
-macro_param
-	: VAR { $$ = ast_new_name(p->arena, N_VAR, @$, $1); }
-	| IDENT { $$ = ast_new_name(p->arena, N_IDENT, @$, $1); }
-	| MAP { $$ = new_map(p, @$, $1, (struct node_list){ 0 }); }
 	;
 
 /* probe = attach_list [ '/' expr '/' ] body */
@@ -579,6 +535,62 @@ words
 	| TYPE { $$ = list1(ast_new_name(p->arena, N_IDENT, @1, $1)); }
 	| words IDENT { $$ = $1; parse_list_add(&$$, ast_new_name(p->arena, N_IDENT, @2, $2)); }
 	| words TYPE { $$ = $1; parse_list_add(&$$, ast_new_name(p->arena, N_IDENT, @2, $2)); }
+	;
+
+/* macro NAME(params) { body } */
+macro_def
+	: MACRO IDENT '(' macro_params ')' body {
+		struct node *n = new_node(p, N_MACRO, span_join(@1, @6));
+		n->macro.name = $2;
+		n->macro.params = $4.head;
+		n->macro.nparams = $4.n;
+		n->macro.body = $6;
+		parse_list_add(&p->macros, n);
+	}
+	;
+
+/* let @m = lruhash(100); */
+map_decl
+	: LET MAP '=' IDENT '(' expr_list ')' ';' {
+		struct node *n = new_node(p, N_ASSIGN, span_join(@1, @8));
+		n->assign.target = new_map(p, @2, $2, (struct node_list){ 0 });
+		n->assign.value = ast_new_call(p->arena, span_join(@4, @7), $4, $6.head);
+		parse_list_add(&p->map_decls, n);
+	}
+	| LET MAP '=' IDENT '(' ')' ';' {
+		struct node *n = new_node(p, N_ASSIGN, span_join(@1, @7));
+		n->assign.target = new_map(p, @2, $2, (struct node_list){ 0 });
+		n->assign.value = ast_new_call(p->arena, span_join(@4, @6), $4, NULL);
+		parse_list_add(&p->map_decls, n);
+	}
+	;
+
+/* config = { KEY = value; ... } (compiler/config.c reads it) */
+config_block
+	: CONFIG '=' body {
+		if (p->config)
+			diag_error(p->diag, span_join(@1, @2), "a script has one config block; this is a second one");
+		else if (p->probes.n || p->structs.n)
+			diag_error(p->diag, span_join(@1, @2), "the config block must come first, before any probe or struct");
+		else
+			p->config = $3;
+	}
+	;
+
+macro_params
+	: %empty { $$ = (struct node_list){ 0 }; }
+	| macro_plist { $$ = $1; }
+	;
+
+macro_plist
+	: macro_param { $$ = list1($1); }
+	| macro_plist ',' macro_param { $$ = $1; parse_list_add(&$$, $3); }
+	;
+
+macro_param
+	: VAR { $$ = ast_new_name(p->arena, N_VAR, @$, $1); }
+	| IDENT { $$ = ast_new_name(p->arena, N_IDENT, @$, $1); }
+	| MAP { $$ = new_map(p, @$, $1, (struct node_list){ 0 }); }
 	;
 
 %%
