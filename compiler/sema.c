@@ -1447,6 +1447,11 @@ static struct type *for_map_type(struct sema *s, struct node *n)
 static void check_for_map(struct sema *s, struct node *n)
 {
 	struct type *t = for_map_type(s, n);
+	if (t && s->opts.will_attach && !s->quiet && !ki_has(s->ki, KI_FOR_EACH)) {
+		sema_error(s, n->span, "for ($kv : @map) needs bpf_for_each_map_elem (Linux 5.13), "
+				       "which this kernel lacks: %s", ki_reason(s->ki, KI_FOR_EACH));
+		sema_hint(s, "print(@map) prints every element from user space");
+	}
 	scope_push(s);
 	if (find_var(s, n->for_.var->ident.name)) {
 		sema_error(s, n->for_.var->span,

@@ -424,6 +424,7 @@ static bool has_feature(struct kernel_info *ki, enum ki_feature f)
 	case KI_RINGBUF: return rt_feature_ringbuf();
 	case KI_KPROBE_MULTI: return rt_feature(RT_FEAT_KPROBE_MULTI);
 	case KI_ATTACH_COOKIE: return rt_feature(RT_FEAT_ATTACH_COOKIE);
+	case KI_FOR_EACH: return rt_feature(RT_FEAT_FOR_EACH);
 	case KI_KPROBE_OVERRIDE: return rt_feature(RT_FEAT_KPROBE_OVERRIDE);
 	}
 	return true;
@@ -445,6 +446,7 @@ static const char *feature_reason(struct kernel_info *ki, enum ki_feature f)
 	case KI_RINGBUF: return rt_feature_reason(RT_FEAT_RINGBUF);
 	case KI_KPROBE_MULTI: return rt_feature_reason(RT_FEAT_KPROBE_MULTI);
 	case KI_ATTACH_COOKIE: return rt_feature_reason(RT_FEAT_ATTACH_COOKIE);
+	case KI_FOR_EACH: return rt_feature_reason(RT_FEAT_FOR_EACH);
 	case KI_KPROBE_OVERRIDE: return rt_feature_reason(RT_FEAT_KPROBE_OVERRIDE);
 	}
 	return "";
