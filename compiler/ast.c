@@ -116,6 +116,9 @@ static const char *const kind_names[N__COUNT] = {
 	[N_UNROLL] = "unroll",
 	[N_WHILE] = "while",
 	[N_FOR] = "for",
+	[N_LET] = "let",
+	[N_MACRO] = "macro",
+	[N_BLOCK_EXPR] = "block_expr",
 	[N_RETURN] = "return",
 	[N_BREAK] = "break",
 	[N_CONTINUE] = "continue",
@@ -193,6 +196,7 @@ int ast_children(const struct node *n, struct node *out[AST_MAX_CHILDREN])
 #define KID(x) (out[k++] = (x))
 	switch (n->kind) {
 	case N_PROGRAM:
+		KID(n->program.config), KID(n->program.map_decls), KID(n->program.macros);
 		KID(n->program.structs), KID(n->program.probes);
 		break;
 	case N_PROBE:
@@ -224,6 +228,15 @@ int ast_children(const struct node *n, struct node *out[AST_MAX_CHILDREN])
 	case N_FOR:
 		KID(n->for_.var), KID(n->for_.map), KID(n->for_.lo), KID(n->for_.hi);
 		KID(n->for_.body);
+		break;
+	case N_LET:
+		KID(n->let.var), KID(n->let.type_name), KID(n->let.value);
+		break;
+	case N_MACRO:
+		KID(n->macro.params), KID(n->macro.body);
+		break;
+	case N_BLOCK_EXPR:
+		KID(n->block_expr.stmts), KID(n->block_expr.value);
 		break;
 	case N_MAP:
 		KID(n->map.keys);
@@ -357,6 +370,9 @@ static void dump_payload(FILE *out, const struct node *n)
 	case N_STRUCT_DECL:
 		fprintf(out, " %s", n->struct_decl.name);
 		break;
+	case N_MACRO:
+		fprintf(out, " %s", n->macro.name);
+		break;
 	case N_FIELD_DECL:
 		fprintf(out, " %s", n->field_decl.name);
 		break;
@@ -412,7 +428,7 @@ static void dump_payload(FILE *out, const struct node *n)
 
 static bool is_expr_kind(enum node_kind kind)
 {
-	return kind >= N_INT && kind <= N_OFFSETOF;
+	return kind >= N_INT && kind <= N_BLOCK_EXPR;
 }
 
 static void dump_node(FILE *out, const struct node *n, const struct source *src, bool with_types,

@@ -27,6 +27,7 @@ enum node_kind {
 	N_STRUCT_DECL, /* struct NAME { fields } */
 	N_FIELD_DECL,  /* TYPE NAME[N]; inside a struct declaration */
 	N_TYPENAME,    /* int8, uint64, struct task_struct *, char[16] */
+	N_MACRO,       /* macro NAME(params) { body } */
 	/* statements */
 	N_BLOCK,     /* { stmt; stmt; } */
 	N_EXPR_STMT, /* expr; */
@@ -38,6 +39,7 @@ enum node_kind {
 	N_RETURN,    /* return [expr] */
 	N_BREAK,     /* break */
 	N_CONTINUE,  /* continue */
+	N_LET,	     /* let $x [: type] [= value] */
 	/* expressions */
 	N_INT,	     /* 42, 0x2a, 'c' */
 	N_STR,	     /* "text" (escapes already decoded) */
@@ -57,6 +59,7 @@ enum node_kind {
 	N_CAST,	     /* (type) expr */
 	N_SIZEOF,    /* sizeof(type) or sizeof(expr) */
 	N_OFFSETOF,  /* offsetof(struct X, field) */
+	N_BLOCK_EXPR, /* { stmts; value }: a macro's expansion used as a value */
 	N__COUNT
 };
 
@@ -88,6 +91,11 @@ struct node {
 		struct { /* N_PROGRAM */
 			struct node *structs; /* N_STRUCT_DECL list */
 			struct node *probes;  /* N_PROBE list */
+			struct node *config;  /* config = { } block: N_BLOCK of
+						 N_ASSIGN (KEY = value), or NULL */
+			struct node *map_decls; /* let @m = hash(N);: N_ASSIGN of
+						   N_MAP and N_CALL */
+			struct node *macros;	/* N_MACRO list (expanded by macro.c) */
 		} program;
 		struct { /* N_PROBE */
 			struct node *attach; /* N_ATTACH list, at least one */
@@ -131,7 +139,20 @@ struct node {
 		} type_name;
 		struct { /* N_BLOCK */
 			struct node *stmts;
+			/* the last statement is an expression without ';' (a
+			   macro body's value) */
+			bool ends_in_value;
 		} block;
+		struct { /* N_MACRO */
+			const char *name;
+			struct node *params; /* N_VAR ($a), N_MAP (@b), N_IDENT (c) */
+			int nparams;
+			struct node *body;   /* N_BLOCK */
+		} macro;
+		struct { /* N_BLOCK_EXPR */
+			struct node *stmts; /* statements run first */
+			struct node *value; /* then this expression */
+		} block_expr;
 		struct { /* N_EXPR_STMT, N_RETURN (expr may be NULL) */
 			struct node *expr;
 		} stmt;
@@ -156,6 +177,11 @@ struct node {
 			struct node *lo, *hi; /* range bounds when map is NULL */
 			struct node *body; /* N_BLOCK */
 		} for_;
+		struct { /* N_LET */
+			struct node *var;	/* N_VAR */
+			struct node *type_name; /* N_TYPENAME or NULL */
+			struct node *value;	/* expression or NULL */
+		} let;
 		struct { /* N_INT */
 			uint64_t value;
 			bool is_char; /* written as 'c' */

@@ -52,6 +52,14 @@ LLVMValueRef cg_slot_at(struct cg *g, LLVMValueRef slot)
 		base = LLVMGetOperand(slot, 0);
 		off = LLVMConstIntGetZExtValue(LLVMGetOperand(slot, 1));
 	}
+	/* in a for ($kv : @m) callback, the caller's frame and scratch value
+	 * are reached through the callback's own pointers (foreach.c) */
+	for (int i = 0; i < g->nouter && i < CG_MAX_NEST; i++) {
+		if (base == g->outer_frame[i])
+			base = g->frame;
+		else if (base == g->outer_scratch[i])
+			base = g->scratch_ptr;
+	}
 	if (base == g->scratch_ptr)
 		base = cg_opaque(g, base);
 	return cg_gep(g, base, off);
@@ -223,6 +231,11 @@ static LLVMValueRef asm_barrier(struct cg *g, LLVMValueRef v)
 	LLVMTypeRef fty = LLVMFunctionType(t, &t, 1, 0);
 	LLVMValueRef a = LLVMGetInlineAsm(fty, "", 0, "=r,0", 4, 0, 0, LLVMInlineAsmDialectATT, 0);
 	return LLVMBuildCall2(g->b, fty, a, &v, 1, "");
+}
+
+LLVMValueRef cg_barrier(struct cg *g, LLVMValueRef v)
+{
+	return asm_barrier(g, v);
 }
 
 /* An i64 the optimizer cannot reason about: v goes through

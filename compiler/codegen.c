@@ -79,6 +79,8 @@ void cg_store_as(struct cg *g, struct node *n, LLVMValueRef v, struct type *from
 		cg_zero(g, dst, to->size);
 	if (v != dst)
 		cg_copy(g, dst, v, n_copy);
+	if (to->kind == TY_STR && from->size > to->size && to->size) /* cut: still ends in NUL */
+		cg_store_int(g, cg_gep(g, dst, to->size - 1), cg_const(g, 0), 1);
 }
 
 /* ---- expressions ---- */
@@ -314,8 +316,12 @@ static uint64_t agg_read_cpus(void)
 static LLVMValueRef cg_agg_read(struct cg *g, struct node *n, struct sema_map *m,
 				struct cg_map *cm)
 {
+	return cg_agg_total(g, m, cm, cg_key_or_zero(g, cg_map_key(g, n, m)));
+}
+
+LLVMValueRef cg_agg_total(struct cg *g, struct sema_map *m, struct cg_map *cm, LLVMValueRef key)
+{
 	enum pd_agg agg = m->value->agg;
-	LLVMValueRef key = cg_key_or_zero(g, cg_map_key(g, n, m));
 	uint64_t ncpu = agg_read_cpus();
 	LLVMBasicBlockRef entry = LLVMGetInsertBlock(g->b);
 	LLVMBasicBlockRef cond = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "agg.cpu");
@@ -469,10 +475,11 @@ static struct cg_loc loc_add(struct cg *g, struct cg_loc l, LLVMValueRef off)
 		l.addr = LLVMBuildAdd(g->b, l.addr, off, "");
 	} else if (LLVMIsAConstantInt(off)) {
 		l.addr = cg_gep(g, l.addr, LLVMConstIntGetZExtValue(off));
-	} else { /* a variable offset into a slot: read it like memory */
-		l.addr = LLVMBuildAdd(g->b, LLVMBuildPtrToInt(g->b, l.addr, g->i64, ""), off, "");
-		l.mem = true;
-		l.user = false;
+	} else { /* a variable (clamped) offset into a slot: a pointer into it; as
+		  * an integer, LLVM made the add an `or` of the aligned frame
+		  * address, which the verifier refuses on a pointer */
+		off = cg_barrier(g, off);
+		l.addr = LLVMBuildGEP2(g->b, g->i8, l.addr, &off, 1, "");
 	}
 	return l;
 }
@@ -726,6 +733,8 @@ static LLVMValueRef cg_posparam(struct cg *g, struct node *n)
 	return cg_string_lit(g, p, strlen(p));
 }
 
+static void cg_stmt(struct cg *g, struct node *n);
+
 /* The expression is the site of the helper calls it makes (checks.c),
  * its operands' own calls aside. */
 LLVMValueRef cg_expr(struct cg *g, struct node *n)
@@ -758,6 +767,10 @@ static LLVMValueRef cg_expr_of(struct cg *g, struct node *n)
 	case N_CAST: return narrow(g, cg_expr(g, n->cast.expr), n->type);
 	case N_SIZEOF: return cg_const(g, n->size_of.value);
 	case N_OFFSETOF: return cg_const(g, n->offset_of.value);
+	case N_BLOCK_EXPR:
+		for (struct node *st = n->block_expr.stmts; st; st = st->next)
+			cg_stmt(g, st);
+		return cg_expr(g, n->block_expr.value);
 	default: return cg_const(g, 0);
 	}
 }
@@ -795,7 +808,7 @@ static void cg_chunk_barrier(struct cg *g)
 	LLVMPositionBuilderAtEnd(g->b, next);
 }
 
-static void cg_block(struct cg *g, struct node *b)
+void cg_block(struct cg *g, struct node *b)
 {
 	int n = 0;
 	for (struct node *st = b->block.stmts; st; st = st->next) {
@@ -953,6 +966,22 @@ static void cg_for_range(struct cg *g, struct node *n)
 	LLVMPositionBuilderAtEnd(g->b, done);
 }
 
+/* let $x [: type] [= value]: the slot made here, zero-filled (a variable
+ * assigned only in some inner blocks reads 0 after the others, and the
+ * verifier never sees an unwritten slot), then the value if there is one */
+static void cg_let(struct cg *g, struct node *n)
+{
+	struct sema_var *v = n->let.var->sym;
+	if (!v || v->type->kind == TY_NONE)
+		return; /* never assigned nor read */
+	if (!v->cg)
+		v->cg = cg_slot(g, v->type->size, true);
+	cg_zero(g, cg_slot_at(g, v->cg), v->type->size);
+	if (n->let.value)
+		cg_assign_var(g, n->let.var, n->let.value, cg_expr(g, n->let.value),
+			      n->let.value->type);
+}
+
 /* After a terminator (return, break), later statements of the block go
  * into an unreachable block that LLVM deletes. */
 static void cg_dead_block(struct cg *g)
@@ -979,7 +1008,13 @@ static void cg_stmt(struct cg *g, struct node *n)
 		break;
 	}
 	case N_WHILE: cg_while(g, n); break;
-	case N_FOR: cg_for_range(g, n); break;
+	case N_FOR:
+		if (n->for_.map)
+			cg_for_map(g, n);
+		else
+			cg_for_range(g, n);
+		break;
+	case N_LET: cg_let(g, n); break;
 	case N_RETURN:
 		LLVMBuildBr(g->b, g->exit_bb);
 		cg_dead_block(g);

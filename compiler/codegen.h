@@ -37,6 +37,7 @@
 #define CG_STACK_BUDGET 256 /* bytes of slots on the stack; the rest is LLVM's */
 #define CG_SCRATCH_MAX SEMA_PERCPU_VALUE_MAX /* per-CPU value size limit */
 #define CG_MAX_LOOPS 16
+#define CG_MAX_NEST SEMA_MAX_MAP_LOOPS /* for ($kv : @m) loops one inside another */
 #define CG_CHUNK 8 /* statements per basic block in long blocks */
 
 /* x86-64 struct pt_regs, the context of kprobes and uprobes: offsets of
@@ -54,6 +55,7 @@ struct cg_options {
 	uint64_t start_ns;  /* CLOCK_MONOTONIC at start, for `elapsed` */
 	uint32_t cpid;	    /* -c CMD's pid (0 when only compiled) */
 	const char *source_name;
+	uint32_t ringbuf_pages; /* BPFTRACE_PERF_RB_PAGES (a power of 2), 0: 1 MiB */
 	/* --debug-break RULE: disable one verifier-safe convention, to test
 	 * that its rejection is explained (never for users) */
 	const char *break_rule;
@@ -163,6 +165,11 @@ struct cg {
 	bool retry_on_stack_limit; /* a stack overflow is retried with a smaller frame */
 	LLVMBasicBlockRef break_bb[CG_MAX_LOOPS], cont_bb[CG_MAX_LOOPS];
 	int nloops;
+	/* for ($kv : @m) callbacks (foreach.c): made so far in the module, and
+	 * the slot frames and scratch pointers of the functions around the
+	 * one being generated (cg_slot_at rebuilds their slots on its own) */
+	int ncallbacks, nouter;
+	LLVMValueRef outer_frame[CG_MAX_NEST], outer_scratch[CG_MAX_NEST];
 	/* raw syscall programs (probe->raw_syscall): the syscall number (i32,
 	 * computed in the entry block) and the probe-by-number table */
 	LLVMValueRef sys_nr, sys_probes;
@@ -198,6 +205,13 @@ void cg_result_free(struct cg_result *r);
  * the function and its prologue (entry, setup, body, exit) */
 void cg_probe_body(struct cg *g, struct node *probe);
 LLVMValueRef cg_expr(struct cg *g, struct node *n);
+void cg_block(struct cg *g, struct node *b);
+/* The total over the CPUs of a count/sum/min/max/avg element at key (as
+ * the runtime prints it) */
+LLVMValueRef cg_agg_total(struct cg *g, struct sema_map *m, struct cg_map *cm, LLVMValueRef key);
+
+/* foreach.c: for ($kv : @m) through bpf_for_each_map_elem */
+void cg_for_map(struct cg *g, struct node *n);
 /* An expression converted to the storage form `to` in the slot at dst
  * (strings padded, tuples re-laid out, integers widened to 8 bytes). */
 void cg_store_as(struct cg *g, struct node *n, LLVMValueRef value, struct type *from,
@@ -231,6 +245,9 @@ LLVMValueRef cg_gep(struct cg *g, LLVMValueRef base, uint64_t off);
 LLVMValueRef cg_const(struct cg *g, uint64_t v);
 LLVMValueRef cg_helper(struct cg *g, int id, LLVMTypeRef ret, LLVMValueRef *args, unsigned n);
 LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v); /* an i64 LLVM cannot reason about */
+/* v through an empty asm: not even instruction selection sees its bits
+ * (the verifier still knows its bounds: no instruction is emitted) */
+LLVMValueRef cg_barrier(struct cg *g, LLVMValueRef v);
 LLVMValueRef cg_clamp(struct cg *g, LLVMValueRef v, uint64_t max);
 LLVMValueRef cg_load_ctx(struct cg *g, uint32_t off, uint32_t size, bool is_signed);
 LLVMValueRef cg_load_int(struct cg *g, LLVMValueRef p, uint32_t size, bool is_signed);

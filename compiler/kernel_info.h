@@ -44,6 +44,7 @@ enum ki_feature {
 	KI_RINGBUF,	    /* BPF_MAP_TYPE_RINGBUF (5.8) */
 	KI_KPROBE_MULTI,    /* one kprobe_multi link for many functions (5.18, fprobe) */
 	KI_ATTACH_COOKIE,   /* bpf_get_attach_cookie (5.15) */
+	KI_FOR_EACH,	    /* bpf_for_each_map_elem (5.13): for ($kv : @m) */
 	KI_KPROBE_OVERRIDE, /* bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE) */
 };
 

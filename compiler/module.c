@@ -19,6 +19,7 @@
 #include <linux/bpf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compiler/codegen.h"
 
@@ -188,7 +189,7 @@ LLVMValueRef cg_stack_map(struct cg *g, bool user, uint32_t depth)
 
 bool cg_agg_array(const struct sema_map *m)
 {
-	return !m->key && !m->deleted;
+	return !m->key && !m->deleted && !m->decl;
 }
 
 uint32_t cg_agg_value_size(const struct sema_map *m)
@@ -241,9 +242,11 @@ static void define_user_maps(struct cg *g)
 		bool array = cm->array, buckets = cm->buckets;
 		uint32_t nelems = buckets ? cm->nbuckets : 1;
 		struct map_def d = {
-			.type = array ? BPF_MAP_TYPE_PERCPU_ARRAY
+			.type = m->decl ? m->decl_type
+				: array ? BPF_MAP_TYPE_PERCPU_ARRAY
 				: agg ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_HASH,
-			.max_entries = m->key ? (g->sema->opts.map_keys_max ?: MAP_KEYS_MAX)
+			.max_entries = m->decl ? m->decl_size
+				: m->key ? (g->sema->opts.map_keys_max ?: MAP_KEYS_MAX)
 				: array ? nelems + (m->value->agg != PD_AGG_COUNT) : 1,
 			.key_size = m->key ? m->key->size : array ? 4 : 8,
 			.value_size = buckets ? 8 : cm->value_size,
@@ -281,7 +284,10 @@ static void define_internal_maps(struct cg *g)
 		set_map_debug_info(g, g->ringbuf, "events", &pb);
 		g->pd_ringbuf = add_pd_map(g, "events", "events", PD_MAP_PERFBUF, &pb);
 	} else {
-		struct map_def rb = { BPF_MAP_TYPE_RINGBUF, RINGBUF_SIZE, 0, 0, false };
+		uint32_t rb_size = g->opts.ringbuf_pages
+					   ? g->opts.ringbuf_pages * (uint32_t)sysconf(_SC_PAGESIZE)
+					   : RINGBUF_SIZE;
+		struct map_def rb = { BPF_MAP_TYPE_RINGBUF, rb_size, 0, 0, false };
 		g->ringbuf = map_global(g, "ringbuf", 2);
 		set_map_debug_info(g, g->ringbuf, "ringbuf", &rb);
 		g->pd_ringbuf = add_pd_map(g, "ringbuf", "ringbuf", PD_MAP_RINGBUF, &rb);

@@ -198,6 +198,9 @@ static struct node *new_program(struct parse_ctx *p)
 	n = ast_new(p->arena, N_PROGRAM, first ? span_join(first->span, last->span) : none);
 	n->program.structs = p->structs.head;
 	n->program.probes = p->probes.head;
+	n->program.config = p->config;
+	n->program.map_decls = p->map_decls.head;
+	n->program.macros = p->macros.head;
 	return n;
 }
 

@@ -785,6 +785,9 @@ static bool uses_ident(const struct node *n, const char *name)
 	case N_FOR:
 		return uses_ident(n->for_.map, name) || uses_ident(n->for_.lo, name) ||
 		       uses_ident(n->for_.hi, name) || uses_ident(n->for_.body, name);
+	case N_LET: return uses_ident(n->let.value, name);
+	case N_BLOCK_EXPR:
+		return list_uses(n->block_expr.stmts, name) || uses_ident(n->block_expr.value, name);
 	case N_MAP: return list_uses(n->map.keys, name);
 	case N_BINOP: return uses_ident(n->binop.lhs, name) || uses_ident(n->binop.rhs, name);
 	case N_UNOP: return uses_ident(n->unop.operand, name);
@@ -835,6 +838,9 @@ static bool uses_call(const struct node *n, const char *name)
 	case N_FOR:
 		return uses_call(n->for_.map, name) || uses_call(n->for_.lo, name) ||
 		       uses_call(n->for_.hi, name) || uses_call(n->for_.body, name);
+	case N_LET: return uses_call(n->let.value, name);
+	case N_BLOCK_EXPR:
+		return list_calls(n->block_expr.stmts, name) || uses_call(n->block_expr.value, name);
 	case N_MAP: return list_calls(n->map.keys, name);
 	case N_BINOP: return uses_call(n->binop.lhs, name) || uses_call(n->binop.rhs, name);
 	case N_UNOP: return uses_call(n->unop.operand, name);

@@ -9,6 +9,7 @@
  * it), then a reporting pass. Builtins and functions are checked by their
  * stdlib/ entries.
  */
+#include <linux/bpf.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -988,10 +989,22 @@ static struct type *check_var(struct sema *s, struct node *n)
 			sema_error(s, n->span, "variable '%s' is not in scope here", n->ident.name);
 			sema_note(s, dead->decl->span, "'%s' was assigned in an inner block, visible only there",
 				  n->ident.name);
+		} else if (strchr(n->ident.name, '\'')) { /* a macro's own (macro.c) */
+			sema_error(s, n->span, "variable '%.*s' is used before it is assigned: a macro "
+					       "sees only the variables passed to it ($name parameters)",
+				   (int)(strchr(n->ident.name, '\'') - n->ident.name), n->ident.name);
 		} else {
 			sema_error(s, n->span, "variable '%s' is used before it is assigned",
 				   n->ident.name);
 		}
+		return &type_none;
+	}
+	if (v->untyped) {
+		sema_error(s, n->span, "variable '%s' is read before any value is assigned to it",
+			   n->ident.name);
+		sema_note(s, v->decl->span, "'%s' is declared here without a type; give it one "
+					  "(let %s: int64) or assign it first", n->ident.name,
+			  n->ident.name);
 		return &type_none;
 	}
 	n->sym = v;
@@ -1010,6 +1023,8 @@ static struct type *check_posparam(struct sema *s, struct node *n)
 	const char *p = s->opts.params[n->posparam.index - 1];
 	return type_str(s->arena, strlen(p) + 1);
 }
+
+static void check_stmt(struct sema *s, struct node *n);
 
 static struct type *expr_type(struct sema *s, struct node *n)
 {
@@ -1056,6 +1071,14 @@ static struct type *expr_type(struct sema *s, struct node *n)
 	}
 	case N_OFFSETOF:
 		return check_offsetof(s, n);
+	case N_BLOCK_EXPR: { /* a macro's value: its statements, then the value */
+		scope_push(s);
+		for (struct node *st = n->block_expr.stmts; st; st = st->next)
+			check_stmt(s, st);
+		struct type *t = sema_expr(s, n->block_expr.value);
+		scope_pop(s);
+		return t;
+	}
 	default:
 		sema_error(s, n->span, "%s is not an expression", ast_kind_name(n->kind));
 		return &type_none;
@@ -1116,6 +1139,18 @@ static void check_block(struct sema *s, struct node *b)
 	scope_pop(s);
 }
 
+/* Whether a value of type t may be stored in a variable declared vt
+ * (let $x: vt): integers convert (and wrap) as in C, strings are cut to
+ * the declared size, anything else must have the declared type. */
+static bool let_assignable(struct type *vt, struct type *t)
+{
+	if (is_int_like(vt) && is_int_like(t))
+		return true;
+	if (vt->kind == TY_STR && t->kind == TY_STR)
+		return true;
+	return type_equal(vt, t);
+}
+
 static void assign_var(struct sema *s, struct node *n, struct type *t)
 {
 	struct node *target = n->assign.target;
@@ -1147,6 +1182,17 @@ static void assign_var(struct sema *s, struct node *n, struct type *t)
 		v->depth = s->depth;
 		v->next = s->vars;
 		s->vars = v;
+	} else if (v->untyped && t->kind != TY_NONE) { /* let $x; then $x = value */
+		struct type *u = v->prev_type ? type_unify(s->arena, v->prev_type, t) : NULL;
+		v->type = u ? u : t;
+		v->untyped = false;
+	} else if (v->fixed && t->kind != TY_NONE) {
+		if (!let_assignable(v->type, t)) {
+			sema_error(s, n->span, "variable '%s' is declared %s; cannot assign %s to it",
+				   v->name, tname(v->type), tname(t));
+			sema_note(s, v->decl->span, "'%s' declared here", v->name);
+			return;
+		}
 	} else if (t->kind != TY_NONE) {
 		struct type *u = is_int_like(v->type) && is_int_like(t) ? v->type
 									 : type_unify(s->arena, v->type, t);
@@ -1284,6 +1330,80 @@ static void check_expr_stmt(struct sema *s, struct node *n)
 	sema_expr(s, e);
 }
 
+/* The type a declaration names: typename_type's, plus `string` (the
+ * configured string size) and `string[N]` */
+static struct type *let_type(struct sema *s, struct node *tn)
+{
+	if (!tn->type_name.is_struct && !strcmp(tn->type_name.name, "string") &&
+	    !tn->type_name.ptr_depth) {
+		int64_t n = tn->type_name.array_len;
+		if (n == 0 || n > SEMA_PERCPU_VALUE_MAX) {
+			sema_error(s, tn->span, "a string size must be 1 to %d", SEMA_PERCPU_VALUE_MAX);
+			return &type_none;
+		}
+		return type_str(s->arena, n > 0 ? (uint32_t)n : s->opts.strlen);
+	}
+	if (!tn->type_name.is_struct && !tn->type_name.ptr_depth &&
+	    (!strcmp(tn->type_name.name, "buffer") || !strcmp(tn->type_name.name, "inet") ||
+	     !strcmp(tn->type_name.name, "void"))) {
+		sema_error(s, tn->span, "a variable cannot be declared %s", tn->type_name.name);
+		return &type_none;
+	}
+	struct type *t = typename_type(s, tn);
+	if (t->kind == TY_RECORD || t->kind == TY_ARRAY) {
+		sema_error(s, tn->span, "a variable cannot hold a whole struct or array; declare a "
+					"pointer to it");
+		return &type_none;
+	}
+	return t;
+}
+
+/* let $x [: type] [= value]: a variable of the current block, visible
+ * after the inner blocks that assign it */
+static void check_let(struct sema *s, struct node *n)
+{
+	const char *name = n->let.var->ident.name;
+	struct type *t = n->let.type_name ? let_type(s, n->let.type_name) : NULL;
+	struct type *vt = n->let.value ? sema_expr(s, n->let.value) : NULL;
+	struct sema_var *old = find_var(s, name);
+	if (old) {
+		sema_error(s, n->let.var->span, "'%s' is already a variable here: let declares a new one",
+			   name);
+		sema_note(s, old->decl->span, "'%s' first declared or assigned here", name);
+		return;
+	}
+	if (vt && (vt->kind == TY_VOID || vt->kind == TY_CTX || vt->kind == TY_AGG)) {
+		sema_error(s, n->let.value->span, "cannot assign %s to a variable", tname(vt));
+		vt = &type_none;
+	}
+	if (t && vt && t->kind != TY_NONE && vt->kind != TY_NONE && !let_assignable(t, vt)) {
+		sema_error(s, n->let.value->span, "cannot assign %s to '%s', declared %s", tname(vt),
+			   name, tname(t));
+		vt = &type_none;
+	}
+	struct sema_var *v = arena_alloc(s->arena, sizeof(*v));
+	v->name = name;
+	v->type = t ? t : vt ? vt : &type_none;
+	v->fixed = t != NULL;
+	v->untyped = !t && !vt;
+	/* as assign_var: the type the previous walk ended with */
+	struct sema_var *prev = n->let.var->sym;
+	if (!t && vt && prev && prev->walk == s->walk - 1 && vt->kind != TY_NONE) {
+		struct type *u = type_unify(s->arena, prev->type, vt);
+		if (u)
+			v->type = u;
+	}
+	if (v->untyped && prev && prev->walk == s->walk - 1 && prev->type->kind != TY_NONE)
+		v->prev_type = prev->type;
+	v->walk = s->walk;
+	v->decl = n->let.var;
+	v->depth = s->depth;
+	v->next = s->vars;
+	s->vars = v;
+	n->let.var->sym = v;
+	n->let.var->type = v->type;
+}
+
 static void check_unroll(struct sema *s, struct node *n)
 {
 	int64_t k;
@@ -1294,13 +1414,94 @@ static void check_unroll(struct sema *s, struct node *n)
 	check_block(s, n->loop.body);
 }
 
+/* The type of $kv in for ($kv : @m): (key, value), the key and value in
+ * their storage forms (several keys are a tuple), an aggregation's value
+ * its total as a read in a probe gives it; NULL after an error. */
+static struct type *for_map_type(struct sema *s, struct node *n)
+{
+	struct node *mn = n->for_.map;
+	if (mn->map.keys) {
+		sema_error(s, mn->span, "a for loop iterates over a whole map: write %s without keys",
+			   mn->map.name);
+		return NULL;
+	}
+	struct sema_map *m = get_map(s, mn);
+	mn->sym = m;
+	if (!m->value) {
+		if (!s->quiet)
+			sema_error(s, mn->span, "map %s is iterated over but never assigned", m->name);
+		return NULL;
+	}
+	if (!m->key) {
+		sema_error(s, mn->span,
+			   "%s has no keys: a for loop iterates over the elements of a map with keys "
+			   "(@m[k] = v)", m->name);
+		return NULL;
+	}
+	struct type *elems[2] = { m->key, m->value };
+	if (m->value->kind == TY_AGG) {
+		switch (m->value->agg) {
+		case PD_AGG_COUNT: elems[1] = &type_u64; break;
+		case PD_AGG_SUM:
+		case PD_AGG_MIN:
+		case PD_AGG_MAX:
+		case PD_AGG_AVG: elems[1] = &type_s64; break;
+		default:
+			sema_error(s, mn->span,
+				   "%s holds %s(); a for loop reads only maps of values, count(), sum(), "
+				   "min(), max() and avg()", m->name, tname(m->value));
+			return NULL;
+		}
+	}
+	return type_tuple(s->arena, elems, 2);
+}
+
+/* for ($kv : @m): codegen.c, cg_for_map (bpf_for_each_map_elem) */
+static void check_for_map(struct sema *s, struct node *n)
+{
+	struct type *t = for_map_type(s, n);
+	if (t && s->opts.will_attach && !s->quiet && !ki_has(s->ki, KI_FOR_EACH)) {
+		sema_error(s, n->span, "for ($kv : @map) needs bpf_for_each_map_elem (Linux 5.13), "
+				       "which this kernel lacks: %s", ki_reason(s->ki, KI_FOR_EACH));
+		sema_hint(s, "print(@map) prints every element from user space");
+	}
+	scope_push(s);
+	if (find_var(s, n->for_.var->ident.name)) {
+		sema_error(s, n->for_.var->span,
+			   "'%s' is already a variable here: a loop variable needs a new name",
+			   n->for_.var->ident.name);
+		t = NULL;
+	}
+	if (t) {
+		struct sema_var *v = arena_alloc(s->arena, sizeof(*v));
+		v->name = n->for_.var->ident.name;
+		v->type = t;
+		v->decl = n->for_.var;
+		v->depth = s->depth;
+		v->walk = s->walk;
+		v->next = s->vars;
+		s->vars = v;
+		n->for_.var->sym = v;
+		n->for_.var->type = t;
+	}
+	if (s->map_loops == SEMA_MAX_MAP_LOOPS)
+		sema_error(s, n->span, "for loops over maps nest at most %d deep",
+			   SEMA_MAX_MAP_LOOPS);
+	int saved = s->loop_depth;
+	s->loop_depth = 1;
+	s->map_loops++;
+	check_block(s, n->for_.body);
+	s->map_loops--;
+	s->loop_depth = saved;
+	scope_pop(s);
+}
+
 /* for ($i : lo..hi): lo inclusive, hi exclusive, both evaluated once;
- * $i is an int64 of the loop's scope. for ($kv : @m) is not there yet. */
+ * $i is an int64 of the loop's scope. */
 static void check_for(struct sema *s, struct node *n)
 {
-	if (n->for_.map || !n->for_.lo) {
-		sema_error(s, n->span, "for loops over maps are not supported yet; "
-				       "only ranges: for ($i : 0..10)");
+	if (n->for_.map) {
+		check_for_map(s, n);
 		return;
 	}
 	struct node *b[2] = { n->for_.lo, n->for_.hi };
@@ -1367,6 +1568,9 @@ static void check_stmt(struct sema *s, struct node *n)
 	case N_FOR:
 		check_for(s, n);
 		break;
+	case N_LET:
+		check_let(s, n);
+		break;
 	case N_RETURN:
 		if (n->stmt.expr)
 			sema_error(s, n->stmt.expr->span, "return in a probe takes no value");
@@ -1390,6 +1594,7 @@ static void walk_body(struct sema *s, struct sema_probe *sp)
 	s->dead_vars = NULL;
 	s->depth = 0;
 	s->loop_depth = 0;
+	s->map_loops = 0;
 	s->var_widened = false;
 	if (p->probe.pred)
 		check_cond(s, p->probe.pred);
@@ -1813,6 +2018,75 @@ static void check_structs(struct sema *s)
 			layout_struct(s, st, st->span);
 }
 
+/* let @m = hash(N); and its kin (bpftrace >= 0.22): the map's BPF type
+ * and size. Per-CPU kinds hold aggregations, the others plain values
+ * (check_map_decls, once the values are known). */
+static const struct {
+	const char *name;
+	uint32_t type;
+	bool percpu;
+} map_kinds[] = {
+	{ "hash", BPF_MAP_TYPE_HASH, false },
+	{ "lruhash", BPF_MAP_TYPE_LRU_HASH, false },
+	{ "percpuhash", BPF_MAP_TYPE_PERCPU_HASH, true },
+	{ "percpulruhash", BPF_MAP_TYPE_LRU_PERCPU_HASH, true },
+};
+
+static void declare_maps(struct sema *s)
+{
+	for (struct node *n = s->program->program.map_decls; n; n = n->next) {
+		struct node *call = n->assign.value;
+		int kind = -1;
+		for (size_t i = 0; i < sizeof(map_kinds) / sizeof(map_kinds[0]); i++)
+			if (!strcmp(call->call.name, map_kinds[i].name))
+				kind = (int)i;
+		if (kind < 0) {
+			sema_error(s, call->span, "unknown map kind '%s': expected hash(N), lruhash(N), "
+						  "percpuhash(N) or percpulruhash(N)", call->call.name);
+			continue;
+		}
+		int64_t size;
+		if (call->call.nargs != 1 || !sema_const_int(s, call->call.args, &size) || size < 1 ||
+		    size > (1 << 24)) {
+			sema_error(s, call->span, "%s() takes the number of entries, a constant from 1 "
+						  "to %d", call->call.name, 1 << 24);
+			continue;
+		}
+		struct sema_map *m = get_map(s, n->assign.target);
+		if (m->decl) {
+			sema_error(s, n->assign.target->span, "map %s is declared twice", m->name);
+			sema_note(s, m->decl->span, "%s first declared here", m->name);
+			continue;
+		}
+		m->decl = n;
+		m->decl_type = map_kinds[kind].type;
+		m->decl_size = (uint32_t)size;
+	}
+}
+
+static void check_map_decls(struct sema *s)
+{
+	for (struct sema_map *m = s->maps; m; m = m->next) {
+		if (!m->decl)
+			continue;
+		struct node *call = m->decl->assign.value;
+		bool percpu = m->decl_type == BPF_MAP_TYPE_PERCPU_HASH ||
+			      m->decl_type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+		if (!m->value) {
+			sema_error(s, m->decl->span, "map %s is declared but never assigned", m->name);
+		} else if (percpu && m->value->kind != TY_AGG) {
+			sema_error(s, call->span, "%s() keeps a value per CPU, for aggregations "
+						  "(count(), sum(), hist(), ...); %s holds %s: declare it "
+						  "hash(N) or lruhash(N)", call->call.name, m->name,
+				   tname(m->value));
+		} else if (!percpu && m->value->kind == TY_AGG) {
+			sema_error(s, call->span, "%s holds %s(), an aggregation kept per CPU: declare it "
+						  "percpuhash(N) or percpulruhash(N)", m->name,
+				   tname(m->value));
+		}
+	}
+}
+
 int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, struct diag *d,
 	       struct arena *a, const struct sema_opts *opts)
 {
@@ -1824,7 +2098,10 @@ int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, str
 	if (!s->opts.strlen)
 		s->opts.strlen = SEMA_DEFAULT_STRLEN;
 	s->program = program;
+	if (macro_expand(s))
+		return -1;
 	check_structs(s);
+	declare_maps(s);
 	probes_resolve(s);
 	if (diag_has_errors(d))
 		return -1;
@@ -1838,6 +2115,8 @@ int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, str
 		m->has_key_use = m->has_scalar_use = false; /* re-learned while reporting */
 	s->quiet = false;
 	walk_program(s);
+	if (!diag_has_errors(d))
+		check_map_decls(s);
 	if (!diag_has_errors(d))
 		check_map_sizes(s);
 	return diag_has_errors(d) ? -1 : 0;

@@ -29,6 +29,8 @@
 #define SEMA_MAX_UNROLL 100
 /* iterations of a range loop (codegen bounds its counter by it) */
 #define SEMA_MAX_RANGE 65536
+/* for ($kv : @m) loops nested in one another */
+#define SEMA_MAX_MAP_LOOPS 8
 
 struct sema_map {
 	const char *name;	 /* "@x" */
@@ -41,6 +43,9 @@ struct sema_map {
 	int index;
 	bool has_key_use, has_scalar_use;
 	bool deleted; /* named by delete(): a keyless count() stays a hash map */
+	/* let @m = lruhash(N);: the BPF map type and size declared, or 0 */
+	uint32_t decl_type, decl_size;
+	struct node *decl;
 	bool saved_key_use, saved_scalar_use; /* across sema_type_probe's quiet walks */
 	struct sema_map *next;
 };
@@ -52,6 +57,9 @@ struct sema_var {
 	int depth; /* block depth of the declaring scope */
 	void *cg;  /* codegen's slot for the current program */
 	unsigned walk; /* sema's walk that made it (see sema_type_probe) */
+	bool fixed;    /* let $x: TYPE: assignments convert to the declared type */
+	bool untyped;  /* let $x; not assigned yet: the first assignment types it */
+	struct type *prev_type; /* untyped: the type the previous walk ended with */
 	struct sema_var *next;
 };
 
@@ -95,6 +103,7 @@ struct sema_opts {
 	int nparams;
 	uint32_t strlen;     /* string size (default 64) */
 	uint32_t map_keys_max; /* entries of a keyed map (default 4096) */
+	enum pd_stack_mode stack_mode; /* kstack/ustack without a mode (STACK_MODE) */
 	bool unsafe;	     /* --unsafe: system() and friends allowed */
 	bool will_attach;    /* probes will be attached: a mechanism the kernel
 				lacks is an error now (not for -d or --dry-run) */
@@ -132,6 +141,7 @@ struct sema {
 	struct sema_var *vars;	 /* visible variables, innermost first */
 	int depth;
 	int loop_depth;
+	int map_loops;		 /* for ($kv : @m) loops around the statement */
 	bool uses_ctx;
 	bool in_agg_assign;	 /* checking the value of @m = agg() */
 	struct sema_var *dead_vars; /* variables whose scope ended */
@@ -144,6 +154,9 @@ struct sema {
 /* Checks the whole program. Returns 0, or -1 when errors were reported. */
 int sema_check(struct sema *s, struct node *program, struct kernel_info *ki, struct diag *d,
 	       struct arena *a, const struct sema_opts *opts);
+/* macro.c: replaces every macro call in the probes by its expansion;
+ * -1 after errors */
+int macro_expand(struct sema *s);
 /* Re-types the body of sp's probe for its context (codegen). */
 void sema_type_probe(struct sema *s, struct sema_probe *sp);
 struct sema_map *sema_find_map(struct sema *s, const char *name);

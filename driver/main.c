@@ -21,6 +21,7 @@
 #include "compiler/btf.h"
 #include "compiler/codegen.h"
 #include "compiler/cpp.h"
+#include "compiler/config.h"
 #include "compiler/diag.h"
 #include "compiler/headers.h"
 #include "compiler/parse.h"
@@ -450,6 +451,7 @@ static bool has_feature(struct kernel_info *ki, enum ki_feature f)
 	case KI_RINGBUF: return rt_feature_ringbuf();
 	case KI_KPROBE_MULTI: return rt_feature(RT_FEAT_KPROBE_MULTI);
 	case KI_ATTACH_COOKIE: return rt_feature(RT_FEAT_ATTACH_COOKIE);
+	case KI_FOR_EACH: return rt_feature(RT_FEAT_FOR_EACH);
 	case KI_KPROBE_OVERRIDE: return rt_feature(RT_FEAT_KPROBE_OVERRIDE);
 	}
 	return true;
@@ -471,6 +473,7 @@ static const char *feature_reason(struct kernel_info *ki, enum ki_feature f)
 	case KI_RINGBUF: return rt_feature_reason(RT_FEAT_RINGBUF);
 	case KI_KPROBE_MULTI: return rt_feature_reason(RT_FEAT_KPROBE_MULTI);
 	case KI_ATTACH_COOKIE: return rt_feature_reason(RT_FEAT_ATTACH_COOKIE);
+	case KI_FOR_EACH: return rt_feature_reason(RT_FEAT_FOR_EACH);
 	case KI_KPROBE_OVERRIDE: return rt_feature_reason(RT_FEAT_KPROBE_OVERRIDE);
 	}
 	return "";
@@ -484,29 +487,34 @@ static const struct btf *vmlinux_btf(struct kernel_info *ki, const char **why)
 	return b;
 }
 
-/* BPFTRACE_STRLEN (string size, bytes with the NUL, 1..200 as bpftrace)
- * and BPFTRACE_MAP_KEYS_MAX (entries of a keyed map): bpftrace's
- * environment settings. A bad value is an error (exit 2). */
-static int env_u32(const char *name, uint32_t lo, uint32_t hi, uint32_t *out)
+/* bpftrace's settings (compiler/config.h): the script's config block,
+ * then the BPFTRACE_* environment over it. A bad value is an error
+ * (exit 2). */
+static struct trace_config settings;
+
+static int read_settings(const struct node *prog, struct diag *d, struct sema_opts *so)
 {
-	const char *v = getenv(name);
-	if (!v || !*v)
-		return 0;
-	char *end;
-	errno = 0;
-	unsigned long long n = strtoull(v, &end, 10);
-	if (errno || *end || v[0] == '-' || n < lo || n > hi) {
-		fprintf(stderr, "ERROR: %s=%s: expected a number from %u to %u\n", name, v, lo, hi);
+	if (config_from_script(&settings, prog, d) || config_from_env(&settings))
 		return -1;
-	}
-	*out = (uint32_t)n;
+	so->strlen = (uint32_t)config_get(&settings, CFG_STRLEN);
+	so->map_keys_max = (uint32_t)config_get(&settings, CFG_MAP_KEYS_MAX);
+	so->stack_mode = (enum pd_stack_mode)config_get(&settings, CFG_STACK_MODE);
 	return 0;
 }
 
-static int env_settings(struct sema_opts *so)
+/* BPFTRACE_MAX_PROBES: bpftrace's refusal, when the script has more
+ * attach points (after wildcards) than it allows */
+static int check_max_probes(const struct sema *s)
 {
-	return env_u32("BPFTRACE_STRLEN", 1, 200, &so->strlen) ||
-	       env_u32("BPFTRACE_MAP_KEYS_MAX", 1, 1u << 24, &so->map_keys_max);
+	if (!settings.set[CFG_MAX_PROBES] || (uint64_t)s->nprobes <= settings.value[CFG_MAX_PROBES])
+		return 0;
+	fprintf(stderr,
+		"ERROR: Can't attach to %d probes because it exceeds the current limit of %llu "
+		"probes.\nYou can increase the limit through the BPFTRACE_MAX_PROBES environment "
+		"variable, but BE CAREFUL since a high number of probes attached can cause your "
+		"system to crash.\n",
+		s->nprobes, (unsigned long long)settings.value[CFG_MAX_PROBES]);
+	return -1;
 }
 
 
@@ -693,7 +701,12 @@ static int run(const struct cli *c, const struct progdesc *pd, const struct node
 				 .output = { .format = c->format,
 					     .buffering = c->buffering,
 					     .quiet = c->quiet,
-					     .no_warnings = c->no_warnings },
+					     .no_warnings = c->no_warnings,
+					     .cat_bytes_max = (uint32_t)config_get(
+						     &settings, CFG_CAT_BYTES_MAX) },
+				 .perf_pages = settings.set[CFG_PERF_RB_PAGES]
+						       ? (uint32_t)settings.value[CFG_PERF_RB_PAGES]
+						       : 0,
 				 .child = child.pid ? &child : NULL,
 				 .pid = c->pid };
 	struct rt_session s;
@@ -753,7 +766,7 @@ static int compile_and_run(const struct cli *c, struct source *src)
 					       !c->dump_bpf && !c->dump_all && !c->dry_run,
 				.has_child = c->cmd != NULL,
 				.pid = c->pid };
-	if (env_settings(&so))
+	if (read_settings(prog, &diag, &so))
 		goto out;
 	t0 = now_ms();
 	int bad = sema_check(&sema, prog, ki_system(), &diag, &arena, &so);
@@ -763,7 +776,7 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	if (c->verbose && sema.btf)
 		fprintf(stderr, "kernel BTF: loaded in %.2f ms (part of check)\n",
 			kbtf_load_ms(sema.btf));
-	if (bad)
+	if (bad || check_max_probes(&sema))
 		goto out;
 	if (c->dump_types || c->dump_all) {
 		if (c->dump_all)
@@ -785,7 +798,10 @@ static int compile_and_run(const struct cli *c, struct source *src)
 				 .cpid = (uint32_t)child.pid,
 				 .print_bpf = c->dump_bpf, .start_ns = monotonic_ns(),
 				 .cpu = bpf_cpu_for_kernel(), .break_rule = c->break_rule,
-				 .helper_checks = c->helper_checks > 2 ? 2 : c->helper_checks };
+				 .helper_checks = c->helper_checks > 2 ? 2 : c->helper_checks,
+				 .ringbuf_pages = settings.set[CFG_PERF_RB_PAGES]
+							  ? (uint32_t)settings.value[CFG_PERF_RB_PAGES]
+							  : 0 };
 	struct cg_result res;
 	if (cg_compile(&sema, src, &arena, &co, &diag, &res)) {
 		if ((c->dump_ir || c->dump_ir_raw) && res.ir) /* what failed to build */

@@ -55,6 +55,7 @@ struct parse_ctx {
 	uint32_t last_end;	/* end of the last token returned */
 	uint32_t prev_end;	/* end of the token before that one */
 	bool stop;		/* return end of file from now on */
+	bool top_decl;		/* in a top-level `let @m = ...;` */
 	bool eof_reported;	/* a lexer error already explained the EOF */
 	int lex_errors;		/* errors the lexer reported */
 	int lex_errors_seen;	/* lex_errors when the last token was returned */
@@ -63,6 +64,9 @@ struct parse_ctx {
 	bool prev_lex_error;	/* ...or in or before the one before it */
 	/* parser */
 	struct node_list structs, probes;
+	struct node *config;	/* the config = { } block (N_BLOCK), or NULL */
+	struct node_list map_decls; /* let @m = hash(N); (N_ASSIGN) */
+	struct node_list macros;    /* macro NAME(...) { } (N_MACRO) */
 	/* preprocessor (compiler/cpp.c): the lexer reads its output; spans are
 	   mapped back to the script through it. NULL: the script itself. */
 	const struct cpp_result *pp;
@@ -114,6 +118,8 @@ static struct node *new_field_decl(struct parse_ctx *p, struct span sp, struct n
 static struct node *new_for(struct parse_ctx *p, struct span sp, struct node *var,
 			    struct node *lo, struct node *hi, struct node *body);
 static const char *token_text(struct parse_ctx *p, struct span sp);
+static struct node *new_let(struct parse_ctx *p, struct span sp, struct span var_sp,
+			    const char *name, struct node *type, struct node *value);
 }
 
 %initial-action {
@@ -127,15 +133,16 @@ static const char *token_text(struct parse_ctx *p, struct span sp);
 %token POSCOUNT "'$#'"
 %token <op> COMPOUND_ASSIGN "compound assignment"
 %token IF "'if'" ELSE "'else'" UNROLL "'unroll'" WHILE "'while'" FOR "'for'"
-%token RETURN "'return'" BREAK "'break'" CONTINUE "'continue'"
+%token RETURN "'return'" BREAK "'break'" CONTINUE "'continue'" LET "'let'"
 %token SIZEOF "'sizeof'" OFFSETOF "'offsetof'" STRUCT "'struct'" UNION "'union'"
 %token EQ "'=='" NE "'!='" LE "'<='" GE "'>='" SHL "'<<'" SHR "'>>'" AND "'&&'" OR "'||'"
 %token INC "'++'" DEC "'--'" ARROW "'->'" DOTDOT "'..'"
-%token ENDPRED "'/' before '{'" TOP_CLOSE "closing '}'"
+%token ENDPRED "'/' before '{'" TOP_CLOSE "closing '}'" CONFIG "'config'" MACRO "'macro'"
 
 %type <node> probe struct_decl pred body block simple_stmt compound_stmt if_stmt
 %type <node> expr unary postfix primary type field
-%type <list> attach_list stmts expr_list words fields
+%type <list> attach_list stmts expr_list words fields macro_params macro_plist
+%type <node> macro_param
 %type <num> ptrs
 %type <str> field_name field_path
 
@@ -166,6 +173,9 @@ items
 	: %empty
 	| items probe { $2->probe.index = p->probes.n; parse_list_add(&p->probes, $2); }
 	| items struct_decl { parse_list_add(&p->structs, $2); }
+	| items macro_def
+	| items map_decl
+	| items config_block
 	| items ';'
 	| items error TOP_CLOSE { yyerrok; }
 	;
@@ -201,6 +211,7 @@ body
 		$$ = new_node(p, N_BLOCK, @$);
 		parse_list_add(&$2, $3);
 		$$->block.stmts = $2.head;
+		$$->block.ends_in_value = $3->kind == N_EXPR_STMT;
 	}
 	| '{' stmts error TOP_CLOSE {
 		$$ = new_node(p, N_BLOCK, @$);
@@ -252,6 +263,11 @@ simple_stmt
 	| RETURN { $$ = new_node(p, N_RETURN, @$); }
 	| RETURN expr { $$ = new_node(p, N_RETURN, @$); $$->stmt.expr = $2; }
 	| BREAK { $$ = new_node(p, N_BREAK, @$); }
+	/* let $x [: type] [= value] */
+	| LET VAR { $$ = new_let(p, @$, @2, $2, NULL, NULL); }
+	| LET VAR ':' type { $$ = new_let(p, @$, @2, $2, $4, NULL); }
+	| LET VAR '=' expr { $$ = new_let(p, @$, @2, $2, NULL, $4); }
+	| LET VAR ':' type '=' expr { $$ = new_let(p, @$, @2, $2, $4, $6); }
 	| CONTINUE { $$ = new_node(p, N_CONTINUE, @$); }
 	;
 
@@ -423,6 +439,7 @@ field_name
 	| UNROLL { $$ = token_text(p, @1); }
 	| WHILE { $$ = token_text(p, @1); }
 	| FOR { $$ = token_text(p, @1); }
+	| LET { $$ = token_text(p, @1); }
 	| RETURN { $$ = token_text(p, @1); }
 	| BREAK { $$ = token_text(p, @1); }
 	| CONTINUE { $$ = token_text(p, @1); }
@@ -518,6 +535,62 @@ words
 	| TYPE { $$ = list1(ast_new_name(p->arena, N_IDENT, @1, $1)); }
 	| words IDENT { $$ = $1; parse_list_add(&$$, ast_new_name(p->arena, N_IDENT, @2, $2)); }
 	| words TYPE { $$ = $1; parse_list_add(&$$, ast_new_name(p->arena, N_IDENT, @2, $2)); }
+	;
+
+/* macro NAME(params) { body } */
+macro_def
+	: MACRO IDENT '(' macro_params ')' body {
+		struct node *n = new_node(p, N_MACRO, span_join(@1, @6));
+		n->macro.name = $2;
+		n->macro.params = $4.head;
+		n->macro.nparams = $4.n;
+		n->macro.body = $6;
+		parse_list_add(&p->macros, n);
+	}
+	;
+
+/* let @m = lruhash(100); */
+map_decl
+	: LET MAP '=' IDENT '(' expr_list ')' ';' {
+		struct node *n = new_node(p, N_ASSIGN, span_join(@1, @8));
+		n->assign.target = new_map(p, @2, $2, (struct node_list){ 0 });
+		n->assign.value = ast_new_call(p->arena, span_join(@4, @7), $4, $6.head);
+		parse_list_add(&p->map_decls, n);
+	}
+	| LET MAP '=' IDENT '(' ')' ';' {
+		struct node *n = new_node(p, N_ASSIGN, span_join(@1, @7));
+		n->assign.target = new_map(p, @2, $2, (struct node_list){ 0 });
+		n->assign.value = ast_new_call(p->arena, span_join(@4, @6), $4, NULL);
+		parse_list_add(&p->map_decls, n);
+	}
+	;
+
+/* config = { KEY = value; ... } (compiler/config.c reads it) */
+config_block
+	: CONFIG '=' body {
+		if (p->config)
+			diag_error(p->diag, span_join(@1, @2), "a script has one config block; this is a second one");
+		else if (p->probes.n || p->structs.n)
+			diag_error(p->diag, span_join(@1, @2), "the config block must come first, before any probe or struct");
+		else
+			p->config = $3;
+	}
+	;
+
+macro_params
+	: %empty { $$ = (struct node_list){ 0 }; }
+	| macro_plist { $$ = $1; }
+	;
+
+macro_plist
+	: macro_param { $$ = list1($1); }
+	| macro_plist ',' macro_param { $$ = $1; parse_list_add(&$$, $3); }
+	;
+
+macro_param
+	: VAR { $$ = ast_new_name(p->arena, N_VAR, @$, $1); }
+	| IDENT { $$ = ast_new_name(p->arena, N_IDENT, @$, $1); }
+	| MAP { $$ = new_map(p, @$, $1, (struct node_list){ 0 }); }
 	;
 
 %%
@@ -630,6 +703,16 @@ static struct node *new_field_decl(struct parse_ctx *p, struct span sp, struct n
 	return n;
 }
 
+static struct node *new_let(struct parse_ctx *p, struct span sp, struct span var_sp,
+			    const char *name, struct node *type, struct node *value)
+{
+	struct node *n = new_node(p, N_LET, sp);
+	n->let.var = ast_new_name(p->arena, N_VAR, var_sp, name);
+	n->let.type_name = type;
+	n->let.value = value;
+	return n;
+}
+
 static struct node *new_for(struct parse_ctx *p, struct span sp, struct node *var,
 			    struct node *lo, struct node *hi, struct node *body)
 {
@@ -704,9 +787,9 @@ static bool is_expr_start(int k)
 static bool is_stmt_start(int k)
 {
 	return k == YYSYMBOL_IF || k == YYSYMBOL_UNROLL || k == YYSYMBOL_WHILE ||
-	       k == YYSYMBOL_FOR || k == YYSYMBOL_RETURN || k == YYSYMBOL_BREAK ||
-	       k == YYSYMBOL_CONTINUE || k == char_sym('{') || k == char_sym(';') ||
-	       is_expr_start(k);
+	       k == YYSYMBOL_FOR || k == YYSYMBOL_LET || k == YYSYMBOL_RETURN ||
+	       k == YYSYMBOL_BREAK || k == YYSYMBOL_CONTINUE || k == char_sym('{') ||
+	       k == char_sym(';') || is_expr_start(k);
 }
 
 static bool is_operator(int k)

@@ -403,6 +403,50 @@ static bool probe_bpf_loop(char *why)
 	return true;
 }
 
+static bool switched_off(const char *var, char *why);
+
+/* bpf_for_each_map_elem(&array, callback, NULL, 0), the callback a
+ * subprogram at insn 9: what a `for ($kv : @m)` loop emits (5.13).
+ * TRACE_NO_FOR_EACH=1 simulates a kernel without it. */
+static bool probe_for_each(char *why)
+{
+	if (switched_off("TRACE_NO_FOR_EACH", why))
+		return false;
+	int map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "trace_feature", 4, 8, 1, NULL);
+	if (map < 0) {
+		fail(why, "BPF_MAP_CREATE array", -map);
+		return false;
+	}
+	struct bpf_insn insns[] = {
+		INSN(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, map),
+		INSN(0, 0, 0, 0, 0),
+		LD_FUNC(BPF_REG_2, 6), /* insn 2 + 1 + 6 = 9 */
+		MOV64_IMM(BPF_REG_3, 0),
+		MOV64_IMM(BPF_REG_4, 0),
+		CALL_HELPER(BPF_FUNC_for_each_map_elem),
+		MOV64_IMM(BPF_REG_0, 0),
+		EXIT_INSN(),
+		MOV64_IMM(BPF_REG_0, 0), /* callback */
+		EXIT_INSN(),
+	};
+	struct bpf_func_info fi[2];
+	struct btf *btf = two_funcs_btf(fi, 9, why);
+	if (!btf) {
+		close(map);
+		return false;
+	}
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .prog_btf_fd = (__u32)btf__fd(btf), .func_info = fi,
+		    .func_info_cnt = 2, .func_info_rec_size = sizeof(fi[0]));
+	int fd = load_opts(BPF_PROG_TYPE_TRACEPOINT, &o, insns, 11,
+			   "BPF_PROG_LOAD calling bpf_for_each_map_elem", why);
+	btf__free(btf);
+	close(map);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 static bool probe_attach_cookie(char *why)
 {
 	static const struct bpf_insn insns[] = {
@@ -704,6 +748,7 @@ static const struct feature_desc {
 	FEATURE(RT_FEAT_BTF, SEC_KERNEL, btf),
 	FEATURE(RT_FEAT_BOUNDED_LOOPS, SEC_KERNEL, bounded_loops),
 	FEATURE(RT_FEAT_BPF_LOOP, SEC_KERNEL, bpf_loop),
+	FEATURE(RT_FEAT_FOR_EACH, SEC_KERNEL, for_each),
 	FEATURE(RT_FEAT_ATTACH_COOKIE, SEC_KERNEL, attach_cookie),
 	FEATURE(RT_FEAT_ISA_V4, SEC_KERNEL, isa_v4),
 	FEATURE(RT_FEAT_RINGBUF, SEC_MAPS, ringbuf),

@@ -34,6 +34,7 @@ enum rt_feature {
 	RT_FEAT_BTF,	       /* vmlinux BTF parses (TRACE_BTF overrides the file) */
 	RT_FEAT_BOUNDED_LOOPS, /* the verifier accepts a backward jump (5.3) */
 	RT_FEAT_BPF_LOOP,      /* helper bpf_loop with a callback (5.17) */
+	RT_FEAT_FOR_EACH,      /* helper bpf_for_each_map_elem with a callback (5.13) */
 	RT_FEAT_ATTACH_COOKIE, /* helper bpf_get_attach_cookie in tracepoints (5.15) */
 	RT_FEAT_ISA_V4,	       /* cpu v4 instructions: sdiv, movsx (6.6) */
 	/* map types */
@@ -62,7 +63,7 @@ struct rt_features {
 	char arch[65];		 /* uname -m */
 	char btf_path[256];	 /* the BTF file probed (TRACE_BTF or vmlinux) */
 	char llvm_version[32];	 /* "19.1.7": left empty, for the driver to fill */
-	bool btf, bounded_loops, bpf_loop, attach_cookie, isa_v4;
+	bool btf, bounded_loops, bpf_loop, for_each, attach_cookie, isa_v4;
 	bool ringbuf, perf_buffer, percpu_array;
 	bool kprobes, kretprobes, kprobe_multi, kprobe_override, fentry, tp_btf, raw_tp, uprobes,
 		perf_sw, perf_hw;

@@ -131,6 +131,7 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 	memset(s, 0, sizeof(*s));
 	s->pd = pd;
 	s->verbose = opts->verbose;
+	s->perf_pages = opts->perf_pages ? opts->perf_pages : 256; /* 1 MiB, as the ring buffer */
 	s->child = opts->child;
 	s->watch_pid = opts->pid;
 	s->no_warnings = opts->no_warnings;
@@ -583,10 +584,9 @@ static void detach_all(struct rt_session *s)
 }
 
 /* The event buffer the object has: its ring buffer, or the perf event
- * array the compiler chose on a kernel without one (PERF_PAGES per CPU,
- * as much as the ring buffer holds in all, so a burst from one CPU fits
- * as well). */
-#define PERF_PAGES 256
+ * array the compiler chose on a kernel without one (s->perf_pages per
+ * CPU: by default 256, as much as the ring buffer holds in all, so a burst
+ * from one CPU fits as well; BPFTRACE_PERF_RB_PAGES sets both). */
 
 static int open_events(struct rt_session *s)
 {
@@ -600,7 +600,7 @@ static int open_events(struct rt_session *s)
 		if (role == PD_MAP_RINGBUF)
 			s->rb = ring_buffer__new(fd, on_record, s, NULL);
 		else
-			s->pb = perf_buffer__new(fd, PERF_PAGES, on_sample, on_lost, s, NULL);
+			s->pb = perf_buffer__new(fd, s->perf_pages, on_sample, on_lost, s, NULL);
 		if (!s->rb && !s->pb) {
 			int err = -errno;
 			fprintf(stderr, "ERROR: cannot open the %s buffer: %s\n",
@@ -612,7 +612,7 @@ static int open_events(struct rt_session *s)
 				s->pd->maps[i].max_entries / 1024);
 		else if (s->verbose)
 			fprintf(stderr, "events: perf buffer, %d KiB per CPU (no ring buffer: %s)\n",
-				PERF_PAGES * (int)(sysconf(_SC_PAGESIZE) / 1024),
+				(int)s->perf_pages * (int)(sysconf(_SC_PAGESIZE) / 1024),
 				rt_feature_reason(RT_FEAT_RINGBUF)[0] ? rt_feature_reason(RT_FEAT_RINGBUF)
 								     : "not probed");
 		return 0;

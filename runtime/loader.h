@@ -42,6 +42,7 @@ struct rt_session {
 	struct rt_child *child; /* -c: released after BEGIN; its exit ends the trace */
 	pid_t watch_pid;	/* -p: its exit ends the trace */
 	int verbose;
+	uint32_t perf_pages; /* rt_options.perf_pages */
 	bool no_warnings; /* --no-warnings */
 	char *log; /* verifier log of the last load */
 	/* the probe whose program the verifier rejected, or -1; then where in
@@ -58,6 +59,8 @@ struct rt_options {
 	struct rt_output_opts output; /* -f, -B, -q */
 	struct rt_child *child; /* -c CMD, held (runtime/proc.h), or NULL */
 	pid_t pid;		/* -p PID, or 0 */
+	uint32_t perf_pages;	/* BPFTRACE_PERF_RB_PAGES: pages of each CPU's perf
+				   buffer (a power of 2), 0 for the default */
 };
 
 /* Opens and loads the object (the kernel verifier runs here). On failure

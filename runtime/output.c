@@ -64,7 +64,7 @@ static int command_text(struct rt_output *o, uint32_t id, const void *payload, s
 	return *name ? o->line.err : -ENOMEM;
 }
 
-/* cat(fmt, args): the file's first CAT_BYTES_MAX bytes, as they are. */
+/* cat(fmt, args): the file's first cat_bytes_max bytes, as they are. */
 static int do_cat(struct rt_output *o, uint32_t id, const void *payload, size_t size)
 {
 	char buf[4096], *path = NULL;
@@ -79,8 +79,8 @@ static int do_cat(struct rt_output *o, uint32_t id, const void *payload, size_t 
 		fprintf(stderr, "ERROR: failed to open file '%s': %s\n", path, strerror(errno));
 		goto out;
 	}
-	while (total < CAT_BYTES_MAX) {
-		size_t want = CAT_BYTES_MAX - total;
+	while (total < o->cat_bytes_max) {
+		size_t want = o->cat_bytes_max - total;
 
 		n = fread(buf, 1, want < sizeof(buf) ? want : sizeof(buf), f);
 		if (!n)
@@ -337,6 +337,7 @@ int rt_output_init_opts(struct rt_output *o, FILE *out, const struct progdesc *p
 	rt_writer_init(&o->w, out, opts->format, opts->buffering);
 	o->quiet = opts->quiet;
 	o->no_warnings = opts->no_warnings;
+	o->cat_bytes_max = opts->cat_bytes_max ? opts->cat_bytes_max : CAT_BYTES_MAX;
 	return 0;
 }
 

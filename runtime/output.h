@@ -28,6 +28,7 @@ struct rt_output_opts {
 	enum rt_buffering buffering; /* -B none|line|full */
 	bool quiet;		     /* -q: no "Attaching N probes..." */
 	bool no_warnings;	     /* --no-warnings: no helper errors, no map-full warning (text) */
+	uint32_t cat_bytes_max;	     /* BPFTRACE_CAT_BYTES_MAX, 0 for the default */
 };
 
 struct rt_output {
@@ -36,6 +37,7 @@ struct rt_output {
 	struct rt_sbuf line; /* text of the record being formatted */
 	bool quiet;
 	bool no_warnings;
+	uint32_t cat_bytes_max; /* bytes cat() prints of a file */
 	uint64_t lost_reported; /* losses already reported */
 	/* perf buffer only: records the kernel says it dropped (libbpf's lost
 	 * callback, PERF_RECORD_LOST); the same losses the BPF side counts in

@@ -463,10 +463,12 @@ static LLVMValueRef l_func(struct cg *g, struct node *n)
 	return cg_load_ctx(g, CG_REGS_IP, 8, false);
 }
 
+/* kstack, ustack: 127 frames in the mode STACK_MODE sets (bpftrace's) */
 static struct type *t_kstack(struct sema *s, struct node *n)
 {
-	(void)s, (void)n;
-	return &type_kstack;
+	(void)n;
+	return s->opts.stack_mode == PD_STACK_BPFTRACE ? &type_kstack
+						      : type_stack(s->arena, false, 127, s->opts.stack_mode);
 }
 
 static LLVMValueRef l_kstack(struct cg *g, struct node *n)
@@ -476,8 +478,9 @@ static LLVMValueRef l_kstack(struct cg *g, struct node *n)
 
 static struct type *t_ustack(struct sema *s, struct node *n)
 {
-	(void)s, (void)n;
-	return &type_ustack;
+	(void)n;
+	return s->opts.stack_mode == PD_STACK_BPFTRACE ? &type_ustack
+						      : type_stack(s->arena, true, 127, s->opts.stack_mode);
 }
 
 static struct type *t_username(struct sema *s, struct node *n)

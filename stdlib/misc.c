@@ -186,7 +186,7 @@ LLVMValueRef stdlib_lower_stack(struct cg *g, struct type *t)
 static struct type *check_stack(struct sema *s, struct node *call)
 {
 	bool user = call->call.name[0] == 'u';
-	enum pd_stack_mode mode = PD_STACK_BPFTRACE;
+	enum pd_stack_mode mode = s->opts.stack_mode;
 	int64_t depth = 127;
 	struct node *a = call->call.args;
 	if (a && a->kind == N_IDENT) {

@@ -282,8 +282,18 @@ enum xop {
 	X_LEN,	       /* len(@m) */
 	X_HASKEY,      /* has_key(@m, key) */
 	X_BSWAP,       /* bswap(a) */
-	X_DELETE       /* delete(@m, key): only as an if condition (a side effect) */
+	X_DELETE,      /* delete(@m, key): only as an if condition (a side effect) */
+	X_KVF, /* $kv.0 or $kv.1 of a for ($kv : @m) loop (n), as 64 bits */
+	X_MACRO /* gm<iv>(a): a macro call (macro_text) */
 };
+
+/* The macros a program may call, defined at its top when it does:
+ * gm0(x) is x + 3, gm1(x) is 2x - 1 through a variable of its own. */
+static const char *const macro_text[] = {
+	"macro gm0(x) { x + 3 }\n",
+	"macro gm1(x) { let $t = x; $t * 2 - 1 }\n",
+};
+static bool macros_used;
 enum bop {
 	B_ADD,
 	B_SUB,
@@ -332,6 +342,7 @@ typedef struct Var {
 	char name[24];
 	Type *t;
 	Val cur;
+	uint64_t kv[2]; /* a for ($kv : @m) variable: this element's key, value */
 } Var;
 
 enum vkind { V_INT, V_STR, V_TUP, V_COUNT, V_SUM, V_MIN, V_MAX, V_AVG, V_STATS, V_HIST, V_LHIST };
@@ -380,7 +391,11 @@ enum sop {
 	S_IF,
 	S_UNROLL,
 	S_EXIT,
-	S_RETURN
+	S_RETURN,
+	S_FORR,	    /* for ($var : e..e2) then */
+	S_FORM,	    /* for ($var : @map) then */
+	S_BREAK,
+	S_CONTINUE
 };
 
 struct Block;
@@ -399,6 +414,7 @@ typedef struct Stmt {
 	int nargs;
 	struct Block *then, *els;
 	int count;
+	bool let; /* S_VASSIGN of a new variable written as `let` */
 	struct Stmt *next;
 } Stmt;
 
@@ -484,6 +500,8 @@ struct ctx {
 	int nvar_names;
 	int unroll_depth;
 	int block_depth;
+	int loop_depth;	   /* for loops around the statement */
+	bool in_map_loop;  /* the innermost one is a for ($kv : @m) */
 };
 
 static Var *new_var(struct ctx *c, Type *t)
@@ -1391,6 +1409,13 @@ static Expr *gen_int(struct ctx *c, int d)
 		if (e)
 			return e;
 	}
+	if (chance(2)) { /* a macro call */
+		Expr *e = mk(X_MACRO, T_S64);
+		e->a = with_sign(gen_int(c, d - 1), true);
+		e->iv = rnd(2);
+		macros_used = true;
+		return e;
+	}
 	int r = rnd(100);
 	if (r < 30) {
 		static const int ops[] = { B_ADD, B_ADD, B_SUB, B_MUL, B_DIV, B_MOD,
@@ -1723,6 +1748,98 @@ static Stmt *gen_map_write(struct ctx *c, int d)
 	return s;
 }
 
+/* for ($i : lo..hi) { ... }: literal bounds (sometimes an empty range);
+ * $i is an int64 of the body's scope */
+static Stmt *gen_for_range(struct ctx *c, int d)
+{
+	Stmt *s = mk_stmt(S_FORR);
+	int lo = range(-3, 3);
+	s->e = mk_int(lo);
+	s->e2 = mk_int(chance(10) ? lo - range(0, 2) : lo + range(1, run_kind ? 5 : 4));
+	s->then = xcalloc(1, sizeof(Block));
+	int saved = c->nvars;
+	bool saved_map = c->in_map_loop;
+	s->var = new_var(c, T_S64);
+	c->block_depth++;
+	c->loop_depth++;
+	c->in_map_loop = false;
+	gen_block(c, s->then, range(1, 4), d);
+	c->in_map_loop = saved_map;
+	c->loop_depth--;
+	c->block_depth--;
+	c->nvars = saved;
+	return s;
+}
+
+static bool map_iterable(const Map *m, const void *arg)
+{
+	(void)arg;
+	return m->nk >= 1 && ((m->vk == V_INT) || m->vk == V_COUNT || m->vk == V_SUM ||
+			      m->vk == V_MIN || m->vk == V_MAX || m->vk == V_AVG);
+}
+
+/* $kv.0 (an integer key) or $kv.1 as a signed 64-bit value */
+static Expr *kv_field(Var *kv, const Map *m, int n)
+{
+	bool sgn = n == 0 ? m->key[0]->sgn : m->vk == V_INT ? m->vt->sgn : m->vk != V_COUNT;
+	Expr *f = mk(X_KVF, tint(64, sgn));
+	f->var = kv;
+	f->n = n;
+	return sgn ? f : mk_cast(T_S64, f);
+}
+
+/* for ($kv : @m) { ... } over a map of integers or count/sum/min/max/avg.
+ * The elements come in hash order, so a run program's body only adds
+ * (commutative) functions of the element to a variable declared before
+ * the loop, and may skip elements (continue); a dry program's body also
+ * holds any statements. */
+static Stmt *gen_for_map(struct ctx *c, int d)
+{
+	Map *m = pick_map(map_iterable, NULL);
+	Var *acc = pick_var(c, T_S64);
+	if (!m || !acc)
+		return NULL;
+	Stmt *s = mk_stmt(S_FORM);
+	s->map = m;
+	s->then = xcalloc(1, sizeof(Block));
+	Var *kv = xcalloc(1, sizeof(*kv));
+	snprintf(kv->name, sizeof(kv->name), "$kv%d", c->nvar_names++);
+	s->var = kv;
+	int saved = c->nvars;
+	bool saved_map = c->in_map_loop;
+	c->block_depth++;
+	c->loop_depth++;
+	c->in_map_loop = true;
+	bool int_key = m->nk == 1 && m->key[0]->k == K_INT;
+	if (chance(30)) {
+		Stmt *skip = mk_stmt(S_IF);
+		skip->e = mk_bin(chance(50) ? B_GT : B_LT, kv_field(kv, m, 1), mk_int(range(-2, 6)));
+		skip->then = xcalloc(1, sizeof(Block));
+		block_add(skip->then, mk_stmt(S_CONTINUE));
+		block_add(s->then, skip);
+	}
+	int n = range(1, 2);
+	for (int i = 0; i < n; i++) {
+		Stmt *a = mk_stmt(S_VCOMPOUND);
+		a->var = acc;
+		a->bop = B_ADD;
+		Expr *e = kv_field(kv, m, int_key && chance(40) ? 0 : 1);
+		if (chance(50))
+			e = mk_bin(B_MUL, e, mk_int(range(-3, 7)));
+		if (chance(30))
+			e = mk_bin(B_ADD, e, mk_int(range(-5, 5)));
+		a->e = with_sign(e, acc->t->sgn);
+		block_add(s->then, a);
+	}
+	if (!run_kind)
+		gen_block(c, s->then, range(0, 3), d);
+	c->in_map_loop = saved_map;
+	c->loop_depth--;
+	c->block_depth--;
+	c->nvars = saved;
+	return s;
+}
+
 static Stmt *gen_stmt(struct ctx *c, int d)
 {
 	for (;;) {
@@ -1745,6 +1862,7 @@ static Stmt *gen_stmt(struct ctx *c, int d)
 					s->e = mk_cast(tint(64, t->sgn), s->e);
 				/* declared after its value is generated: `$v = $v` is an error */
 				v = new_var(c, s->e->t->k == K_INT ? s->e->t : t);
+				s->let = chance(25);
 			}
 			s->var = v;
 			return s;
@@ -1908,6 +2026,22 @@ static Stmt *gen_stmt(struct ctx *c, int d)
 		if (!c->live && r < 96) {
 			return mk_stmt(chance(50) ? S_EXIT : S_RETURN);
 		}
+		if (r >= 96 && c->loop_depth && chance(40)) {
+			/* if (cond) { break; } or continue; no break in a run
+			 * program's map loop: which elements came before would
+			 * decide the output */
+			bool brk = chance(50) && !(run_kind && c->in_map_loop);
+			Stmt *s = mk_stmt(S_IF);
+			s->e = gen_int(c, d);
+			s->then = xcalloc(1, sizeof(Block));
+			block_add(s->then, mk_stmt(brk ? S_BREAK : S_CONTINUE));
+			return s;
+		}
+		if (r >= 96 && c->block_depth < 3 && c->unroll_depth == 0) {
+			Stmt *s = r < 98 ? gen_for_range(c, d) : gen_for_map(c, d);
+			if (s)
+				return s;
+		}
 	}
 }
 
@@ -1970,6 +2104,14 @@ static void pr_expr(struct sb *b, const Expr *e)
 		break;
 	case X_RAW:
 		sb_puts(b, e->s);
+		break;
+	case X_KVF:
+		sb_printf(b, "%s.%d", e->var->name, e->n);
+		break;
+	case X_MACRO:
+		sb_printf(b, "gm%d(", (int)e->iv);
+		pr_expr(b, e->a);
+		sb_puts(b, ")");
 		break;
 	case X_BIN:
 		sb_puts(b, "(");
@@ -2069,9 +2211,34 @@ static void pr_stmt(struct sb *b, const Stmt *s, int ind)
 	indent(b, ind);
 	switch (s->op) {
 	case S_VASSIGN:
-		sb_printf(b, "%s = ", s->var->name);
+		if (s->let && s->var->t->k == K_INT)
+			sb_printf(b, "let %s: %s = ", s->var->name, s->var->t->sgn ? "int64" : "uint64");
+		else
+			sb_printf(b, "%s%s = ", s->let ? "let " : "", s->var->name);
 		pr_expr(b, s->e);
 		sb_puts(b, ";\n");
+		break;
+	case S_FORR:
+		sb_printf(b, "for (%s : ", s->var->name);
+		pr_expr(b, s->e);
+		sb_puts(b, "..");
+		pr_expr(b, s->e2);
+		sb_puts(b, ") {\n");
+		pr_block(b, s->then, ind + 1);
+		indent(b, ind);
+		sb_puts(b, "}\n");
+		break;
+	case S_FORM:
+		sb_printf(b, "for (%s : %s) {\n", s->var->name, s->map->name);
+		pr_block(b, s->then, ind + 1);
+		indent(b, ind);
+		sb_puts(b, "}\n");
+		break;
+	case S_BREAK:
+		sb_puts(b, "break;\n");
+		break;
+	case S_CONTINUE:
+		sb_puts(b, "continue;\n");
 		break;
 	case S_VCOMPOUND:
 		sb_printf(b, "%s %s= ", s->var->name, bop_text[s->bop]);
@@ -2404,6 +2571,12 @@ static Val eval(const Expr *e)
 			r = (r << 8) | ((v >> (8 * i)) & 0xff);
 		return vint(normalize(r, bits, e->t->sgn), e->t->sgn);
 	}
+	case X_KVF:
+		return vint(e->var->kv[e->n], e->t->sgn);
+	case X_MACRO: {
+		uint64_t a = eval(e->a).i;
+		return vint(e->iv ? a * 2 - 1 : a + 3, true);
+	}
 	}
 	return vint(0, true);
 }
@@ -2479,6 +2652,41 @@ static void map_zero(Map *m)
 }
 
 static void exec_block(const Block *b);
+static int loop_ctl; /* a break (1) or continue (2) is leaving its loop */
+
+/* The value $kv.1 holds for a map element: the integer, or an
+ * aggregation's total as trace reads it in a probe (avg: total / count,
+ * truncated toward zero) */
+static uint64_t element_value(const Map *m, const Ent *e)
+{
+	switch (m->vk) {
+	case V_INT: return e->v.i;
+	case V_COUNT: return e->cnt;
+	case V_AVG: {
+		int64_t q = e->cnt ? e->sum / (int64_t)e->cnt : 0;
+		return (uint64_t)q;
+	}
+	default: return (uint64_t)e->sum;
+	}
+}
+
+static void exec_for_map(const Stmt *s)
+{
+	Map *m = s->map;
+	for (int i = 0; i < m->nents && !exited; i++) {
+		Ent *e = &m->ents[i];
+		if (!e->live)
+			continue;
+		s->var->kv[0] = e->key[0].i;
+		s->var->kv[1] = element_value(m, e);
+		exec_block(s->then);
+		if (loop_ctl == 1) {
+			loop_ctl = 0;
+			break;
+		}
+		loop_ctl = 0;
+	}
+}
 
 static int hist_index(int64_t n)
 {
@@ -2619,7 +2827,7 @@ static void exec_stmt(const Stmt *s)
 			exec_block(s->els);
 		break;
 	case S_UNROLL:
-		for (int i = 0; i < s->count && !exited; i++)
+		for (int i = 0; i < s->count && !exited && !loop_ctl; i++)
 			exec_block(s->then);
 		break;
 	case S_EXIT:
@@ -2627,12 +2835,32 @@ static void exec_stmt(const Stmt *s)
 		break;
 	case S_RETURN:
 		break;
+	case S_FORR:
+		for (int64_t i = s->e->iv; i < s->e2->iv && !exited; i++) {
+			s->var->cur = vint((uint64_t)i, true);
+			exec_block(s->then);
+			if (loop_ctl == 1) {
+				loop_ctl = 0;
+				break;
+			}
+			loop_ctl = 0;
+		}
+		break;
+	case S_FORM:
+		exec_for_map(s);
+		break;
+	case S_BREAK:
+		loop_ctl = 1;
+		break;
+	case S_CONTINUE:
+		loop_ctl = 2;
+		break;
 	}
 }
 
 static void exec_block(const Block *b)
 {
-	for (const Stmt *s = b->first; s && !exited; s = s->next)
+	for (const Stmt *s = b->first; s && !exited && !loop_ctl; s = s->next)
 		exec_stmt(s);
 }
 
@@ -3074,6 +3302,20 @@ int main(int argc, char **argv)
 			gen_probe_r(&probes[np++], P_END, false, 1, 3, 1, 2);
 	}
 	pr_sdecls(&prog, false);
+	if (macros_used)
+		for (size_t i = 0; i < sizeof(macro_text) / sizeof(macro_text[0]); i++)
+			sb_puts(&prog, macro_text[i]);
+	/* map declarations of some keyed maps, as large as the default: the
+	 * same behaviour, through `let @m = KIND(N);` */
+	for (int i = 0; i < nmaps; i++) {
+		Map *m = maps[i];
+		if (!m->declared || !m->nk || !chance(25))
+			continue;
+		bool agg = m->vk >= V_COUNT;
+		static const char *const kinds[2][2] = { { "hash", "lruhash" },
+							 { "percpuhash", "percpulruhash" } };
+		sb_printf(&prog, "let %s = %s(4096);\n", m->name, kinds[agg][rnd(2)]);
+	}
 	for (int i = 0; i < np; i++)
 		pr_probe(&prog, &probes[i]);
 	fputs(prog.p, stdout);
