@@ -105,6 +105,7 @@ struct cg {
 	LLVMValueRef one;	/* .rodata u64 1, the first value of a count() */
 	uint32_t zeros_size;	/* the largest map value */
 	LLVMValueRef lost_var;	/* .bss u64: records the ring buffer refused */
+	LLVMValueRef pid_table; /* .data.pids: u32 per slot, see cg_pid_table */
 	/* where the next aggregate producer may write its value (a record
 	 * field of exactly its size), or NULL: see cg_dest */
 	LLVMValueRef dest;
@@ -229,6 +230,11 @@ LLVMValueRef cg_rodata(struct cg *g, const char *name, const uint8_t *bytes, uin
 LLVMValueRef cg_syscall_probe(struct cg *g);
 LLVMValueRef cg_syscall_field(struct cg *g, const struct type_field *f);
 LLVMValueRef cg_lost_counter(struct cg *g);
+/* CG_PID_SLOTS u32s in their own .data.pids map: the pid that last
+ * recorded a user address, per slot pid % CG_PID_SLOTS (stdlib's
+ * usym/ustack send a PD_REC_PID record when theirs differs) */
+#define CG_PID_SLOTS 1024
+LLVMValueRef cg_pid_table(struct cg *g);
 
 /* progdesc building (object.c) */
 uint32_t cg_add_printf(struct cg *g, const char *fmt, struct pd_layout *args, uint32_t nargs,

@@ -435,6 +435,15 @@ LLVMValueRef cg_lost_counter(struct cg *g)
 	return g->lost_var;
 }
 
+/* Not in the program description: only the programs read and write it
+ * (the runtime learns the pids from PD_REC_PID records). */
+LLVMValueRef cg_pid_table(struct cg *g)
+{
+	if (!g->pid_table)
+		g->pid_table = data_global(g, "pids", ".data.pids", CG_PID_SLOTS * 4, false, 0);
+	return g->pid_table;
+}
+
 static void finish_scratch(struct cg *g)
 {
 	if (!g->scratch_size) {

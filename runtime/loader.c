@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,6 +127,52 @@ static void describe_failure(struct rt_session *s, int err)
 		s->fail_line = s->fail_col = 0;
 }
 
+static bool layout_has_usyms(const struct pd_layout *l)
+{
+	if (l->kind == PD_USTACK || l->kind == PD_USYM)
+		return true;
+	for (uint32_t i = 0; i < l->nfields; i++)
+		if (layout_has_usyms(&l->fields[i]))
+			return true;
+	return false;
+}
+
+static bool pd_has_usyms(const struct progdesc *pd)
+{
+	for (uint32_t i = 0; i < pd->nmaps; i++)
+		if (layout_has_usyms(&pd->maps[i].key) || layout_has_usyms(&pd->maps[i].value))
+			return true;
+	for (uint32_t i = 0; i < pd->nprintfs; i++)
+		for (uint32_t j = 0; j < pd->printfs[i].nargs; j++)
+			if (layout_has_usyms(&pd->printfs[i].args[j]))
+				return true;
+	for (uint32_t i = 0; i < pd->nvalues; i++)
+		if (layout_has_usyms(&pd->values[i]))
+			return true;
+	return false;
+}
+
+/* -c/-p with user symbols: the process's mappings are read every round,
+ * so that its stacks resolve after it exits even when it ends right after
+ * its first event. -c's child counts once it has exec'd CMD (before, it
+ * is a copy of trace). */
+static void note_target(struct rt_session *s)
+{
+	pid_t pid = s->watch_pid ? s->watch_pid : s->child ? s->child->pid : 0;
+	if (!s->usyms || pid <= 0)
+		return;
+	if (s->child && !s->child_execed) {
+		char exe[64];
+		struct stat a, b;
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+		if (stat(exe, &a) || stat("/proc/self/exe", &b) ||
+		    (a.st_ino == b.st_ino && a.st_dev == b.st_dev))
+			return;
+		s->child_execed = true;
+	}
+	rt_output_note_pid(&s->out, (uint32_t)pid);
+}
+
 int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_options *opts)
 {
 	memset(s, 0, sizeof(*s));
@@ -133,6 +180,7 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 	s->verbose = opts->verbose;
 	s->child = opts->child;
 	s->watch_pid = opts->pid;
+	s->usyms = pd_has_usyms(pd);
 	s->no_warnings = opts->no_warnings;
 	s->failed_probe = -1;
 	log_session = s;
@@ -699,6 +747,7 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	if (s->child && !err && !s->exiting) /* -c: CMD runs now that the probes are attached */
 		rt_child_release(s->child);
 	for (unsigned tick = 1; !err && !s->exiting && !*stop; tick++) {
+		note_target(s);
 		if ((s->child || s->watch_pid) && rt_proc_gone(s->child, s->watch_pid)) {
 			drain(s); /* what it sent before it ended */
 			break;

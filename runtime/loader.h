@@ -41,6 +41,8 @@ struct rt_session {
 	bool has_iter; /* iter probes attached: read them after BEGIN, then end */
 	struct rt_child *child; /* -c: released after BEGIN; its exit ends the trace */
 	pid_t watch_pid;	/* -p: its exit ends the trace */
+	bool usyms;		/* the program prints user symbols (ustack, usym) */
+	bool child_execed;	/* -c: CMD has replaced the forked trace */
 	int verbose;
 	bool no_warnings; /* --no-warnings */
 	char *log; /* verifier log of the last load */

@@ -74,4 +74,8 @@ int rt_output_report_lost(struct rt_output *o);
 /* The same from a total already read (tests, or a loader that counts). */
 void rt_output_lost(struct rt_output *o, uint64_t total);
 
+/* pid recorded user addresses, or is the -c/-p process: read its
+ * mappings now (usyms.h), so its stacks print symbolized after it ends. */
+void rt_output_note_pid(struct rt_output *o, uint32_t pid);
+
 #endif

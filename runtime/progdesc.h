@@ -128,6 +128,8 @@ enum pd_record_kind {
 	PD_REC_EXIT,	    /* id unused */
 	PD_REC_CAT,	    /* id: printfs[] (file name format) */
 	PD_REC_SYSTEM,	    /* id: printfs[] (command format) */
+	PD_REC_PID,	    /* id unused; payload: u64 pid whose user addresses
+			       were recorded (read its mappings while it lives) */
 };
 
 /* printf("fmt", args): args[i] describes the i-th argument's bytes in the
