@@ -8,8 +8,10 @@
  * then an ELF virtual address through the PT_LOAD segment holding that
  * offset: one rule for executables, PIE and shared libraries.
  *
- * Symbols: every defined symbol with a size (functions, objects) of
- * .symtab and .dynsym, and of the debug file. Aliases (several names at
+ * As in bcc (bpftrace 0.17), only executable mappings and function
+ * symbols count: usym() of a variable's address prints the address.
+ * Symbols: every defined function with a size of .symtab and .dynsym,
+ * and of the debug file. Aliases (several names at
  * one address: glibc's free/__libc_free/cfree) keep one name: global
  * before weak before local, then the shortest, then the first in byte
  * order. bcc (bpftrace 0.17) keeps whichever its unstable sort leaves
@@ -183,7 +185,7 @@ static void read_symtabs(struct usym_file *f, Elf *e)
 			    s.st_shndx == SHN_UNDEF)
 				continue;
 			type = GELF_ST_TYPE(s.st_info);
-			if (type == STT_SECTION || type == STT_FILE || type == STT_TLS)
+			if (type != STT_FUNC && type != STT_GNU_IFUNC)
 				continue;
 			name = elf_strptr(e, sh.sh_link, s.st_name);
 			if (!name || !*name)
@@ -432,8 +434,11 @@ static void read_maps(struct rt_usyms *u, struct usym_proc *p)
 		int name_at = 0;
 		char *name, *nl;
 
-		if (sscanf(line, "%llx-%llx %*4s %llx %lx:%lx %llu %n", &start, &end, &pgoff, &major,
-			   &minor, &ino, &name_at) < 6 || !ino || !name_at || line[name_at] != '/')
+		char perm[5];
+
+		if (sscanf(line, "%llx-%llx %4s %llx %lx:%lx %llu %n", &start, &end, perm, &pgoff,
+			   &major, &minor, &ino, &name_at) < 7 || !ino || !name_at ||
+		    line[name_at] != '/' || perm[2] != 'x')
 			continue;
 		name = line + name_at;
 		if ((nl = strchr(name, '\n')))
