@@ -228,7 +228,11 @@ LLVMValueRef cg_stack_map(struct cg *g, bool user, uint32_t depth)
 		return g->stacks[0].global; /* sema limits the distinct depths */
 	struct cg_stack_map *sm = &g->stacks[g->nstacks++];
 	const char *name = arena_printf(g->arena, "%cstack%u", user ? 'u' : 'k', depth);
-	struct map_def d = { BPF_MAP_TYPE_STACK_TRACE, MAP_KEYS_MAX, 4, depth * 8, true };
+	/* as many stacks as a map has keys (BPFTRACE_MAP_KEYS_MAX): a stack
+	 * map is a table without chaining, and a stack whose bucket holds
+	 * another one gets no id (-EEXIST) */
+	struct map_def d = { BPF_MAP_TYPE_STACK_TRACE, g->sema->opts.map_keys_max ?: MAP_KEYS_MAX, 4,
+			     depth * 8, true };
 	sm->user = user;
 	sm->depth = depth;
 	sm->global = map_global(g, name, 4);

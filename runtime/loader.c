@@ -725,6 +725,14 @@ static int run_iters(struct rt_session *s)
 	return 0;
 }
 
+/* this process's CPU time (user + system), for -v */
+static double cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 {
 	int err = 0;
@@ -768,7 +776,11 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	int end_err = run_special(s, PD_PROBE_END);
 	drain(s);
 	rt_output_report_lost(&s->out);
+	double t_maps = now_ms(), cpu_maps = cpu_ms();
 	rt_output_print_maps(&s->out);
+	if (s->verbose)
+		fprintf(stderr, "maps: printed in %.1f ms (CPU %.1f ms)\n", now_ms() - t_maps,
+			cpu_ms() - cpu_maps);
 	if (s->pb && s->verbose)
 		fprintf(stderr, "perf buffer: the kernel reported %llu records lost, the programs "
 				"counted %llu\n",
