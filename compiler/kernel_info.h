@@ -45,6 +45,7 @@ enum ki_feature {
 	KI_KPROBE_MULTI,    /* one kprobe_multi link for many functions (5.18, fprobe) */
 	KI_ATTACH_COOKIE,   /* bpf_get_attach_cookie (5.15) */
 	KI_KPROBE_OVERRIDE, /* bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE) */
+	KI_UPROBE_MULTI,    /* one uprobe_multi link for many functions of a file (6.6) */
 };
 
 struct kernel_info {

@@ -193,6 +193,16 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 		fprintf(stderr, "ERROR: cannot open the BPF object: %s\n", strerror(-err));
 		return err;
 	}
+	/* uprobes sharing a program through one uprobe_multi link: the kernel
+	 * wants that attach type at load (libbpf 1.1 has no section for it) */
+	for (uint32_t i = 0; i < pd->nprobes; i++) {
+		const struct pd_probe *p = &pd->probes[i];
+		struct bpf_program *prog;
+		if (p->multi && (p->kind == PD_PROBE_UPROBE || p->kind == PD_PROBE_URETPROBE) &&
+		    (prog = bpf_object__find_program_by_name(s->obj, p->prog_name)))
+			bpf_program__set_expected_attach_type(
+				prog, (enum bpf_attach_type)RT_BPF_TRACE_UPROBE_MULTI);
+	}
 	/* BEGIN/END are run by hand, tracepoints attached by hand: no autoload
 	 * surprises, every program is loaded */
 	double t0 = now_ms();
@@ -219,6 +229,19 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 		return err;
 	}
 	s->output_ready = true;
+	return 0;
+}
+
+/* A link libbpf 1.1 cannot make (uprobe_multi): kept as its fd */
+static int add_link_fd(struct rt_session *s, int fd)
+{
+	int *nl = realloc(s->link_fds, (size_t)(s->nlink_fds + 1) * sizeof(*nl));
+	if (!nl) {
+		close(fd);
+		return -ENOMEM;
+	}
+	s->link_fds = nl;
+	s->link_fds[s->nlink_fds++] = fd;
 	return 0;
 }
 
@@ -360,6 +383,46 @@ static int attach_kprobe(struct rt_session *s, const struct pd_probe *p, struct 
 	return add_link(s, l);
 }
 
+/* Uprobes sharing a program (p->multi): one uprobe_multi link for all
+ * the file offsets, made for the first; each offset's cookie is its probe
+ * index (the program's `probe`). */
+static int attach_uprobe_multi(struct rt_session *s, const struct pd_probe *p,
+			       struct bpf_program *prog)
+{
+	uint32_t first = (uint32_t)(p - s->pd->probes), n = 0;
+	for (uint32_t i = 0; i < first; i++)
+		if (s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name))
+			return 0; /* attached with the first */
+	for (uint32_t i = first; i < s->pd->nprobes; i++)
+		n += s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name);
+	uint64_t *offsets = calloc(n, sizeof(*offsets)), *cookies = calloc(n, sizeof(*cookies));
+	if (!offsets || !cookies) {
+		free(offsets);
+		free(cookies);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (uint32_t i = first; i < s->pd->nprobes; i++)
+		if (s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name)) {
+			offsets[n] = s->pd->probes[i].offset;
+			cookies[n++] = i;
+		}
+	/* -p/-c: only in that process, as the single uprobes */
+	pid_t pid = s->watch_pid ? s->watch_pid : s->child ? s->child->pid : 0;
+	int fd = rt_link_uprobe_multi(bpf_program__fd(prog), p->target, offsets, cookies, n,
+				      p->kind == PD_PROBE_URETPROBE, pid);
+	free(offsets);
+	free(cookies);
+	if (fd < 0) {
+		fprintf(stderr,
+			"ERROR: cannot attach %u %s probes (%s, ...) as one uprobe_multi link: %s\n",
+			n, p->kind == PD_PROBE_URETPROBE ? "uretprobe" : "uprobe", p->name,
+			strerror(-fd));
+		return fd;
+	}
+	return add_link_fd(s, fd);
+}
+
 void rt_describe_attach(const struct progdesc *pd, FILE *f)
 {
 	uint32_t perf_tps = 0, kprobes = 0;
@@ -380,6 +443,19 @@ void rt_describe_attach(const struct progdesc *pd, FILE *f)
 			if (!seen)
 				fprintf(f, "attach plan: %u %s (%s, ...): one kprobe_multi link\n", n,
 					p->kind == PD_PROBE_KPROBE ? "kprobes" : "kretprobes", p->name);
+		}
+		if (p->multi && (p->kind == PD_PROBE_UPROBE || p->kind == PD_PROBE_URETPROBE)) {
+			uint32_t n = 0;
+			bool seen = false;
+			for (uint32_t j = 0; j < pd->nprobes; j++) {
+				bool same = pd->probes[j].multi &&
+					    !strcmp(pd->probes[j].prog_name, p->prog_name);
+				seen |= same && j < i;
+				n += same;
+			}
+			if (!seen)
+				fprintf(f, "attach plan: %u %s (%s, ...): one uprobe_multi link\n", n,
+					p->kind == PD_PROBE_UPROBE ? "uprobes" : "uretprobes", p->name);
 		}
 		if (p->kind != PD_PROBE_TRACEPOINT)
 			continue;
@@ -433,6 +509,8 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 		break;
 	}
 	case PV_ATTACH_UPROBE: {
+		if (p->multi)
+			return attach_uprobe_multi(s, p, prog);
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = p->file_offset ? NULL : p->func,
 			    .ref_ctr_offset = p->ref_ctr_off,
 			    .retprobe = (pv_by_kind(p->kind)->builtins & PV_B_RETURN) != 0);
@@ -626,6 +704,10 @@ static void detach_all(struct rt_session *s)
 		for (int i = 0; i < n; i++)
 			bpf_link__destroy(s->links[i]);
 	s->nlinks = 0;
+	for (int i = 0; i < s->nlink_fds; i++)
+		close(s->link_fds[i]);
+	n += s->nlink_fds;
+	s->nlink_fds = 0;
 	if (s->verbose && n)
 		fprintf(stderr, "detach: %d links in %.1f ms\n", n, now_ms() - t0);
 }
@@ -798,6 +880,8 @@ void rt_close(struct rt_session *s)
 	free(s->links);
 	s->links = NULL;
 	s->nlinks = 0;
+	free(s->link_fds);
+	s->link_fds = NULL;
 	if (s->rb)
 		ring_buffer__free(s->rb);
 	s->rb = NULL;

@@ -30,6 +30,8 @@ struct rt_session {
 	int *prog_fds; /* per pd->probes[i] */
 	struct bpf_link **links;
 	int nlinks, cap_links;
+	int *link_fds; /* links libbpf cannot make (uprobe_multi), by fd */
+	int nlink_fds;
 	struct ring_buffer *rb;	 /* the events: a ring buffer (>= 5.8) */
 	struct perf_buffer *pb;	 /* or per-CPU perf buffers (PD_MAP_PERFBUF) */
 	struct rt_output out;
