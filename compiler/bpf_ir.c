@@ -7,6 +7,11 @@
  *  - slots beyond the stack budget live in a per-CPU scratch map (rule 3);
  *  - map lookups are null-checked before use (rule 5);
  *  - user and kernel memory go through probe_read_{user,kernel} (rule 6).
+ *
+ * Below AST lowering (docs/architecture.md, "Codegen layers"): nothing
+ * here reads the AST or calls codegen.c, rawsyscall.c or stdlib/; the
+ * module's globals (zeros, the lost counter) and map layouts
+ * (struct cg_map) come from module.c.
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -294,33 +299,6 @@ void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMVa
 		  args, 3);
 }
 
-LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m)
-{
-	if (!m->key) /* scalar map: NULL, the zero key, stored where it is used */
-		return NULL;
-	struct node *keys = map_node->map.keys;
-	if (map_node->map.nkeys == 1) {
-		LLVMValueRef v = cg_expr(g, keys);
-		/* an aggregate already in the key's exact layout is the key: its
-		 * producer wrote every byte of the slot */
-		if (type_is_aggregate(keys->type) && type_equal(keys->type, m->key))
-			return v;
-		LLVMValueRef k = cg_slot(g, m->key->size, false);
-		cg_store_as(g, keys, v, keys->type, m->key, k);
-		return k;
-	}
-	LLVMValueRef k = cg_slot(g, m->key->size, false);
-	if (!cg_breaks(g, "zero-fill")) /* padding would be stale stack bytes */
-		cg_zero(g, k, m->key->size);
-	uint32_t i = 0;
-	for (struct node *e = keys; e; e = e->next, i++) {
-		LLVMValueRef v = cg_expr(g, e);
-		struct type_field *f = &m->key->fields[i];
-		cg_store_as(g, e, v, e->type, f->type, cg_gep(g, k, f->offset));
-	}
-	return k;
-}
-
 /* The key of a scalar map (NULL from cg_map_key) is an 8-byte zero stored
  * to the stack right before the helper call: read from .rodata it cost a
  * cache miss per event (docs/kernel.md), and built by cg_map_key it was a
@@ -411,7 +389,7 @@ LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef
 	cg_expect(g, LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, first, ""), insert, ok), false);
 
 	LLVMPositionBuilderAtEnd(g->b, insert);
-	uint32_t vsize = cm->sm->value->kind == TY_AGG ? cg_agg_value_size(cm->sm) : cm->sm->value->size;
+	uint32_t vsize = cm->value_size;
 	cg_map_update(g, cm->global, key, cg_zeros(g, vsize), BPF_NOEXIST);
 	LLVMValueRef second = cg_map_lookup(g, cm->global, key);
 	LLVMBasicBlockRef from_second = LLVMGetInsertBlock(g->b);

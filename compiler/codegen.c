@@ -2,8 +2,11 @@
  *
  * In: a program sema accepted (every node typed). Out: one BPF program
  * function per probe group in g->mod, and the printf/print/record tables in
- * the program description. Module set-up, maps and emission are in
- * object.c; BPF idioms in bpf_ir.c; builtins and functions in stdlib/.
+ * the program description. The function, its prologue, the passes and
+ * emission are object.c's; maps, globals and the program description
+ * module.c's; BPF idioms are in bpf_ir.c; builtins and functions in
+ * stdlib/ (docs/architecture.md, "Codegen layers": this file calls only
+ * bpf_ir.c, rawsyscall.c and module.c, and stdlib/ through its hooks).
  * Codegen never reports errors: whatever sema accepted must lower.
  */
 #include <linux/bpf.h>
@@ -266,6 +269,33 @@ static LLVMValueRef cg_ternary(struct cg *g, struct node *n)
 	return phi;
 }
 
+
+LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m)
+{
+	if (!m->key) /* scalar map: NULL, the zero key, stored where it is used */
+		return NULL;
+	struct node *keys = map_node->map.keys;
+	if (map_node->map.nkeys == 1) {
+		LLVMValueRef v = cg_expr(g, keys);
+		/* an aggregate already in the key's exact layout is the key: its
+		 * producer wrote every byte of the slot */
+		if (type_is_aggregate(keys->type) && type_equal(keys->type, m->key))
+			return v;
+		LLVMValueRef k = cg_slot(g, m->key->size, false);
+		cg_store_as(g, keys, v, keys->type, m->key, k);
+		return k;
+	}
+	LLVMValueRef k = cg_slot(g, m->key->size, false);
+	if (!cg_breaks(g, "zero-fill")) /* padding would be stale stack bytes */
+		cg_zero(g, k, m->key->size);
+	uint32_t i = 0;
+	for (struct node *e = keys; e; e = e->next, i++) {
+		LLVMValueRef v = cg_expr(g, e);
+		struct type_field *f = &m->key->fields[i];
+		cg_store_as(g, e, v, e->type, f->type, cg_gep(g, k, f->offset));
+	}
+	return k;
+}
 
 /* CPUs an aggregation read visits: the configured ones (a CPU id past
  * nr_cpu_ids gives NULL from the helper, and is skipped) */
@@ -720,7 +750,8 @@ static void cg_stmt(struct cg *g, struct node *n);
  * statements: LLVM's instruction selection works per basic block and is
  * quadratic in its size (1,000 map assignments took 10 s in one block).
  * The cut is a branch on a volatile load of a zero byte, which the IR
- * optimizer cannot fold; cg_remove_chunk_barriers turns the branch into a
+ * optimizer cannot fold; cg_remove_chunk_barriers (object.c, with the
+ * other passes after the optimizer) turns the branch into a
  * plain fall-through once the optimizer is done, and an unused
  * blockaddress of each chunk keeps the backend's CodeGenPrepare from
  * merging them again: no barrier reaches the BPF code, and the verifier
@@ -742,178 +773,6 @@ static void cg_chunk_barrier(struct cg *g)
 	LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "chunk");
 	LLVMBuildCondBr(g->b, zero, next, g->exit_bb);
 	LLVMPositionBuilderAtEnd(g->b, next);
-}
-
-/* One barrier found after optimization: the branch, the successor it
- * takes on the zero byte and the one it never takes. */
-struct barrier_br {
-	LLVMValueRef br;
-	LLVMBasicBlockRef keep, drop;
-};
-
-/* The barrier that ends block bb, if its branch is one: a conditional
- * branch on icmp eq/ne (volatile load of the zero byte), 0. The optimizer
- * may have hoisted one load and compare for several branches (SimplifyCFG
- * hoists the code both successors of a branch start with). */
-static bool barrier_of(LLVMBasicBlockRef bb, LLVMValueRef slot, struct barrier_br *out)
-{
-	LLVMValueRef br = LLVMGetBasicBlockTerminator(bb), cmp, ld, c;
-	if (!br || !LLVMIsABranchInst(br) || !LLVMIsConditional(br))
-		return false;
-	cmp = LLVMGetCondition(br);
-	if (!LLVMIsAICmpInst(cmp))
-		return false;
-	LLVMIntPredicate p = LLVMGetICmpPredicate(cmp);
-	ld = LLVMGetOperand(cmp, 0);
-	c = LLVMGetOperand(cmp, 1);
-	if ((p != LLVMIntEQ && p != LLVMIntNE) || !LLVMIsAConstantInt(c) ||
-	    LLVMConstIntGetZExtValue(c) != 0 || !LLVMIsALoadInst(ld) || !LLVMGetVolatile(ld) ||
-	    LLVMGetOperand(ld, 0) != slot)
-		return false;
-	LLVMBasicBlockRef t = LLVMGetSuccessor(br, 0), f = LLVMGetSuccessor(br, 1);
-	if (t == f)
-		return false;
-	*out = (struct barrier_br){ br, p == LLVMIntEQ ? t : f, p == LLVMIntEQ ? f : t };
-	return true;
-}
-
-/* Whether bb has a predecessor that is not a barrier never taken into it
- * (then its phis keep an entry and it stays reachable) */
-static bool has_other_pred(LLVMBasicBlockRef bb, LLVMValueRef slot)
-{
-	for (LLVMUseRef u = LLVMGetFirstUse(LLVMBasicBlockAsValue(bb)); u; u = LLVMGetNextUse(u)) {
-		struct barrier_br m;
-		LLVMValueRef term = LLVMGetUser(u);
-		if (!LLVMIsAInstruction(term) || !barrier_of(LLVMGetInstructionParent(term), slot, &m) ||
-		    m.drop != bb)
-			return true;
-	}
-	return false;
-}
-
-/* The phis of bb rebuilt without the entries of the barriers never taken
- * into it (the C API has no removeIncoming) */
-static void drop_phi_entries(struct cg *g, LLVMBasicBlockRef bb, LLVMValueRef slot)
-{
-	LLVMValueRef phi = LLVMGetFirstInstruction(bb), next;
-	for (; phi && LLVMIsAPHINode(phi); phi = next) {
-		next = LLVMGetNextInstruction(phi);
-		LLVMPositionBuilderBefore(g->b, phi);
-		LLVMValueRef np = LLVMBuildPhi(g->b, LLVMTypeOf(phi), "");
-		unsigned cnt = LLVMCountIncoming(phi);
-		for (unsigned k = 0; k < cnt; k++) {
-			struct barrier_br m;
-			LLVMBasicBlockRef from = LLVMGetIncomingBlock(phi, k);
-			LLVMValueRef val = LLVMGetIncomingValue(phi, k);
-			if (!barrier_of(from, slot, &m) || m.drop != bb)
-				LLVMAddIncoming(np, &val, &from, 1);
-		}
-		LLVMReplaceAllUsesWith(phi, np);
-		LLVMInstructionEraseFromParent(phi);
-	}
-}
-
-/* The zero byte of fn's barriers: an entry-block alloca that only
- * volatile accesses use, one store of 0 and loads (the optimizer may have
- * rewritten the alloca cg_chunk_barrier made, so it is found again) */
-static LLVMValueRef barrier_slot(LLVMValueRef fn)
-{
-	for (LLVMValueRef a = LLVMGetFirstInstruction(LLVMGetEntryBasicBlock(fn)); a;
-	     a = LLVMGetNextInstruction(a)) {
-		if (!LLVMIsAAllocaInst(a))
-			continue;
-		int stores = 0, loads = 0;
-		for (LLVMUseRef u = LLVMGetFirstUse(a); u; u = LLVMGetNextUse(u)) {
-			LLVMValueRef i = LLVMGetUser(u);
-			if (LLVMIsALoadInst(i) && LLVMGetVolatile(i)) {
-				loads++;
-			} else if (LLVMIsAStoreInst(i) && LLVMGetVolatile(i) && LLVMGetOperand(i, 1) == a &&
-				   LLVMIsAConstantInt(LLVMGetOperand(i, 0)) &&
-				   !LLVMConstIntGetZExtValue(LLVMGetOperand(i, 0))) {
-				stores++;
-			} else {
-				stores = -1;
-				break;
-			}
-		}
-		if (stores == 1 && loads)
-			return a;
-	}
-	return NULL;
-}
-
-/* The compares and loads of the zero byte nothing uses any more and,
- * once no barrier is kept, the byte itself: its alloca and store */
-static void drop_unused_loads(LLVMValueRef slot, bool kept)
-{
-	LLVMUseRef u = LLVMGetFirstUse(slot);
-	while (u) {
-		LLVMValueRef ld = LLVMGetUser(u);
-		u = LLVMGetNextUse(u);
-		if (!LLVMIsALoadInst(ld))
-			continue;
-		LLVMUseRef v = LLVMGetFirstUse(ld);
-		while (v) {
-			LLVMValueRef cmp = LLVMGetUser(v);
-			v = LLVMGetNextUse(v);
-			if (LLVMIsAICmpInst(cmp) && !LLVMGetFirstUse(cmp))
-				LLVMInstructionEraseFromParent(cmp);
-		}
-		if (!LLVMGetFirstUse(ld))
-			LLVMInstructionEraseFromParent(ld);
-	}
-	if (kept)
-		return;
-	u = LLVMGetFirstUse(slot);
-	LLVMValueRef st = u ? LLVMGetUser(u) : NULL;
-	if (st && !LLVMGetNextUse(u) && LLVMIsAStoreInst(st)) {
-		LLVMInstructionEraseFromParent(st);
-		LLVMInstructionEraseFromParent(slot);
-	}
-}
-
-/* The barriers of fn become fall-throughs. A block that only barriers
- * enter keeps them (rare: the optimizer found its other paths dead). */
-static void remove_barriers_in(struct cg *g, LLVMValueRef fn)
-{
-	LLVMValueRef slot = barrier_slot(fn);
-	if (!slot)
-		return;
-	LLVMBasicBlockRef last_drop = NULL; /* has_other_pred of the last target */
-	bool last_ok = false, kept = false;
-	for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
-		if (LLVMIsAPHINode(LLVMGetFirstInstruction(bb)) && has_other_pred(bb, slot))
-			drop_phi_entries(g, bb, slot);
-	for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
-		struct barrier_br m;
-		if (!barrier_of(bb, slot, &m))
-			continue;
-		if (m.drop != last_drop) {
-			last_drop = m.drop;
-			last_ok = has_other_pred(m.drop, slot);
-		}
-		if (!last_ok) {
-			kept = true;
-			continue;
-		}
-		LLVMPositionBuilderBefore(g->b, m.br);
-		LLVMSetCurrentDebugLocation2(g->b, LLVMInstructionGetDebugLoc(m.br));
-		LLVMBuildBr(g->b, m.keep);
-		/* a block whose address is taken stays a block of its own
-		 * through CodeGenPrepare (eliminateFallThrough); the
-		 * constant is used nowhere, so no code refers to it */
-		LLVMBlockAddress(fn, m.keep);
-		LLVMInstructionEraseFromParent(m.br);
-	}
-	LLVMSetCurrentDebugLocation2(g->b, NULL);
-	drop_unused_loads(slot, kept);
-}
-
-void cg_remove_chunk_barriers(struct cg *g)
-{
-	for (LLVMValueRef fn = LLVMGetFirstFunction(g->mod); fn; fn = LLVMGetNextFunction(fn))
-		if (LLVMGetFirstBasicBlock(fn))
-			remove_barriers_in(g, fn);
 }
 
 static void cg_block(struct cg *g, struct node *b)
@@ -1113,8 +972,6 @@ static void cg_stmt(struct cg *g, struct node *n)
 	g->stack_top = stack_mark > g->stack_persist ? stack_mark : g->stack_persist;
 	g->scratch_top = scratch_mark > g->scratch_persist ? scratch_mark : g->scratch_persist;
 }
-
-void cg_probe_body(struct cg *g, struct node *probe);
 
 /* A predicate that needs no scratch space runs before the scratch lookup
  * (object.c, build_prologue): entry -> predicate -> setup -> the rest, so

@@ -1,5 +1,18 @@
-/* codegen.h: the LLVM-side state shared by codegen.c, bpf_ir.c, object.c
- * and the stdlib/ lowering hooks. Not for the runtime.
+/* codegen.h: the LLVM-side state shared by object.c, codegen.c,
+ * rawsyscall.c, the stdlib/ lowering hooks, bpf_ir.c and module.c. Not for
+ * the runtime.
+ *
+ * Layers, each calling only the ones below it (docs/architecture.md,
+ * "Codegen layers"):
+ *   object.c       the pipeline: LLVM module, program functions and their
+ *                  prologue, the passes around O2, emission
+ *   codegen.c      AST lowering, with rawsyscall.c and the stdlib/ hooks
+ *                  (codegen.c calls those through the registry entries
+ *                  sema attached to the nodes; they call cg_expr back)
+ *   bpf_ir.c       BPF idioms: slots, helpers, map access, probe reads,
+ *                  event records
+ *   module.c       module-level state: maps and their layouts, .rodata,
+ *                  the lost counter, BTF, the program description
  *
  * Value convention: integers, pointers and u64-sized kinds are i64
  * registers, normalized to their type's width and signedness; strings,
@@ -62,12 +75,20 @@ struct cg_options {
 	"ringbuf-output, long-jump, zero-fill"
 
 
+/* Histogram buckets of hist() (the convention runtime/output.c prints) */
+#define HIST_NBUCKETS 66
+
+/* A user map as module.c declared it, layout included: codegen.c, bpf_ir.c
+ * and stdlib/aggs.c read the layout here, never work it out again. */
 struct cg_map {
 	LLVMValueRef global;
 	struct sema_map *sm;
 	int pd_index;
 	bool array; /* a keyless aggregation: a per-CPU array (cg_agg_array) */
 	bool buckets; /* and a hist()/lhist(), indexed by bucket */
+	uint32_t value_size; /* bytes of one CPU's value of a key: an aggregation's
+			      * layout (cg_agg_value_size), else the value type's */
+	uint32_t nbuckets; /* hist()/lhist(): buckets per key (value_size / 8), else 0 */
 };
 
 struct cg {
@@ -142,7 +163,22 @@ static inline uint32_t cg_stack_budget(const struct cg *g)
 	return cg_breaks(g, "stack-limit") ? 4 * CG_STACK_BUDGET : g->stack_budget;
 }
 
-/* codegen.c */
+/* ---- object.c: the whole pipeline from a checked program to an object ---- */
+struct cg_result {
+	struct progdesc *pd;
+	LLVMMemoryBufferRef obj;
+	char *ir;      /* -d ir text, if asked */
+	char *bpf_asm; /* -d bpf text, if asked */
+	double ms_ir, ms_opt, ms_emit; /* phase times, for -v */
+};
+int cg_compile(struct sema *s, const struct source *src, struct arena *a,
+	       const struct cg_options *opts, struct diag *d, struct cg_result *out);
+void cg_result_free(struct cg_result *r);
+
+/* ---- codegen.c: AST lowering ---- */
+/* The body of a probe's program, the predicate first; object.c has built
+ * the function and its prologue (entry, setup, body, exit) */
+void cg_probe_body(struct cg *g, struct node *probe);
 LLVMValueRef cg_expr(struct cg *g, struct node *n);
 /* An expression converted to the storage form `to` in the slot at dst
  * (strings padded, tuples re-laid out, integers widened to 8 bytes). */
@@ -154,8 +190,18 @@ LLVMValueRef cg_string_lit(struct cg *g, const char *s, uint32_t len);
 /* An i64 cut to an integer type's width and extended by its sign. */
 LLVMValueRef cg_narrow(struct cg *g, LLVMValueRef v, const struct type *t);
 void cg_set_loc(struct cg *g, struct node *n);
+/* The key slot of a map use: zero-filled, every key written in its
+ * storage layout; NULL for a scalar map (no key expression), whose zero
+ * key cg_key_or_zero stores right where a helper takes it. */
+LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m);
 
-/* bpf_ir.c: BPF idioms */
+/* ---- rawsyscall.c: in a raw syscall program, what differs per syscall
+ * event: `probe` (the event's probe index) and args->FIELD (probes.c groups
+ * only events that have the field alike) ---- */
+LLVMValueRef cg_syscall_probe(struct cg *g);
+LLVMValueRef cg_syscall_field(struct cg *g, const struct type_field *f);
+
+/* ---- bpf_ir.c: BPF idioms ---- */
 LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent);
 /* align attribute at a call's index (LLVMAttributeReturnIndex or argument
  * + 1): 1 if none, at most 8 */
@@ -168,8 +214,6 @@ LLVMValueRef cg_const(struct cg *g, uint64_t v);
 LLVMValueRef cg_helper(struct cg *g, int id, LLVMTypeRef ret, LLVMValueRef *args, unsigned n);
 LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v); /* an i64 LLVM cannot reason about */
 LLVMValueRef cg_clamp(struct cg *g, LLVMValueRef v, uint64_t max);
-/* a string constant in a zero-filled slot of len + 1 bytes */
-LLVMValueRef cg_string_lit(struct cg *g, const char *s, uint32_t len);
 LLVMValueRef cg_load_ctx(struct cg *g, uint32_t off, uint32_t size, bool is_signed);
 LLVMValueRef cg_load_int(struct cg *g, LLVMValueRef p, uint32_t size, bool is_signed);
 /* The alignment LLVM may assume for p (1..8): slots, map values, offsets. */
@@ -181,10 +225,6 @@ void cg_probe_read_len(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMVa
 		       bool user);
 void cg_probe_read_str(struct cg *g, LLVMValueRef dst, LLVMValueRef size, LLVMValueRef addr,
 		       bool user);
-/* The key slot of a map use: zero-filled, every key written in its
- * storage layout; NULL for a scalar map (no key expression), whose zero
- * key cg_key_or_zero stores right where a helper takes it. */
-LLVMValueRef cg_map_key(struct cg *g, struct node *map_node, struct sema_map *m);
 LLVMValueRef cg_key_or_zero(struct cg *g, LLVMValueRef key);
 LLVMValueRef cg_map_lookup(struct cg *g, LLVMValueRef map, LLVMValueRef key);
 LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLVMValueRef val,
@@ -192,12 +232,6 @@ LLVMValueRef cg_map_update(struct cg *g, LLVMValueRef map, LLVMValueRef key, LLV
 /* Lookup, inserting the zero value first if missing: the returned pointer
  * is non-null on the `ok` path; the builder is positioned there. */
 LLVMValueRef cg_map_lookup_or_init(struct cg *g, struct cg_map *cm, LLVMValueRef key);
-/* Bytes of one CPU's value of an aggregation map (progdesc.h layouts). */
-uint32_t cg_agg_value_size(const struct sema_map *m);
-/* A keyless aggregation that no delete() names: a per-CPU array of its
- * value, or of its buckets indexed by bucket (an array element cannot be
- * deleted, and a program reaches only its own CPU's share of it). */
-bool cg_agg_array(const struct sema_map *m);
 /* Sends a record (header included at rec) of `size` bytes through the ring
  * buffer (bpf_ringbuf_output) or, on kernels without one, the perf buffer
  * (bpf_perf_event_output to this CPU's buffer); counts it as lost in the
@@ -210,25 +244,28 @@ LLVMBasicBlockRef cg_if(struct cg *g, LLVMValueRef cond_i1, const char *name);
 /* Marks a conditional branch whose first successor is (un)likely, so that
  * the common path falls through */
 void cg_expect(struct cg *g, LLVMValueRef condbr, bool first_likely);
-/* after the IR optimizer: the chunk barriers of long blocks become
- * fall-throughs (codegen.c, cg_chunk_barrier) */
-void cg_remove_chunk_barriers(struct cg *g);
 /* A slot of `size` bytes for an aggregate the caller is about to produce
  * (and zero-fill): the destination set by the consumer through g->dest
  * when its size matches, else a new temporary slot. */
 LLVMValueRef cg_dest(struct cg *g, uint32_t size);
 
-/* object.c: globals; read-only zeros of at least `size` bytes (a map
- * value to insert, the key of a keyless map), and the lost-records counter */
+/* ---- module.c: module-level state ---- */
+/* The maps: the event buffer, the scratch map (its size is known at the
+ * end: cg_finish_scratch) and the user maps with their layouts (g->maps) */
+void cg_define_maps(struct cg *g);
+void cg_finish_scratch(struct cg *g); /* after every program: size or delete it */
+/* Bytes of one CPU's value of an aggregation map (progdesc.h layouts);
+ * the layers above read it from struct cg_map. */
+uint32_t cg_agg_value_size(const struct sema_map *m);
+/* A keyless aggregation that no delete() names: a per-CPU array of its
+ * value, or of its buckets indexed by bucket (an array element cannot be
+ * deleted, and a program reaches only its own CPU's share of it). */
+bool cg_agg_array(const struct sema_map *m);
+/* Read-only zeros of at least `size` bytes (a map value to insert, the
+ * key of a keyless map), a u64 1, tables; the lost-records counter */
 LLVMValueRef cg_zeros(struct cg *g, uint32_t size);
 LLVMValueRef cg_one(struct cg *g); /* a u64 1 in .rodata */
 LLVMValueRef cg_rodata(struct cg *g, const char *name, const uint8_t *bytes, uint32_t size);
-
-/* rawsyscall.c: in a raw syscall program, what differs per syscall event:
- * `probe` (the event's probe index) and args->FIELD (probes.c groups only
- * events that have the field alike) */
-LLVMValueRef cg_syscall_probe(struct cg *g);
-LLVMValueRef cg_syscall_field(struct cg *g, const struct type_field *f);
 LLVMValueRef cg_lost_counter(struct cg *g);
 /* CG_PID_SLOTS u32s in their own .data.pids map: the pid that last
  * recorded a user address, per slot pid % CG_PID_SLOTS (stdlib's
@@ -236,28 +273,19 @@ LLVMValueRef cg_lost_counter(struct cg *g);
 #define CG_PID_SLOTS 1024
 LLVMValueRef cg_pid_table(struct cg *g);
 
-/* progdesc building (object.c) */
+/* The stack trace map for stacks of this depth, created on first use
+ * (bpf_get_stackid keeps value_size / 8 frames). */
+LLVMValueRef cg_stack_map(struct cg *g, bool user, uint32_t depth);
+/* The debug info (BTF) of program function g->fn */
+void cg_di_function(struct cg *g, const char *name, uint32_t line);
+/* The program description */
 uint32_t cg_add_printf(struct cg *g, const char *fmt, struct pd_layout *args, uint32_t nargs,
 		       uint32_t size);
 uint32_t cg_add_print(struct cg *g, int map, int64_t top, int64_t div);
 uint32_t cg_add_value(struct cg *g, struct type *t);
 uint32_t cg_add_time_fmt(struct cg *g, const char *fmt);
-/* The stack trace map for stacks of this depth, created on first use
- * (bpf_get_stackid keeps value_size / 8 frames). */
-LLVMValueRef cg_stack_map(struct cg *g, bool user, uint32_t depth);
+void cg_add_probe(struct cg *g, const struct sema_probe *sp);
 /* Points the stack layouts inside l at their stack maps. */
 void cg_fix_layout(struct cg *g, struct pd_layout *l);
-
-/* object.c: the whole pipeline from a checked program to an object */
-struct cg_result {
-	struct progdesc *pd;
-	LLVMMemoryBufferRef obj;
-	char *ir;      /* -d ir text, if asked */
-	char *bpf_asm; /* -d bpf text, if asked */
-	double ms_ir, ms_opt, ms_emit; /* phase times, for -v */
-};
-int cg_compile(struct sema *s, const struct source *src, struct arena *a,
-	       const struct cg_options *opts, struct diag *d, struct cg_result *out);
-void cg_result_free(struct cg_result *r);
 
 #endif

@@ -6,42 +6,13 @@
  * update is one lookup (plus an insert the first time a key is seen: see
  * agg_begin). Keyless ones are per-CPU arrays (cg_agg_array), whose lookup
  * the verifier inlines and which never miss; hist() and lhist() index
- * theirs by bucket.
+ * theirs by bucket. The layout of each map (array, buckets, value size)
+ * is in its struct cg_map, decided by compiler/module.c.
  */
 #include <linux/bpf.h>
 
 #include "compiler/codegen.h"
 #include "stdlib/stdlib.h"
-
-bool cg_agg_array(const struct sema_map *m)
-{
-	return !m->key && !m->deleted;
-}
-
-uint32_t cg_agg_value_size(const struct sema_map *m)
-{
-	switch (m->value->agg) {
-	case PD_AGG_COUNT:
-		return 8;
-	case PD_AGG_SUM: /* a keyless sum() also says it was updated */
-		return cg_agg_array(m) ? 16 : 8;
-	case PD_AGG_MIN:
-	case PD_AGG_MAX:
-	case PD_AGG_AVG:
-	case PD_AGG_STATS:
-		return 16;
-	case PD_AGG_HIST:
-		return HIST_NBUCKETS * 8;
-	case PD_AGG_LHIST: {
-		int64_t span = m->lhist_max - m->lhist_min;
-		/* as bpftrace 0.17: (max - min) / step buckets, rounded down, plus
-		 * below-min and at-or-above the last bucket's end */
-		return (uint32_t)(span / m->lhist_step + 2) * 8;
-	}
-	default:
-		return 8;
-	}
-}
 
 static struct type *check_int_arg(struct sema *s, struct node *call, enum pd_agg agg)
 {
@@ -157,7 +128,7 @@ static void agg_begin(struct cg *g, struct sema_map *m, LLVMValueRef key, struct
 {
 	struct cg_map *cm = &g->maps[m->index];
 	*at = (struct agg_at){ .cm = cm, .key = key };
-	if (cm->array || cg_agg_value_size(m) > 16 || cg_breaks(g, "null-check")) {
+	if (cm->array || cm->value_size > 16 || cg_breaks(g, "null-check")) {
 		at->p = cg_map_lookup_or_init(g, cm, key);
 		return;
 	}
@@ -340,7 +311,7 @@ static void lower_hist(struct cg *g, struct node *call, LLVMValueRef key, struct
  * there when step does not divide max - min, as in bpftrace) */
 static void lower_lhist(struct cg *g, struct node *call, LLVMValueRef key, struct sema_map *m)
 {
-	uint32_t nb = cg_agg_value_size(m) / 8;
+	uint32_t nb = g->maps[m->index].nbuckets;
 	LLVMValueRef v = arg_value(g, call);
 	LLVMValueRef below = LLVMBuildICmp(g->b, LLVMIntSLT, v, cg_const(g, m->lhist_min), "");
 	LLVMValueRef above = LLVMBuildICmp(g->b, LLVMIntSGE, v, cg_const(g, m->lhist_max), "");

@@ -58,7 +58,6 @@ extern const struct stdlib_builtin stdlib_builtins[];
 /* kstack/ustack of type t: the stack id (and pid for ustack). */
 LLVMValueRef stdlib_lower_stack(struct cg *g, struct type *t);
 
-/* Histogram bucket of v (the convention runtime/output.c prints). */
-#define HIST_NBUCKETS 66
+/* HIST_NBUCKETS: compiler/codegen.h */
 
 #endif
