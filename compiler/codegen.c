@@ -624,7 +624,8 @@ static LLVMValueRef cg_field(struct cg *g, struct node *n)
 	/* fentry/fexit/rawtracepoint: every argument is a u64 slot */
 	if (bt->ctx_u64_args) {
 		uint32_t off = f->offset;
-		if (g->probe->kind == PD_PROBE_KPROBE) /* a fentry's stand-in: registers */
+		if (g->probe->kind == PD_PROBE_KPROBE || /* a fentry's stand-in: registers */
+		    g->probe->kind == PD_PROBE_UPROBE)	 /* DWARF parameters (udwarf.h) */
 			off = cg_regs_arg_off[f->offset / 8 < 6 ? f->offset / 8 : 0];
 		return narrow(g, cg_load_ctx(g, off, 8, false), ft);
 	}

@@ -146,6 +146,7 @@ struct cg {
 	 * innermost expression being lowered, or the assignment (checks.c) */
 	struct node *site;
 	struct node *miss_site; /* a lookup miss's own site, if not site's */
+	LLVMValueRef pid_table; /* .data.pids: u32 per slot, see cg_pid_table */
 	/* where the next aggregate producer may write its value (a record
 	 * field of exactly its size), or NULL: see cg_dest */
 	LLVMValueRef dest;
@@ -322,6 +323,12 @@ LLVMValueRef cg_zeros(struct cg *g, uint32_t size);
 LLVMValueRef cg_one(struct cg *g); /* a u64 1 in .rodata */
 LLVMValueRef cg_rodata(struct cg *g, const char *name, const uint8_t *bytes, uint32_t size);
 LLVMValueRef cg_lost_counter(struct cg *g);
+/* CG_PID_SLOTS u32s in their own .data.pids map: the pid that last
+ * recorded a user address, per slot pid % CG_PID_SLOTS (stdlib's
+ * usym/ustack send a PD_REC_PID record when theirs differs) */
+#define CG_PID_SLOTS 1024
+LLVMValueRef cg_pid_table(struct cg *g);
+
 /* The stack trace map for stacks of this depth, created on first use
  * (bpf_get_stackid keeps value_size / 8 frames). */
 LLVMValueRef cg_stack_map(struct cg *g, bool user, uint32_t depth);

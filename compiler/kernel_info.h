@@ -46,6 +46,7 @@ enum ki_feature {
 	KI_ATTACH_COOKIE,   /* bpf_get_attach_cookie (5.15) */
 	KI_FOR_EACH,	    /* bpf_for_each_map_elem (5.13): for ($kv : @m) */
 	KI_KPROBE_OVERRIDE, /* bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE) */
+	KI_UPROBE_MULTI,    /* one uprobe_multi link for many functions of a file (6.6) */
 };
 
 struct kernel_info {

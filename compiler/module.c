@@ -166,7 +166,11 @@ LLVMValueRef cg_stack_map(struct cg *g, bool user, uint32_t depth)
 		return g->stacks[0].global; /* sema limits the distinct depths */
 	struct cg_stack_map *sm = &g->stacks[g->nstacks++];
 	const char *name = arena_printf(g->arena, "%cstack%u", user ? 'u' : 'k', depth);
-	struct map_def d = { BPF_MAP_TYPE_STACK_TRACE, MAP_KEYS_MAX, 4, depth * 8, true };
+	/* as many stacks as a map has keys (BPFTRACE_MAP_KEYS_MAX): a stack
+	 * map is a table without chaining, and a stack whose bucket holds
+	 * another one gets no id (-EEXIST) */
+	struct map_def d = { BPF_MAP_TYPE_STACK_TRACE, g->sema->opts.map_keys_max ?: MAP_KEYS_MAX, 4,
+			     depth * 8, true };
 	sm->user = user;
 	sm->depth = depth;
 	sm->global = map_global(g, name, 4);
@@ -393,6 +397,15 @@ LLVMValueRef cg_map_full_counter(struct cg *g)
 		g->pd->nmap_full = n;
 	}
 	return g->map_full_var;
+}
+
+/* Not in the program description: only the programs read and write it
+ * (the runtime learns the pids from PD_REC_PID records). */
+LLVMValueRef cg_pid_table(struct cg *g)
+{
+	if (!g->pid_table)
+		g->pid_table = data_global(g, "pids", ".data.pids", CG_PID_SLOTS * 4, false, 0);
+	return g->pid_table;
 }
 
 /* The scratch map sized once every program is generated, or deleted if

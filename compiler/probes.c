@@ -1076,6 +1076,39 @@ static void group_kprobes(struct sema *s, struct sema_probe *first, bool uses_ct
 	}
 }
 
+/* The uprobes (or uretprobes) of one block in one file share one program
+ * and one uprobe_multi link (6.6) where the kernel has them; else each
+ * keeps its program and uprobe, as before. `probe` is the attach cookie
+ * (the runtime sets each offset's probe index). Not when the block reads
+ * `func` (a constant per program) or `args`. */
+static void group_uprobes(struct sema *s, struct sema_probe *first, bool uses_ctx, bool uses_probe,
+			  bool uses_func)
+{
+	if (uses_ctx || uses_func || !ki_has(s->ki, KI_UPROBE_MULTI) ||
+	    (uses_probe && !ki_has(s->ki, KI_ATTACH_COOKIE)))
+		return;
+	for (struct sema_probe *lead = first; lead; lead = lead->next) {
+		if ((lead->kind != PD_PROBE_UPROBE && lead->kind != PD_PROBE_URETPROBE) ||
+		    !lead->file_offset || lead->multi)
+			continue;
+		int n = 0;
+		for (struct sema_probe *sp = lead; sp; sp = sp->next)
+			n += sp->kind == lead->kind && sp->file_offset && !sp->multi &&
+			     !strcmp(sp->target, lead->target);
+		if (n < 2)
+			continue;
+		for (struct sema_probe *sp = lead; sp; sp = sp->next) {
+			if (sp->kind != lead->kind || !sp->file_offset || sp->multi ||
+			    strcmp(sp->target, lead->target))
+				continue;
+			if (sp != lead)
+				sp->group = lead->group;
+			sp->multi = true;
+			sp->probe_cookie = uses_probe;
+		}
+	}
+}
+
 /* Dispatch on the provider table's resolver (runtime/provider.h). */
 static void resolve_attach(struct sema *s, struct node *probe, struct node *at, bool uses_ctx)
 {
@@ -1232,6 +1265,8 @@ void probes_resolve(struct sema *s)
 			}
 		}
 		group_kprobes(s, *first, uses_ctx, uses_probe);
+		group_uprobes(s, *first, uses_ctx, uses_probe,
+			      uses_ident(p->probe.body, "func") || uses_ident(p->probe.pred, "func"));
 		/* kstack would start in other kernel frames in a raw program */
 		struct args_use u = { 0 };
 		collect_args(s, p->probe.pred, &u);

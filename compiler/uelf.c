@@ -315,6 +315,69 @@ int uelf_functions(struct arena *a, const char *path, struct uelf_sym **out)
 	return m;
 }
 
+int uelf_symbol(const char *path, const char *name, uint64_t *addr, uint64_t *size, bool *pie)
+{
+	GElf_Ehdr eh;
+	int fd, err = -ENOENT;
+	Elf *e;
+
+	if ((err = open_elf(path, &fd, &e)))
+		return err;
+	err = -ENOENT;
+	*pie = gelf_getehdr(e, &eh) && eh.e_type == ET_DYN;
+	for (Elf_Scn *scn = NULL; err && (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+		    !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; err && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *n;
+			if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value)
+				continue;
+			n = elf_strptr(e, sh.sh_link, sym.st_name);
+			if (n && !strcmp(n, name)) {
+				*addr = sym.st_value;
+				*size = sym.st_size;
+				err = 0;
+			}
+		}
+	}
+	elf_end(e);
+	close(fd);
+	return err;
+}
+
+int uelf_load_bias(pid_t pid, const char *path, uint64_t *bias)
+{
+	char maps[64], line[4352], *name;
+	struct stat want, got;
+	FILE *f;
+	int err = -ENOENT;
+
+	if (stat(path, &want))
+		return -errno;
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	if (!(f = fopen(maps, "re")))
+		return -errno;
+	while (err && fgets(line, sizeof(line), f)) {
+		unsigned long long start, pgoff, ino;
+		int at = 0;
+		if (sscanf(line, "%llx-%*x %*s %llx %*s %llu %n", &start, &pgoff, &ino, &at) < 3 ||
+		    ino != (unsigned long long)want.st_ino || !at)
+			continue;
+		name = line + at;
+		name[strcspn(name, "\n")] = '\0';
+		if (stat(name, &got) || got.st_dev != want.st_dev || got.st_ino != want.st_ino)
+			continue;
+		*bias = start - pgoff;
+		err = 0;
+	}
+	fclose(f);
+	return err;
+}
+
 int uelf_sym_matches(const struct uelf_sym *sym, const char *pattern)
 {
 	if (!fnmatch(pattern, sym->name, 0))

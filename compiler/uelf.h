@@ -69,6 +69,16 @@ struct uelf_usdt_arg {
  * fewer arguments, -EINVAL for an operand it cannot decode (why set). */
 int uelf_usdt_arg(const char *args, int i, struct uelf_usdt_arg *out, const char **why);
 
+/* Any defined symbol of path named name (functions, objects: uaddr()):
+ * its st_value and st_size; *pie is set for an ET_DYN file (addresses
+ * move by the load bias). 0, -ENOENT, or -errno. */
+int uelf_symbol(const char *path, const char *name, uint64_t *addr, uint64_t *size, bool *pie);
+
+/* The load bias of path in process pid: where its first mapping starts,
+ * minus that mapping's file offset. 0, or -ENOENT when pid does not map
+ * it. */
+int uelf_load_bias(pid_t pid, const char *path, uint64_t *bias);
+
 /* The file offset of a virtual address (PT_LOAD segments); -errno. */
 int uelf_vaddr_to_off(const char *path, uint64_t vaddr, uint64_t *off);
 

@@ -15,6 +15,7 @@
 
 #include "compiler/ast.h"
 #include "compiler/kernel_info.h"
+#include "compiler/udwarf.h"
 #include "compiler/uelf.h"
 #include "driver/list.h"
 #include "runtime/features.h"
@@ -197,8 +198,10 @@ static int list_functions(const char *pat, bool verbose, struct arena *a)
 }
 
 /* uprobe:FILE[:GLOB] (uretprobe the same): FILE's functions (.symtab,
- * .dynsym), C++ ones demangled; FILE as for a probe (compiler/uelf.c). */
-static int list_uprobes(const char *pat)
+ * .dynsym), C++ ones demangled; FILE as for a probe (compiler/uelf.c).
+ * -lv: each function's parameters from DWARF ("    long int a"), as
+ * bpftrace prints them; none without DWARF. */
+static int list_uprobes(const char *pat, bool verbose)
 {
 	char prov[16], file[4096];
 	const char *func = "*", *why;
@@ -219,10 +222,16 @@ static int list_uprobes(const char *pat)
 			!path	      ? why :
 			n == -ENOEXEC ? "not an ELF file" :
 					strerror(-n));
-	for (int i = 0; i < n; i++)
-		if (uelf_sym_matches(&syms[i], func))
-			printf("%s:%s:%s\n", prov, path,
-			       syms[i].demangled ? syms[i].demangled : syms[i].name);
+	for (int i = 0; i < n; i++) {
+		struct udwarf_param *ps;
+		const char *dwhy;
+		if (!uelf_sym_matches(&syms[i], func))
+			continue;
+		printf("%s:%s:%s\n", prov, path, syms[i].demangled ? syms[i].demangled : syms[i].name);
+		int k = verbose ? udwarf_params(&a, path, syms[i].name, &ps, &dwhy) : 0;
+		for (int j = 0; j < k; j++)
+			printf("    %s %s\n", ps[j].type_name, ps[j].name);
+	}
 	arena_free(&a);
 	return n < 0;
 }
@@ -324,7 +333,7 @@ int list_probes(const char *pattern, bool verbose)
 	char pat[512];
 	canonical_pattern(pattern ? pattern : "", pat, sizeof(pat));
 	if (!strncmp(pat, "uprobe:", 7) || !strncmp(pat, "uretprobe:", 10))
-		return list_uprobes(pat);
+		return list_uprobes(pat, verbose);
 	if (!strncmp(pat, "usdt:", 5))
 		return list_usdt(pat);
 	struct arena a = { 0 };

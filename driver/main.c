@@ -453,6 +453,7 @@ static bool has_feature(struct kernel_info *ki, enum ki_feature f)
 	case KI_ATTACH_COOKIE: return rt_feature(RT_FEAT_ATTACH_COOKIE);
 	case KI_FOR_EACH: return rt_feature(RT_FEAT_FOR_EACH);
 	case KI_KPROBE_OVERRIDE: return rt_feature(RT_FEAT_KPROBE_OVERRIDE);
+	case KI_UPROBE_MULTI: return rt_feature(RT_FEAT_UPROBE_MULTI);
 	}
 	return true;
 }
@@ -475,6 +476,7 @@ static const char *feature_reason(struct kernel_info *ki, enum ki_feature f)
 	case KI_ATTACH_COOKIE: return rt_feature_reason(RT_FEAT_ATTACH_COOKIE);
 	case KI_FOR_EACH: return rt_feature_reason(RT_FEAT_FOR_EACH);
 	case KI_KPROBE_OVERRIDE: return rt_feature_reason(RT_FEAT_KPROBE_OVERRIDE);
+	case KI_UPROBE_MULTI: return rt_feature_reason(RT_FEAT_UPROBE_MULTI);
 	}
 	return "";
 }

@@ -628,6 +628,59 @@ static bool probe_kprobe_multi(char *why)
 	return false;
 }
 
+int rt_link_uprobe_multi(int prog_fd, const char *path, const uint64_t *offsets,
+			 const uint64_t *cookies, uint32_t cnt, bool retprobe, int pid)
+{
+	/* union bpf_attr's link_create, with 6.6's uprobe_multi member */
+	struct {
+		__u32 prog_fd, target_fd, attach_type, flags;
+		__u64 path, offsets, ref_ctr_offsets, cookies;
+		__u32 cnt, flags2, pid;
+		__u8 pad[160 - 60]; /* zeros up to the size of union bpf_attr */
+	} attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_fd = (__u32)prog_fd;
+	attr.attach_type = RT_BPF_TRACE_UPROBE_MULTI;
+	attr.path = (uintptr_t)path;
+	attr.offsets = (uintptr_t)offsets;
+	attr.cookies = (uintptr_t)cookies;
+	attr.cnt = cnt;
+	attr.flags2 = retprobe ? 1 : 0; /* BPF_F_UPROBE_MULTI_RETURN */
+	attr.pid = pid > 0 ? (__u32)pid : 0;
+	int fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
+/* uprobe_multi (6.6): a program loaded for it, and a link at offset 0 of
+ * a memfd holding one page: nothing executes there (no executable
+ * mapping of it), so nothing is ever hit, but the kernel checks and
+ * registers it. TRACE_NO_UPROBE_MULTI=1 simulates a kernel without. */
+static bool probe_uprobe_multi(char *why)
+{
+	char path[64];
+	uint64_t off = 0;
+
+	if (switched_off("TRACE_NO_UPROBE_MULTI", why))
+		return false;
+	int prog = load(BPF_PROG_TYPE_KPROBE, (enum bpf_attach_type)RT_BPF_TRACE_UPROBE_MULTI, 0,
+			prog_ret0, 2, "BPF_PROG_LOAD uprobe_multi", why);
+	if (prog < 0)
+		return false;
+	int mfd = memfd_create("trace_feature", MFD_CLOEXEC);
+	if (mfd < 0 || ftruncate(mfd, 4096)) {
+		fail(why, "memfd_create", errno);
+		if (mfd >= 0)
+			close(mfd);
+		close(prog);
+		return false;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	int link = rt_link_uprobe_multi(prog, path, &off, NULL, 1, false, 0);
+	close(mfd);
+	return attached(prog, link, "BPF_LINK_CREATE uprobe_multi", why);
+}
+
 /* BPF_PROG_TYPE_TRACING attached through its BTF id: fentry needs a BPF
  * trampoline; tp_btf does not, so one can work without the other. */
 static bool probe_btf_tracing(enum bpf_attach_type attach, const char *target, __u32 kind,
@@ -762,6 +815,7 @@ static const struct feature_desc {
 	FEATURE(RT_FEAT_TP_BTF, SEC_PROBES, tp_btf),
 	FEATURE(RT_FEAT_RAW_TP, SEC_PROBES, raw_tp),
 	FEATURE(RT_FEAT_UPROBES, SEC_PROBES, uprobes),
+	FEATURE(RT_FEAT_UPROBE_MULTI, SEC_PROBES, uprobe_multi),
 	FEATURE(RT_FEAT_PERF_SW, SEC_PROBES, perf_sw),
 	FEATURE(RT_FEAT_PERF_HW, SEC_PROBES, perf_hw),
 };

@@ -23,6 +23,7 @@
 #define TRACE_RUNTIME_FEATURES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct btf;
@@ -50,6 +51,7 @@ enum rt_feature {
 	RT_FEAT_TP_BTF,		 /* tp_btf program on sched_switch loads and attaches */
 	RT_FEAT_RAW_TP,		 /* raw_tp program on sched_switch loads and attaches */
 	RT_FEAT_UPROBES,	 /* uprobe PMU perf event (a dry run, see features.c) */
+	RT_FEAT_UPROBE_MULTI,	 /* BPF_TRACE_UPROBE_MULTI link (6.6) */
 	RT_FEAT_PERF_SW,	 /* perf_event_open PERF_COUNT_SW_CPU_CLOCK, cpu 0 */
 	RT_FEAT_PERF_HW,	 /* perf_event_open PERF_COUNT_HW_CPU_CYCLES, cpu 0 */
 	RT_FEAT_COUNT
@@ -66,7 +68,7 @@ struct rt_features {
 	bool btf, bounded_loops, bpf_loop, for_each, attach_cookie, isa_v4;
 	bool ringbuf, perf_buffer, percpu_array;
 	bool kprobes, kretprobes, kprobe_multi, kprobe_override, fentry, tp_btf, raw_tp, uprobes,
-		perf_sw, perf_hw;
+		uprobe_multi, perf_sw, perf_hw;
 	/* why a feature is missing, "" when it is there */
 	char reason[RT_FEAT_COUNT][RT_FEAT_REASON_MAX];
 	double probe_ms; /* wall time rt_features_probe spent probing */
@@ -88,6 +90,14 @@ bool rt_feature_kprobes(void);
 bool rt_feature_fentry(void);
 bool rt_feature_ringbuf(void);
 bool rt_feature_btf(void);
+
+/* BPF_TRACE_UPROBE_MULTI (6.6), which libbpf 1.1 and Debian 12's uapi
+ * headers do not know: the attach type's value, and BPF_LINK_CREATE for
+ * cnt file offsets of path (cookies may be NULL; retprobe: uretprobes;
+ * pid > 0: that process only). Returns the link fd or -errno. */
+#define RT_BPF_TRACE_UPROBE_MULTI 48
+int rt_link_uprobe_multi(int prog_fd, const char *path, const uint64_t *offsets,
+			 const uint64_t *cookies, uint32_t cnt, bool retprobe, int pid);
 
 /* The BTF that rt_feature_btf() parsed (vmlinux, or TRACE_BTF's file), for
  * a caller that needs types too: parsing it again costs as much (~5 ms

@@ -13,8 +13,7 @@
  * largest record.
  *
  * Does not: write to a FILE (writer.h), print maps (writer_text.c), decode
- * records (output.c), resolve user-space symbols (usym and ustack frames
- * print as hex; TODO(#usym)).
+ * records (output.c). User symbols come from usyms.c.
  */
 #include "runtime/format.h"
 
@@ -34,6 +33,7 @@
 
 #include "runtime/cgroup.h"
 #include "runtime/ksyms.h"
+#include "runtime/usyms.h"
 
 /* bpftrace formats time() and strftime() into a 64-byte buffer; longer
  * results are an error ("strftime returned 0"). */
@@ -90,18 +90,56 @@ static uint64_t read_int(const uint8_t *p, uint32_t size, bool is_signed)
 
 /* ---- values ----------------------------------------------------------- */
 
-/* User frames print as hex for now (TODO(#usym): symbolize them). */
-static void format_frames(struct rt_ctx *c, struct rt_sbuf *b, const uint64_t *ips, uint32_t n,
-			  enum pd_stack_mode mode, int indent, bool user)
+static struct rt_usyms *usyms(struct rt_ctx *c)
 {
-	char sym[512];
+	if (!c->usyms)
+		c->usyms = rt_usyms_new();
+	return c->usyms;
+}
+
+/* "name+off" without printf: a 10,000-stack map has 300,000 frames */
+static void put_sym_off(struct rt_sbuf *b, const char *name, uint64_t off)
+{
+	char digits[24];
+	int i = (int)sizeof(digits);
+
+	rt_sbuf_puts(b, name);
+	do {
+		digits[--i] = (char)('0' + off % 10);
+		off /= 10;
+	} while (off);
+	digits[--i] = '+';
+	rt_sbuf_put(b, digits + i, sizeof(digits) - (size_t)i);
+}
+
+/* Kernel frames (pid 0) or the user frames of pid. perf mode prints the
+ * address before the symbol, and a user frame's file after it. */
+static void format_frames(struct rt_ctx *c, struct rt_sbuf *b, const uint64_t *ips, uint32_t n,
+			  enum pd_stack_mode mode, int indent, bool user, uint32_t pid)
+{
+	static const char spaces[] = "        ";
+	bool perf = mode == PD_STACK_PERF;
+	const char *name, *module;
+	char sym[4096];
+	uint64_t off;
 
 	rt_sbuf_puts(b, "\n");
 	for (uint32_t i = 0; i < n && ips[i]; i++) {
-		if (!c->ksyms && !user)
-			c->ksyms = rt_ksyms_new();
-		rt_ksym_format(user ? NULL : c->ksyms, sym, sizeof(sym), ips[i], true);
-		if (mode == PD_STACK_PERF)
+		if (user && !perf && indent <= 8 &&
+		    rt_usym_lookup(usyms(c), pid, ips[i], &name, &off, &module)) {
+			rt_sbuf_put(b, spaces, (size_t)indent);
+			put_sym_off(b, name, off);
+			rt_sbuf_put(b, "\n", 1);
+			continue;
+		}
+		if (user) {
+			rt_usym_format(usyms(c), sym, sizeof(sym), pid, ips[i], true, perf);
+		} else {
+			if (!c->ksyms)
+				c->ksyms = rt_ksyms_new();
+			rt_ksym_format(c->ksyms, sym, sizeof(sym), ips[i], true);
+		}
+		if (perf)
 			rt_sbuf_printf(b, "\t%" PRIx64 " %s\n", ips[i], sym);
 		else
 			rt_sbuf_printf(b, "%*s%s\n", indent, "", sym);
@@ -111,14 +149,14 @@ static void format_frames(struct rt_ctx *c, struct rt_sbuf *b, const uint64_t *i
 void rt_format_stack(struct rt_ctx *c, struct rt_sbuf *b, const uint64_t *ips, uint32_t n,
 		     enum pd_stack_mode mode, int indent)
 {
-	format_frames(c, b, ips, n, mode, indent, false);
+	format_frames(c, b, ips, n, mode, indent, false, 0);
 }
 
 /* kstack/ustack: the stack id indexes the stack map named by the layout.
  * A failed lookup prints nothing (bpftrace: empty string, and a message
  * unless the id is -EFAULT, "no stack"). */
 static void format_stack_id(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_layout *l,
-			    uint64_t id, int indent)
+			    uint64_t id, uint32_t pid, int indent)
 {
 	uint64_t ips[MAX_STACK_FRAMES];
 	int32_t sid = (int32_t)(uint32_t)id;
@@ -139,7 +177,7 @@ static void format_stack_id(struct rt_ctx *c, struct rt_sbuf *b, const struct pd
 				(int)(id >> 32), -errno);
 		return;
 	}
-	format_frames(c, b, ips, n, l->stack_mode, indent, l->kind == PD_USTACK);
+	format_frames(c, b, ips, n, l->stack_mode, indent, l->kind == PD_USTACK, pid);
 }
 
 /* buf(): printable ASCII as is, anything else as \xNN (bpftrace's
@@ -363,8 +401,10 @@ int rt_format_value(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_layout 
 	case PD_TUPLE:
 		return format_tuple(c, b, l, p, in_key);
 	case PD_KSTACK:
+		format_stack_id(c, b, l, read_u64(p), 0, in_key ? 4 : 8);
+		break;
 	case PD_USTACK:
-		format_stack_id(c, b, l, read_u64(p), in_key ? 4 : 8);
+		format_stack_id(c, b, l, read_u64(p), (uint32_t)read_u64(p + 8), in_key ? 4 : 8);
 		break;
 	case PD_KSYM:
 		if (!c->ksyms)
@@ -372,8 +412,10 @@ int rt_format_value(struct rt_ctx *c, struct rt_sbuf *b, const struct pd_layout 
 		rt_ksym_format(c->ksyms, sym, sizeof(sym), read_u64(p), false);
 		rt_sbuf_puts(b, sym);
 		break;
-	case PD_USYM: /* TODO(#usym): symbolize with the pid's ELF files */
-		rt_sbuf_printf(b, "0x%" PRIx64, read_u64(p));
+	case PD_USYM:
+		rt_usym_format(usyms(c), sym, sizeof(sym), (uint32_t)read_u64(p + 8), read_u64(p),
+			       false, false);
+		rt_sbuf_puts(b, sym);
 		break;
 	case PD_PROBE:
 		if (read_u64(p) < c->pd->nprobes && c->pd->probes[read_u64(p)].name)
@@ -785,6 +827,8 @@ void rt_ctx_fini(struct rt_ctx *c)
 	c->fmts = NULL;
 	rt_ksyms_free(c->ksyms);
 	c->ksyms = NULL;
+	rt_usyms_free(c->usyms);
+	c->usyms = NULL;
 	rt_sbuf_free(&c->arg);
 	rt_sbuf_free(&c->tmp);
 }

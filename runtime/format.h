@@ -21,6 +21,7 @@
 
 struct rt_fmt; /* a pre-parsed printf format (format.c) */
 struct rt_ksyms;
+struct rt_usyms;
 
 /* What formatting needs besides the bytes. */
 struct rt_ctx {
@@ -28,6 +29,7 @@ struct rt_ctx {
 	const int *map_fds;	 /* fd per pd->maps[i], -1 if none; NULL in tests */
 	uint32_t ncpus;		 /* possible CPUs: per-CPU values per key */
 	struct rt_ksyms *ksyms;	 /* created on first ksym/kstack */
+	struct rt_usyms *usyms;	 /* created on first usym/ustack */
 	struct rt_fmt *fmts;	 /* one per pd->printfs[i], parsed once */
 	struct rt_sbuf arg;	 /* text of one printf argument */
 	struct rt_sbuf tmp;	 /* text of one JSON value before escaping */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,6 +127,52 @@ static void describe_failure(struct rt_session *s, int err)
 		s->fail_line = s->fail_col = 0;
 }
 
+static bool layout_has_usyms(const struct pd_layout *l)
+{
+	if (l->kind == PD_USTACK || l->kind == PD_USYM)
+		return true;
+	for (uint32_t i = 0; i < l->nfields; i++)
+		if (layout_has_usyms(&l->fields[i]))
+			return true;
+	return false;
+}
+
+static bool pd_has_usyms(const struct progdesc *pd)
+{
+	for (uint32_t i = 0; i < pd->nmaps; i++)
+		if (layout_has_usyms(&pd->maps[i].key) || layout_has_usyms(&pd->maps[i].value))
+			return true;
+	for (uint32_t i = 0; i < pd->nprintfs; i++)
+		for (uint32_t j = 0; j < pd->printfs[i].nargs; j++)
+			if (layout_has_usyms(&pd->printfs[i].args[j]))
+				return true;
+	for (uint32_t i = 0; i < pd->nvalues; i++)
+		if (layout_has_usyms(&pd->values[i]))
+			return true;
+	return false;
+}
+
+/* -c/-p with user symbols: the process's mappings are read every round,
+ * so that its stacks resolve after it exits even when it ends right after
+ * its first event. -c's child counts once it has exec'd CMD (before, it
+ * is a copy of trace). */
+static void note_target(struct rt_session *s)
+{
+	pid_t pid = s->watch_pid ? s->watch_pid : s->child ? s->child->pid : 0;
+	if (!s->usyms || pid <= 0)
+		return;
+	if (s->child && !s->child_execed) {
+		char exe[64];
+		struct stat a, b;
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+		if (stat(exe, &a) || stat("/proc/self/exe", &b) ||
+		    (a.st_ino == b.st_ino && a.st_dev == b.st_dev))
+			return;
+		s->child_execed = true;
+	}
+	rt_output_note_pid(&s->out, (uint32_t)pid);
+}
+
 int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_options *opts)
 {
 	memset(s, 0, sizeof(*s));
@@ -134,6 +181,7 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 	s->perf_pages = opts->perf_pages ? opts->perf_pages : 256; /* 1 MiB, as the ring buffer */
 	s->child = opts->child;
 	s->watch_pid = opts->pid;
+	s->usyms = pd_has_usyms(pd);
 	s->no_warnings = opts->no_warnings;
 	s->failed_probe = -1;
 	log_session = s;
@@ -145,6 +193,16 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 		int err = -errno;
 		fprintf(stderr, "ERROR: cannot open the BPF object: %s\n", strerror(-err));
 		return err;
+	}
+	/* uprobes sharing a program through one uprobe_multi link: the kernel
+	 * wants that attach type at load (libbpf 1.1 has no section for it) */
+	for (uint32_t i = 0; i < pd->nprobes; i++) {
+		const struct pd_probe *p = &pd->probes[i];
+		struct bpf_program *prog;
+		if (p->multi && (p->kind == PD_PROBE_UPROBE || p->kind == PD_PROBE_URETPROBE) &&
+		    (prog = bpf_object__find_program_by_name(s->obj, p->prog_name)))
+			bpf_program__set_expected_attach_type(
+				prog, (enum bpf_attach_type)RT_BPF_TRACE_UPROBE_MULTI);
 	}
 	/* BEGIN/END are run by hand, tracepoints attached by hand: no autoload
 	 * surprises, every program is loaded */
@@ -172,6 +230,19 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 		return err;
 	}
 	s->output_ready = true;
+	return 0;
+}
+
+/* A link libbpf 1.1 cannot make (uprobe_multi): kept as its fd */
+static int add_link_fd(struct rt_session *s, int fd)
+{
+	int *nl = realloc(s->link_fds, (size_t)(s->nlink_fds + 1) * sizeof(*nl));
+	if (!nl) {
+		close(fd);
+		return -ENOMEM;
+	}
+	s->link_fds = nl;
+	s->link_fds[s->nlink_fds++] = fd;
 	return 0;
 }
 
@@ -313,6 +384,46 @@ static int attach_kprobe(struct rt_session *s, const struct pd_probe *p, struct 
 	return add_link(s, l);
 }
 
+/* Uprobes sharing a program (p->multi): one uprobe_multi link for all
+ * the file offsets, made for the first; each offset's cookie is its probe
+ * index (the program's `probe`). */
+static int attach_uprobe_multi(struct rt_session *s, const struct pd_probe *p,
+			       struct bpf_program *prog)
+{
+	uint32_t first = (uint32_t)(p - s->pd->probes), n = 0;
+	for (uint32_t i = 0; i < first; i++)
+		if (s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name))
+			return 0; /* attached with the first */
+	for (uint32_t i = first; i < s->pd->nprobes; i++)
+		n += s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name);
+	uint64_t *offsets = calloc(n, sizeof(*offsets)), *cookies = calloc(n, sizeof(*cookies));
+	if (!offsets || !cookies) {
+		free(offsets);
+		free(cookies);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (uint32_t i = first; i < s->pd->nprobes; i++)
+		if (s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name)) {
+			offsets[n] = s->pd->probes[i].offset;
+			cookies[n++] = i;
+		}
+	/* -p/-c: only in that process, as the single uprobes */
+	pid_t pid = s->watch_pid ? s->watch_pid : s->child ? s->child->pid : 0;
+	int fd = rt_link_uprobe_multi(bpf_program__fd(prog), p->target, offsets, cookies, n,
+				      p->kind == PD_PROBE_URETPROBE, pid);
+	free(offsets);
+	free(cookies);
+	if (fd < 0) {
+		fprintf(stderr,
+			"ERROR: cannot attach %u %s probes (%s, ...) as one uprobe_multi link: %s\n",
+			n, p->kind == PD_PROBE_URETPROBE ? "uretprobe" : "uprobe", p->name,
+			strerror(-fd));
+		return fd;
+	}
+	return add_link_fd(s, fd);
+}
+
 void rt_describe_attach(const struct progdesc *pd, FILE *f)
 {
 	uint32_t perf_tps = 0, kprobes = 0;
@@ -333,6 +444,19 @@ void rt_describe_attach(const struct progdesc *pd, FILE *f)
 			if (!seen)
 				fprintf(f, "attach plan: %u %s (%s, ...): one kprobe_multi link\n", n,
 					p->kind == PD_PROBE_KPROBE ? "kprobes" : "kretprobes", p->name);
+		}
+		if (p->multi && (p->kind == PD_PROBE_UPROBE || p->kind == PD_PROBE_URETPROBE)) {
+			uint32_t n = 0;
+			bool seen = false;
+			for (uint32_t j = 0; j < pd->nprobes; j++) {
+				bool same = pd->probes[j].multi &&
+					    !strcmp(pd->probes[j].prog_name, p->prog_name);
+				seen |= same && j < i;
+				n += same;
+			}
+			if (!seen)
+				fprintf(f, "attach plan: %u %s (%s, ...): one uprobe_multi link\n", n,
+					p->kind == PD_PROBE_UPROBE ? "uprobes" : "uretprobes", p->name);
 		}
 		if (p->kind != PD_PROBE_TRACEPOINT)
 			continue;
@@ -386,6 +510,8 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 		break;
 	}
 	case PV_ATTACH_UPROBE: {
+		if (p->multi)
+			return attach_uprobe_multi(s, p, prog);
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = p->file_offset ? NULL : p->func,
 			    .ref_ctr_offset = p->ref_ctr_off,
 			    .retprobe = (pv_by_kind(p->kind)->builtins & PV_B_RETURN) != 0);
@@ -579,6 +705,10 @@ static void detach_all(struct rt_session *s)
 		for (int i = 0; i < n; i++)
 			bpf_link__destroy(s->links[i]);
 	s->nlinks = 0;
+	for (int i = 0; i < s->nlink_fds; i++)
+		close(s->link_fds[i]);
+	n += s->nlink_fds;
+	s->nlink_fds = 0;
 	if (s->verbose && n)
 		fprintf(stderr, "detach: %d links in %.1f ms\n", n, now_ms() - t0);
 }
@@ -677,6 +807,14 @@ static int run_iters(struct rt_session *s)
 	return 0;
 }
 
+/* this process's CPU time (user + system), for -v */
+static double cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 {
 	int err = 0;
@@ -699,6 +837,7 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	if (s->child && !err && !s->exiting) /* -c: CMD runs now that the probes are attached */
 		rt_child_release(s->child);
 	for (unsigned tick = 1; !err && !s->exiting && !*stop; tick++) {
+		note_target(s);
 		if ((s->child || s->watch_pid) && rt_proc_gone(s->child, s->watch_pid)) {
 			drain(s); /* what it sent before it ended */
 			break;
@@ -722,7 +861,11 @@ int rt_run(struct rt_session *s, volatile sig_atomic_t *stop)
 	int end_err = run_special(s, PD_PROBE_END);
 	drain(s);
 	rt_output_report_lost(&s->out);
+	double t_maps = now_ms(), cpu_maps = cpu_ms();
 	rt_output_print_maps(&s->out);
+	if (s->verbose)
+		fprintf(stderr, "maps: printed in %.1f ms (CPU %.1f ms)\n", now_ms() - t_maps,
+			cpu_ms() - cpu_maps);
 	rt_output_report_map_full(&s->out);
 	if (s->pb && s->verbose)
 		fprintf(stderr, "perf buffer: the kernel reported %llu records lost, the programs "
@@ -741,6 +884,8 @@ void rt_close(struct rt_session *s)
 	free(s->links);
 	s->links = NULL;
 	s->nlinks = 0;
+	free(s->link_fds);
+	s->link_fds = NULL;
 	if (s->rb)
 		ring_buffer__free(s->rb);
 	s->rb = NULL;

@@ -30,6 +30,8 @@ struct rt_session {
 	int *prog_fds; /* per pd->probes[i] */
 	struct bpf_link **links;
 	int nlinks, cap_links;
+	int *link_fds; /* links libbpf cannot make (uprobe_multi), by fd */
+	int nlink_fds;
 	struct ring_buffer *rb;	 /* the events: a ring buffer (>= 5.8) */
 	struct perf_buffer *pb;	 /* or per-CPU perf buffers (PD_MAP_PERFBUF) */
 	struct rt_output out;
@@ -41,6 +43,8 @@ struct rt_session {
 	bool has_iter; /* iter probes attached: read them after BEGIN, then end */
 	struct rt_child *child; /* -c: released after BEGIN; its exit ends the trace */
 	pid_t watch_pid;	/* -p: its exit ends the trace */
+	bool usyms;		/* the program prints user symbols (ustack, usym) */
+	bool child_execed;	/* -c: CMD has replaced the forked trace */
 	int verbose;
 	uint32_t perf_pages; /* rt_options.perf_pages */
 	bool no_warnings; /* --no-warnings */

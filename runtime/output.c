@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "runtime/maps.h"
+#include "runtime/usyms.h"
 
 /* bpftrace's default cat_bytes_max (BPFTRACE_CAT_BYTES_MAX) */
 #define CAT_BYTES_MAX 10240
@@ -166,6 +167,26 @@ static int do_printf(struct rt_output *o, uint32_t id, const void *payload, size
 	return err ?: o->line.err;
 }
 
+/* A process recorded user addresses: read its mappings while it lives,
+ * so that its stacks print symbolized after it exited. */
+static int note_pid(struct rt_output *o, const void *payload, size_t size)
+{
+	uint64_t pid;
+
+	if (size < sizeof(pid))
+		return -EINVAL;
+	memcpy(&pid, payload, sizeof(pid));
+	rt_output_note_pid(o, (uint32_t)pid);
+	return 0;
+}
+
+void rt_output_note_pid(struct rt_output *o, uint32_t pid)
+{
+	if (!o->ctx.usyms)
+		o->ctx.usyms = rt_usyms_new();
+	rt_usyms_note_pid(o->ctx.usyms, pid);
+}
+
 static int map_id_ok(struct rt_output *o, uint32_t id)
 {
 	return id < o->ctx.pd->nmaps && o->ctx.pd->maps[id].role == PD_MAP_USER;
@@ -222,6 +243,8 @@ int rt_output_record(struct rt_output *o, const void *data, size_t size)
 		return do_helper_error(o, h->id, payload, psize);
 	case PD_REC_JOIN:
 		return do_join(o, h->id, payload, psize);
+	case PD_REC_PID:
+		return note_pid(o, payload, psize);
 	default:
 		return -EINVAL;
 	}

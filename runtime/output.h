@@ -82,4 +82,8 @@ void rt_output_lost(struct rt_output *o, uint64_t total);
  * stderr, a "map_full" record in JSON. Returns 0 or -errno. */
 int rt_output_report_map_full(struct rt_output *o);
 
+/* pid recorded user addresses, or is the -c/-p process: read its
+ * mappings now (usyms.h), so its stacks print symbolized after it ends. */
+void rt_output_note_pid(struct rt_output *o, uint32_t pid);
+
 #endif

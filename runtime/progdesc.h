@@ -140,6 +140,8 @@ enum pd_record_kind {
 	PD_REC_JOIN,	    /* id: printfs[], whose fmt is the separator and size
 			       the payload's: strings of size / 16 bytes, printed
 			       up to the first empty one (join()) */
+	PD_REC_PID,	    /* id unused; payload: u64 pid whose user addresses
+			       were recorded (read its mappings while it lives) */
 };
 
 /* A helper call checked by -k/-kk: which helper, and where in the script

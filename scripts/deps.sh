@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
 	make cmake pkg-config gcc g++ clang libclang-rt-14-dev lld
 	flex bison
-	llvm-19-dev libclang-19-dev libbpf-dev libelf-dev zlib1g-dev libzstd-dev
+	llvm-19-dev libclang-19-dev libbpf-dev libelf-dev libdw-dev zlib1g-dev libzstd-dev
 	bpftool systemtap-sdt-dev
 	qemu-system-x86 busybox-static kmod zstd cpio xz-utils
 )

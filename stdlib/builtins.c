@@ -13,6 +13,7 @@
 
 #include "compiler/btf.h"
 #include "compiler/codegen.h"
+#include "compiler/udwarf.h"
 #include "compiler/uelf.h"
 #include "runtime/provider.h"
 #include "stdlib/stdlib.h"
@@ -259,8 +260,44 @@ static struct type *btf_args(struct sema *s, struct node *n)
 	return ctx;
 }
 
+/* uprobe: `args` from the function's DWARF parameters (udwarf.c), read
+ * from the argument registers: the first 6 (a later one is "no field"),
+ * as a fentry's stand-in kprobe reads them. Made on first use. */
+static struct type *dwarf_args(struct sema *s, struct node *n)
+{
+	struct sema_probe *sp = s->cur;
+	struct udwarf_param *ps;
+	const char *why = "";
+	if (sp->ctx)
+		return sp->ctx;
+	int k = udwarf_params(s->arena, sp->target, sp->func, &ps, &why);
+	if (k < 0) {
+		sema_error(s, n->span, "no argument types for %s: %s", sp->name,
+			   k == -ENOENT ? why : strerror(-k));
+		return NULL;
+	}
+	struct type *t = arena_alloc(s->arena, sizeof(*t));
+	t->kind = TY_CTX;
+	t->align = 8;
+	t->ctx_u64_args = true;
+	t->fields = arena_alloc(s->arena, (size_t)(k + 1) * sizeof(*t->fields));
+	for (int i = 0; i < k && i < 6; i++) {
+		struct type_field *f = &t->fields[t->nfields++];
+		f->name = *ps[i].name ? ps[i].name : arena_printf(s->arena, "arg%d", i);
+		f->type = ps[i].type;
+		f->offset = (uint32_t)i * 8;
+	}
+	t->size = t->nfields * 8;
+	sp->ctx = t;
+	return t;
+}
+
 static struct type *t_ctx(struct sema *s, struct node *n)
 {
+	if (is_kind(s, PD_PROBE_UPROBE)) {
+		struct type *t = dwarf_args(s, n);
+		return t ? t : &type_none;
+	}
 	if (is_kind(s, PD_PROBE_KRETPROBE) && fell_back_to_kprobe(s)) {
 		sema_error(s, n->span, "'args' is not available in %s: this kernel has no fexit, "
 				       "and the kretprobe that stands in for it cannot see the arguments",

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "compiler/codegen.h"
+#include "compiler/uelf.h"
 #include "stdlib/stdlib.h"
 
 static const char *tname(const struct type *t)
@@ -114,6 +115,61 @@ static struct type *check_ksym(struct sema *s, struct node *call)
 	return check_addr_fn(s, call, &type_ksym);
 }
 
+/* usym(addr): { u64 addr; u64 pid }, symbolized in user space with the
+ * mappings of the process that recorded it */
+static struct type *check_usym(struct sema *s, struct node *call)
+{
+	return check_addr_fn(s, call, &type_usym);
+}
+
+static LLVMValueRef user_pid(struct cg *g);
+
+static LLVMValueRef lower_usym(struct cg *g, struct node *call)
+{
+	LLVMValueRef addr = cg_expr(g, call->call.args);
+	LLVMValueRef pid = user_pid(g);
+	LLVMValueRef slot = cg_dest(g, 16);
+	cg_store_int(g, slot, addr, 8);
+	cg_store_int(g, cg_gep(g, slot, 8), pid, 8);
+	return slot;
+}
+
+/* uaddr("sym"): the symbol's address in the uprobe's binary, resolved
+ * now; a pointer to an integer of the symbol's size (1, 2, 4, 8 bytes,
+ * else 8). A PIE or library symbol moves by its load bias, known only
+ * with -p (bpftrace 0.17 always gives the ELF value). */
+static struct type *check_uaddr(struct sema *s, struct node *call)
+{
+	struct node *a = call->call.args;
+	uint64_t addr, size, bias = 0;
+	bool pie;
+	if (a->kind != N_STR) {
+		sema_error(s, a->span, "uaddr() needs a symbol name as a string literal");
+		return &type_none;
+	}
+	if (!s->cur || (s->cur->kind != PD_PROBE_UPROBE && s->cur->kind != PD_PROBE_URETPROBE &&
+			s->cur->kind != PD_PROBE_USDT)) {
+		sema_error(s, call->span, "uaddr() can only be used in uprobe, uretprobe and usdt probes");
+		return &type_none;
+	}
+	int err = uelf_symbol(s->cur->target, a->str.value, &addr, &size, &pie);
+	if (err) {
+		sema_error(s, a->span, "could not resolve symbol: %s:%s", s->cur->target,
+			   a->str.value);
+		return &type_none;
+	}
+	if (pie && s->opts.pid > 0 && !uelf_load_bias(s->opts.pid, s->cur->target, &bias))
+		addr += bias;
+	if (call->call.value && call->call.value != addr) {
+		sema_error(s, a->span, "uaddr(\"%s\") has different addresses in the probes of this block",
+			   a->str.value);
+		return &type_none;
+	}
+	call->call.value = addr;
+	int bits = size == 1 || size == 2 || size == 4 ? (int)size * 8 : 64;
+	return type_ptr(s->arena, type_int(bits, false), true);
+}
+
 static LLVMValueRef lower_passthrough(struct cg *g, struct node *call)
 {
 	return cg_expr(g, call->call.args);
@@ -165,6 +221,32 @@ static LLVMValueRef lower_strncmp(struct cg *g, struct node *call)
 
 /* ---- stacks: kstack, kstack(N), kstack(perf), kstack(perf, N) ---- */
 
+/* User addresses are symbolized with the mappings of their process,
+ * which user space reads when it first hears of the pid: tell it the
+ * first time a pid records one (per slot of cg_pid_table; a pid that
+ * shares its slot with another is sent again, which costs a record). */
+static LLVMValueRef user_pid(struct cg *g)
+{
+	LLVMValueRef pid = LLVMBuildLShr(g->b, cg_helper(g, BPF_FUNC_get_current_pid_tgid, g->i64,
+							 NULL, 0), cg_const(g, 32), "");
+	LLVMValueRef idx = LLVMBuildAnd(g->b, pid, cg_const(g, CG_PID_SLOTS - 1), "");
+	LLVMValueRef slot = LLVMBuildGEP2(g->b, g->i32, cg_pid_table(g), &idx, 1, "");
+	LLVMValueRef pid32 = LLVMBuildTrunc(g->b, pid, g->i32, "");
+	LLVMValueRef seen = LLVMBuildLoad2(g->b, g->i32, slot, "");
+	LLVMValueRef fresh = LLVMBuildICmp(g->b, LLVMIntNE, seen, pid32, "");
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+	LLVMBasicBlockRef done = cg_if(g, fresh, "newpid");
+	cg_expect(g, LLVMGetBasicBlockTerminator(from), false);
+	LLVMBuildStore(g->b, pid32, slot);
+	LLVMValueRef rec = cg_slot(g, 16, false);
+	cg_record_header(g, rec, PD_REC_PID, 0);
+	cg_store_int(g, cg_gep(g, rec, 8), pid, 8);
+	cg_emit_record(g, rec, 16);
+	LLVMBuildBr(g->b, done);
+	LLVMPositionBuilderAtEnd(g->b, done);
+	return pid;
+}
+
 LLVMValueRef stdlib_lower_stack(struct cg *g, struct type *t)
 {
 	bool user = t->kind == TY_USTACK;
@@ -177,9 +259,7 @@ LLVMValueRef stdlib_lower_stack(struct cg *g, struct type *t)
 	/* ustack: { u64 id; u64 pid } so that user symbols resolve per process */
 	LLVMValueRef slot = cg_slot(g, 16, false);
 	cg_store_int(g, slot, id, 8);
-	LLVMValueRef pid = LLVMBuildLShr(g->b, cg_helper(g, BPF_FUNC_get_current_pid_tgid, g->i64,
-							 NULL, 0), cg_const(g, 32), "");
-	cg_store_int(g, cg_gep(g, slot, 8), pid, 8);
+	cg_store_int(g, cg_gep(g, slot, 8), user_pid(g), 8);
 	return slot;
 }
 
@@ -661,6 +741,8 @@ const struct stdlib_fn stdlib_misc_fns[] = {
 	{ "bswap", 1, 1, 0, 0, check_bswap, lower_bswap, NULL },
 	{ "str", 1, 2, 0, 0, check_str, lower_str, NULL },
 	{ "ksym", 1, 1, 0, 0, check_ksym, lower_passthrough, NULL },
+	{ "usym", 1, 1, 0, 0, check_usym, lower_usym, NULL },
+	{ "uaddr", 1, 1, 0, 0, check_uaddr, lower_const, NULL },
 	{ "strncmp", 3, 3, 0, 0, check_strncmp, lower_strncmp, NULL },
 	{ "kstack", 0, 2, 0, 0, check_stack, lower_stack, NULL },
 	{ "ustack", 0, 2, 0, 0, check_stack, lower_stack, NULL },

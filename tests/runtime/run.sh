@@ -64,8 +64,9 @@ export WORKLOAD
 # user-space targets (tests/CMakeLists.txt), beside the workload
 UTARGET=$(dirname "$WORKLOAD")/trace_utarget
 CPPTARGET=$(dirname "$WORKLOAD")/trace_cpptarget
+STACKTARGET=$(dirname "$WORKLOAD")/trace_stacktarget
 SDTTARGET=$(dirname "$WORKLOAD")/trace_sdttarget
-export UTARGET CPPTARGET SDTTARGET
+export UTARGET CPPTARGET SDTTARGET STACKTARGET
 
 passed=0 failed=0 skipped=0
 trace_pid='' after_pid=''
