@@ -229,7 +229,9 @@ void cg_count_map_full(struct cg *g, LLVMValueRef map, LLVMValueRef ret, bool on
 					LLVMConstInt(g->i32, 31, 0), "");
 	LLVMValueRef one = LLVMBuildZExt(
 		g->b, LLVMBuildXor(g->b, nz, LLVMConstInt(g->i32, 1, 0), ""), g->i64, "");
-	if (on_miss) {
+	/* a callback's body (for over a map) is another function than the
+	 * program's, whose exit adds up the program's counts: add at once */
+	if (on_miss || g->full_atomic) {
 		LLVMValueRef p = cg_gep(g, cg_map_full_counter(g), (uint64_t)idx * 8);
 		LLVMBuildAtomicRMW(g->b, LLVMAtomicRMWBinOpAdd, p, one, LLVMAtomicOrderingMonotonic,
 				   0);

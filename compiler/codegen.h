@@ -141,6 +141,7 @@ struct cg {
 	LLVMValueRef lost_var;	/* .bss u64: records the ring buffer refused */
 	LLVMValueRef map_full_var; /* .bss.map_full u64[nmaps]: dropped updates */
 	LLVMValueRef *full_acc;	   /* this program's drops per map (checks.c) */
+	bool full_atomic;	   /* in a callback (for over a map): drops added at once */
 	uint32_t cap_helper_errors;
 	/* the node whose span a checked helper call reports (-k): the
 	 * innermost expression being lowered, or the assignment (checks.c) */

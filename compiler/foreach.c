@@ -220,7 +220,10 @@ void cg_for_map(struct cg *g, struct node *n)
 	LLVMPositionBuilderAtEnd(g->b, body);
 	cg_set_loc(g, n->for_.var);
 	load_element(g, n, LLVMGetParam(fn, 1), LLVMGetParam(fn, 2));
+	bool full_atomic = g->full_atomic;
+	g->full_atomic = true;
 	cg_block(g, n->for_.body);
+	g->full_atomic = full_atomic;
 	LLVMBuildBr(g->b, g->cont_bb[0]);
 
 	g->nouter--;
