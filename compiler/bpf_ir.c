@@ -71,11 +71,11 @@ LLVMValueRef cg_slot_at(struct cg *g, LLVMValueRef slot)
  * use with cg_slot_at: a variable first assigned inside an `if` or an
  * unrolled loop is read after it, where an address built at the first
  * assignment would not dominate the use. */
-LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent)
+static LLVMValueRef slot(struct cg *g, uint32_t size, bool persistent, bool scratch)
 {
 	size = align8(size ? size : 8);
 	LLVMValueRef p;
-	if (g->stack_top + size <= cg_stack_budget(g)) {
+	if (!scratch && g->stack_top + size <= cg_stack_budget(g)) {
 		p = cg_gep(g, g->frame, g->stack_top);
 		g->stack_top += size;
 		if (persistent)
@@ -90,6 +90,17 @@ LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent)
 			g->scratch_size = g->scratch_top;
 	}
 	return p;
+}
+
+LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent)
+{
+	return slot(g, size, persistent, false);
+}
+
+/* A variable's slot in the scratch value whatever the stack budget */
+LLVMValueRef cg_slot_scratch(struct cg *g, uint32_t size)
+{
+	return slot(g, size, true, true);
 }
 
 static unsigned align_attr_kind(void)
@@ -113,15 +124,17 @@ static void set_ret_align(struct cg *g, LLVMValueRef call, unsigned align)
 				 LLVMCreateEnumAttribute(g->ctx, align_attr_kind(), align));
 }
 
-/* The alignment LLVM may assume for an address: the frame is 8-byte
- * aligned, a call result (a map value, an opaque copy of one) as its
- * return attribute says, and a constant offset keeps the alignment of the
+/* The alignment LLVM may assume for an address: the frame and the
+ * scratch value are 8-byte aligned (in a for-map callback both are
+ * pointers loaded from the loop context, which LLVM knows nothing of), a
+ * call result (a map value, an opaque copy of one) as its return
+ * attribute says, and a constant offset keeps the alignment of the
  * offset. Anything else: 1. */
 unsigned cg_known_align(struct cg *g, LLVMValueRef p)
 {
 	uint64_t off = 0;
 	unsigned base = 8;
-	while (p != g->frame) {
+	while (p != g->frame && p != g->scratch_ptr) {
 		if (LLVMIsACallInst(p)) {
 			base = cg_call_align(p, LLVMAttributeReturnIndex);
 			break;

@@ -431,12 +431,20 @@ static LLVMValueRef cg_var_read(struct cg *g, struct node *n)
 	return cg_load_int(g, slot, v->type->size >= 8 ? 8 : v->type->size, v->type->is_signed);
 }
 
+/* A variable's slot, made at its first assignment; one a for-map body
+ * uses from outside lives in scratch (sema.h, in_map_loop) */
+static void cg_var_slot(struct cg *g, struct sema_var *var)
+{
+	if (!var->cg)
+		var->cg = var->in_map_loop ? cg_slot_scratch(g, var->type->size)
+					   : cg_slot(g, var->type->size, true);
+}
+
 static void cg_assign_var(struct cg *g, struct node *target, struct node *value,
 			  LLVMValueRef v, struct type *from)
 {
 	struct sema_var *var = target->sym;
-	if (!var->cg)
-		var->cg = cg_slot(g, var->type->size, true);
+	cg_var_slot(g, var);
 	cg_store_as(g, value, v, from, var->type, cg_slot_at(g, var->cg));
 }
 
@@ -895,11 +903,29 @@ static void cg_if_stmt(struct cg *g, struct node *n)
 	LLVMPositionBuilderAtEnd(g->b, done);
 }
 
+/* LLVM may sink a store to a variable first assigned in a loop body below
+ * the loop, where it merges with the path that skips the loop: a phi with
+ * an undefined input (the slot had no earlier value), that is a register
+ * the verifier sees read before it is set. Stack slots made persistent
+ * while the body was generated are zero-filled before the loop (`pre` is
+ * the block that enters it); scratch is a map value, never "unset". */
+static void cg_loop_prezero(struct cg *g, LLVMBasicBlockRef pre, uint32_t stack0)
+{
+	if (g->stack_persist <= stack0)
+		return;
+	LLVMBasicBlockRef here = LLVMGetInsertBlock(g->b);
+	LLVMPositionBuilderBefore(g->b, LLVMGetBasicBlockTerminator(pre));
+	cg_zero(g, cg_gep(g, g->frame, stack0), g->stack_persist - stack0);
+	LLVMPositionBuilderAtEnd(g->b, here);
+}
+
 static void cg_while(struct cg *g, struct node *n)
 {
 	LLVMBasicBlockRef cond = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "while.cond");
 	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "while.body");
 	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "while.end");
+	LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+	uint32_t stack0 = g->stack_top;
 	LLVMBuildBr(g->b, cond);
 	LLVMPositionBuilderAtEnd(g->b, cond);
 	LLVMBuildCondBr(g->b, cg_bool(g, cg_expr(g, n->loop.cond)), body, done);
@@ -913,6 +939,7 @@ static void cg_while(struct cg *g, struct node *n)
 	g->nloops--;
 	LLVMBuildBr(g->b, cond);
 	LLVMPositionBuilderAtEnd(g->b, done);
+	cg_loop_prezero(g, pre, stack0);
 }
 
 /* for ($i : lo..hi): the trip count hi - lo (0 when hi <= lo), clamped to
@@ -938,6 +965,7 @@ static void cg_for_range(struct cg *g, struct node *n)
 	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.body");
 	LLVMBasicBlockRef inc = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.inc");
 	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.end");
+	uint32_t stack0 = g->stack_top;
 	LLVMBuildBr(g->b, cond);
 	LLVMPositionBuilderAtEnd(g->b, cond);
 	LLVMValueRef k = LLVMBuildPhi(g->b, g->i64, "k");
@@ -965,6 +993,7 @@ static void cg_for_range(struct cg *g, struct node *n)
 	LLVMBasicBlockRef bbs[2] = { entry, inc };
 	LLVMAddIncoming(k, vals, bbs, 2);
 	LLVMPositionBuilderAtEnd(g->b, done);
+	cg_loop_prezero(g, entry, stack0);
 }
 
 /* let $x [: type] [= value]: the slot made here, zero-filled (a variable
@@ -975,8 +1004,7 @@ static void cg_let(struct cg *g, struct node *n)
 	struct sema_var *v = n->let.var->sym;
 	if (!v || v->type->kind == TY_NONE)
 		return; /* never assigned nor read */
-	if (!v->cg)
-		v->cg = cg_slot(g, v->type->size, true);
+	cg_var_slot(g, v);
 	cg_zero(g, cg_slot_at(g, v->cg), v->type->size);
 	if (n->let.value)
 		cg_assign_var(g, n->let.var, n->let.value, cg_expr(g, n->let.value),

@@ -237,6 +237,7 @@ LLVMValueRef cg_syscall_field(struct cg *g, const struct type_field *f);
 
 /* ---- bpf_ir.c: BPF idioms ---- */
 LLVMValueRef cg_slot(struct cg *g, uint32_t size, bool persistent);
+LLVMValueRef cg_slot_scratch(struct cg *g, uint32_t size);
 /* align attribute at a call's index (LLVMAttributeReturnIndex or argument
  * + 1): 1 if none, at most 8 */
 unsigned cg_call_align(LLVMValueRef call, unsigned index);

@@ -200,9 +200,13 @@ static void no_such_field(struct sema *s, struct span sp, const struct type *rec
 
 static struct sema_var *find_var(struct sema *s, const char *name)
 {
-	for (struct sema_var *v = s->vars; v; v = v->next)
-		if (!strcmp(v->name, name))
+	for (struct sema_var *v = s->vars; v; v = v->next) {
+		if (!strcmp(v->name, name)) {
+			if (s->map_loops && v->depth < s->map_loop_scope)
+				v->in_map_loop = true;
 			return v;
+		}
+	}
 	return NULL;
 }
 
@@ -1487,11 +1491,13 @@ static void check_for_map(struct sema *s, struct node *n)
 	if (s->map_loops == SEMA_MAX_MAP_LOOPS)
 		sema_error(s, n->span, "for loops over maps nest at most %d deep",
 			   SEMA_MAX_MAP_LOOPS);
-	int saved = s->loop_depth;
+	int saved = s->loop_depth, saved_scope = s->map_loop_scope;
 	s->loop_depth = 1;
 	s->map_loops++;
+	s->map_loop_scope = s->depth;
 	check_block(s, n->for_.body);
 	s->map_loops--;
+	s->map_loop_scope = saved_scope;
 	s->loop_depth = saved;
 	scope_pop(s);
 }

@@ -59,6 +59,12 @@ struct sema_var {
 	unsigned walk; /* sema's walk that made it (see sema_type_probe) */
 	bool fixed;    /* let $x: TYPE: assignments convert to the declared type */
 	bool untyped;  /* let $x; not assigned yet: the first assignment types it */
+	/* used in the body of a for ($kv : @m) loop declared outside it:
+	 * codegen keeps it in the scratch value, not on the stack (the
+	 * verifier tracks stack slots exactly through the callback's
+	 * iterations, and one changed and branched on in every iteration
+	 * made it walk the body once per value: "sequence of 8193 jumps") */
+	bool in_map_loop;
 	struct type *prev_type; /* untyped: the type the previous walk ended with */
 	struct sema_var *next;
 };
@@ -142,6 +148,7 @@ struct sema {
 	int depth;
 	int loop_depth;
 	int map_loops;		 /* for ($kv : @m) loops around the statement */
+	int map_loop_scope;	 /* the scope depth of the innermost one's body */
 	bool uses_ctx;
 	bool in_agg_assign;	 /* checking the value of @m = agg() */
 	struct sema_var *dead_vars; /* variables whose scope ended */

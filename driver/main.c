@@ -808,6 +808,8 @@ static int compile_and_run(const struct cli *c, struct source *src)
 	if (cg_compile(&sema, src, &arena, &co, &diag, &res)) {
 		if ((c->dump_ir || c->dump_ir_raw) && res.ir) /* what failed to build */
 			fputs(res.ir, stdout);
+		if (c->emit_llvm)
+			emit_llvm(c, &res);
 		if (c->dump_bpf && res.bpf_asm)
 			fputs(res.bpf_asm, stdout);
 		goto out;

@@ -38,6 +38,17 @@ static void keep_verifier_log(const char *msg)
 	const char *b = strstr(msg, "-- BEGIN PROG LOAD LOG --\n");
 	if (!b || !log_session)
 		return;
+	/* libbpf: "prog 'NAME': -- BEGIN PROG LOAD LOG --" */
+	const char *q = strstr(msg, "prog '");
+	log_session->log_prog[0] = 0;
+	if (q && q < b) {
+		q += strlen("prog '");
+		size_t len = strcspn(q, "'");
+		if (len < sizeof(log_session->log_prog)) {
+			memcpy(log_session->log_prog, q, len);
+			log_session->log_prog[len] = 0;
+		}
+	}
 	b += strlen("-- BEGIN PROG LOAD LOG --\n");
 	const char *e = strstr(b, "-- END PROG LOAD LOG --");
 	size_t n = e ? (size_t)(e - b) : strlen(b);
@@ -88,11 +99,18 @@ static int find_fds(struct rt_session *s)
 	return 0;
 }
 
-/* The verifier names the failing program in its log only indirectly;
- * libbpf loads programs in order, so the first without an fd failed. */
+/* The failing program: the one libbpf named with the verifier's log;
+ * without a log, the first without an fd (libbpf loads programs in order,
+ * though it closes them all when one fails). */
 static void note_failed_probe(struct rt_session *s)
 {
 	s->failed_probe = -1;
+	for (uint32_t i = 0; i < s->pd->nprobes && s->log_prog[0]; i++) {
+		if (!strcmp(s->pd->probes[i].prog_name, s->log_prog)) {
+			s->failed_probe = (int)i;
+			return;
+		}
+	}
 	for (uint32_t i = 0; i < s->pd->nprobes; i++) {
 		struct bpf_program *p =
 			bpf_object__find_program_by_name(s->obj, s->pd->probes[i].prog_name);

@@ -49,6 +49,7 @@ struct rt_session {
 	uint32_t perf_pages; /* rt_options.perf_pages */
 	bool no_warnings; /* --no-warnings */
 	char *log; /* verifier log of the last load */
+	char log_prog[64]; /* the program it is of, as libbpf names it */
 	/* the probe whose program the verifier rejected, or -1; then where in
 	 * the script (0 if unknown) and why, for the driver to print */
 	int failed_probe;

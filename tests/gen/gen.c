@@ -2042,7 +2042,7 @@ static Stmt *gen_stmt(struct ctx *c, int d)
 			/* map loops with any statements in their callback: only
 			 * run programs' accumulating bodies (a dry body's stack
 			 * can pass the callback's 512 bytes: seed 74, open) */
-			Stmt *s = r < 98 || !run_kind ? gen_for_range(c, d) : gen_for_map(c, d);
+			Stmt *s = r < 98 ? gen_for_range(c, d) : gen_for_map(c, d);
 			if (s)
 				return s;
 		}
