@@ -170,7 +170,7 @@ struct cg {
 	/* for ($kv : @m) callbacks (foreach.c): made so far in the module, and
 	 * the slot frames and scratch pointers of the functions around the
 	 * one being generated (cg_slot_at rebuilds their slots on its own) */
-	int ncallbacks, nouter;
+	int ncallbacks, nouter, max_nouter; /* for-map callbacks; their nesting */
 	LLVMValueRef outer_frame[CG_MAX_NEST], outer_scratch[CG_MAX_NEST];
 	/* raw syscall programs (probe->raw_syscall): the syscall number (i32,
 	 * computed in the entry block) and the probe-by-number table */

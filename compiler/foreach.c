@@ -215,7 +215,8 @@ void cg_for_map(struct cg *g, struct node *n)
 		g->outer_frame[g->nouter] = caller.frame;
 		g->outer_scratch[g->nouter] = caller.scratch_ptr;
 	}
-	g->nouter++;
+	if (++g->nouter > g->max_nouter)
+		g->max_nouter = g->nouter;
 
 	LLVMPositionBuilderAtEnd(g->b, body);
 	cg_set_loc(g, n->for_.var);

@@ -628,6 +628,89 @@ static void no_memset_from_stores(struct cg *g)
 									  sizeof(attr) - 1, "", 0));
 }
 
+/* ---- the stack of a call chain through callbacks ---- */
+
+/* The bytes of stack a function of the object uses: the deepest r10
+ * offset it reads, writes or passes (a helper's buffer is r10 copied to a
+ * register and moved down), as the verifier counts it. */
+static uint32_t fn_stack_depth(const struct bpf_insn *insn, size_t n)
+{
+	uint32_t depth = 0, from_fp = 0; /* registers that hold r10 */
+	for (size_t i = 0; i < n; i++) {
+		const struct bpf_insn *in = &insn[i];
+		uint8_t cls = BPF_CLASS(in->code);
+		int32_t off = 0;
+		if (cls == BPF_LDX && in->src_reg == BPF_REG_10)
+			off = in->off;
+		else if ((cls == BPF_ST || cls == BPF_STX) && in->dst_reg == BPF_REG_10)
+			off = in->off;
+		else if (cls == BPF_ALU64 && BPF_OP(in->code) == BPF_MOV && BPF_SRC(in->code) == BPF_X &&
+			 in->src_reg == BPF_REG_10 && in->off == 0) {
+			from_fp |= 1u << in->dst_reg;
+			continue;
+		} else if (cls == BPF_ALU64 && BPF_OP(in->code) == BPF_ADD &&
+			   BPF_SRC(in->code) == BPF_K && (from_fp >> in->dst_reg & 1)) {
+			off = in->imm;
+		}
+		if (cls == BPF_ALU64 || cls == BPF_ALU || cls == BPF_LDX || cls == BPF_LD)
+			if (!(cls == BPF_ALU64 && BPF_OP(in->code) == BPF_ADD && BPF_SRC(in->code) == BPF_K))
+				from_fp &= ~(1u << in->dst_reg);
+		if (in->code == (BPF_JMP | BPF_CALL))
+			from_fp &= ~0x3fu; /* r0-r5 clobbered */
+		if (off < 0 && (uint32_t)-off > depth)
+			depth = (uint32_t)-off;
+	}
+	return depth;
+}
+
+static uint32_t round32(uint32_t d)
+{
+	return ((d ? d : 1) + 31) / 32 * 32;
+}
+
+/* The verifier adds the stack of every function of a call chain,
+ * callbacks (bpf_for_each_map_elem's) included, each rounded up to 32
+ * bytes, and refuses more than 512. LLVM checks each function alone. With
+ * callbacks (static functions, in .text) in the object: the deepest
+ * program plus the deepest callback once per level of nesting. */
+static bool callback_chain_too_deep(const uint8_t *data, size_t size, int levels)
+{
+	if (size < sizeof(Elf64_Ehdr))
+		return false;
+	Elf64_Ehdr eh;
+	memcpy(&eh, data, sizeof(eh));
+	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff + (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr) > size)
+		return false;
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(const void *)(data + eh.e_shoff);
+	if (eh.e_shstrndx >= eh.e_shnum)
+		return false;
+	const char *shstr = (const char *)data + sh[eh.e_shstrndx].sh_offset;
+	uint32_t prog_max = 0, cb_max = 0;
+	for (unsigned s = 1; s < eh.e_shnum; s++) {
+		if (sh[s].sh_type != SHT_SYMTAB || sh[s].sh_entsize != sizeof(Elf64_Sym) ||
+		    sh[s].sh_offset + sh[s].sh_size > size)
+			continue;
+		const Elf64_Sym *sym = (const Elf64_Sym *)(const void *)(data + sh[s].sh_offset);
+		for (size_t i = 0; i < sh[s].sh_size / sizeof(*sym); i++) {
+			if (ELF64_ST_TYPE(sym[i].st_info) != STT_FUNC || sym[i].st_shndx == 0 ||
+			    sym[i].st_shndx >= eh.e_shnum)
+				continue;
+			const Elf64_Shdr *code = &sh[sym[i].st_shndx];
+			if (sym[i].st_value + sym[i].st_size > code->sh_size ||
+			    code->sh_offset + code->sh_size > size)
+				continue;
+			uint32_t d = round32(fn_stack_depth(
+				(const struct bpf_insn *)(const void *)(data + code->sh_offset + sym[i].st_value),
+				sym[i].st_size / sizeof(struct bpf_insn)));
+			bool cb = !strcmp(shstr + code->sh_name, ".text");
+			uint32_t *m = cb ? &cb_max : &prog_max;
+			if (d > *m)
+				*m = d;
+		}
+	}
+	return cb_max && prog_max + (uint32_t)levels * cb_max > 512;
+}
+
 static int emit(struct cg *g, struct diag *d, struct cg_result *out)
 {
 	char *err = NULL;
@@ -696,6 +779,15 @@ static int emit(struct cg *g, struct diag *d, struct cg_result *out)
 			goto out;
 		}
 		diag_error_nospan(d, "BPF code generation failed: %s", g->backend_msg);
+		goto out;
+	}
+	int levels = g->max_nouter + (LLVMGetNamedFunction(g->mod, "len_cb") ? 1 : 0);
+	if (g->retry_on_stack_limit && levels &&
+	    callback_chain_too_deep((const uint8_t *)LLVMGetBufferStart(out->obj),
+				    LLVMGetBufferSize(out->obj), levels)) {
+		LLVMDisposeMemoryBuffer(out->obj);
+		out->obj = NULL;
+		rc = 1;
 		goto out;
 	}
 	if (cg_btf_add_maps(g, &out->obj)) {

@@ -679,6 +679,10 @@ static char *rand_word(int len)
 }
 
 static int gen_unroll_depth; /* dry: no long literals inside unroll (compile time) */
+/* --short-jumps: kernels before 6.6 (BPF ISA v3) jump at most 32767
+ * instructions; run programs' unrolled loops stay shorter (run seed 8 of
+ * the 6.1 guest: "Branch target out of insn range") */
+static bool gen_short_jumps;
 static bool gen_allow_long;  /* dry: long literals in about a quarter of the probes */
 
 static int rand_str_len(void)
@@ -1987,7 +1991,7 @@ static Stmt *gen_stmt(struct ctx *c, int d)
 				continue;
 			Stmt *s = mk_stmt(S_UNROLL);
 			s->count = c->unroll_depth ? range(1, 2) :
-				   run_kind	   ? range(1, 6) :
+				   run_kind	   ? range(1, gen_short_jumps ? 3 : 6) :
 						     range(1, 4);
 			s->then = xcalloc(1, sizeof(Block));
 			/* a counter declared before the loop, incremented at its end */
@@ -3220,7 +3224,7 @@ static void pr_probe(struct sb *b, const struct probe *p)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: trace_gen SEED [--kind dry|run] [--expect FILE] [--comm NAME] [--c-layout]\n");
+	fprintf(stderr, "usage: trace_gen SEED [--kind dry|run] [--expect FILE] [--comm NAME] [--c-layout] [--short-jumps]\n");
 	exit(2);
 }
 
@@ -3244,6 +3248,8 @@ int main(int argc, char **argv)
 			comm_name = argv[++i];
 		else if (!strcmp(argv[i], "--c-layout"))
 			c_layout = true;
+		else if (!strcmp(argv[i], "--short-jumps"))
+			gen_short_jumps = true;
 		else
 			usage();
 	}

@@ -34,7 +34,8 @@ if [ "${1:-}" = --worker ]; then
 			"$TRACE_GEN" "$seed" --kind dry >"$f"
 			timeout -k 5 "${GEN_DRY_TIMEOUT:-60}" "$TRACE" --dry-run "$f" >"$out" 2>&1 </dev/null
 		else
-			"$TRACE_GEN" "$seed" --kind run --comm "$GEN_COMM" --expect "$f.expect" >"$f"
+			"$TRACE_GEN" "$seed" --kind run --comm "$GEN_COMM" --expect "$f.expect" \
+				$GEN_RUN_FLAGS >"$f"
 			timeout -k 5 "${GEN_RUN_TIMEOUT:-30}" "$TRACE" "$f" >"$out" 2>&1 </dev/null
 		fi
 		status=$?
@@ -92,7 +93,13 @@ GEN_DIR=${GEN_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/trace-gen.XXXXXX")}
 mkdir -p "$GEN_DIR"
 GEN_COMM=$(basename "$TRACE" | cut -c1-15)
 JOBS=${GEN_JOBS:-2}
-export TRACE TRACE_GEN GEN_DIR GEN_COMM
+# kernels before 6.6 get BPF ISA v3, whose jumps reach 32767 instructions:
+# run programs with shorter unrolled loops there
+GEN_RUN_FLAGS=
+case $(uname -r) in
+[1-5].* | 6.[0-5].* | 6.[0-5]) GEN_RUN_FLAGS=--short-jumps ;;
+esac
+export TRACE TRACE_GEN GEN_DIR GEN_COMM GEN_RUN_FLAGS
 self=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
 run_kind() { # KIND N -> result lines in $GEN_DIR/KIND.results
