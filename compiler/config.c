@@ -105,8 +105,10 @@ static const char *parse_value(enum config_key k, const char *text, uint64_t *ou
 			*out = PD_STACK_BPFTRACE;
 		else if (!strcmp(text, "perf"))
 			*out = PD_STACK_PERF;
+		else if (!strcmp(text, "raw"))
+			*out = PD_STACK_RAW;
 		else
-			return "expected bpftrace or perf";
+			return "expected bpftrace, perf or raw";
 		return NULL;
 	case CK_BOOL:
 		if (!strcmp(text, "1") || !strcasecmp(text, "true"))

@@ -708,6 +708,8 @@ static int run(const struct cli *c, const struct progdesc *pd, const struct node
 					     .buffering = c->buffering,
 					     .quiet = c->quiet,
 					     .no_warnings = c->no_warnings,
+					     .no_user_symbols = config_get(&settings,
+									   CFG_NO_USER_SYMBOLS) != 0,
 					     .cat_bytes_max = (uint32_t)config_get(
 						     &settings, CFG_CAT_BYTES_MAX) },
 				 .perf_pages = settings.set[CFG_PERF_RB_PAGES]

@@ -92,8 +92,11 @@ static uint64_t read_int(const uint8_t *p, uint32_t size, bool is_signed)
 
 static struct rt_usyms *usyms(struct rt_ctx *c)
 {
-	if (!c->usyms)
+	if (!c->usyms) {
 		c->usyms = rt_usyms_new();
+		if (c->usyms && c->no_user_symbols)
+			rt_usyms_disable(c->usyms);
+	}
 	return c->usyms;
 }
 
@@ -125,6 +128,10 @@ static void format_frames(struct rt_ctx *c, struct rt_sbuf *b, const uint64_t *i
 
 	rt_sbuf_puts(b, "\n");
 	for (uint32_t i = 0; i < n && ips[i]; i++) {
+		if (mode == PD_STACK_RAW) { /* bpftrace: the address in hex, no indent */
+			rt_sbuf_printf(b, "%" PRIx64 "\n", ips[i]);
+			continue;
+		}
 		if (user && !perf && indent <= 8 &&
 		    rt_usym_lookup(usyms(c), pid, ips[i], &name, &off, &module)) {
 			rt_sbuf_put(b, spaces, (size_t)indent);

@@ -34,6 +34,7 @@ struct rt_ctx {
 	struct rt_sbuf arg;	 /* text of one printf argument */
 	struct rt_sbuf tmp;	 /* text of one JSON value before escaping */
 	int64_t boot_to_real_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME at init */
+	bool no_user_symbols;	 /* BPFTRACE_NO_USER_SYMBOLS: user addresses as numbers */
 };
 
 /* Pre-parses every printf format; map_fds may be NULL (no maps: tests).

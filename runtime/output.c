@@ -182,6 +182,8 @@ static int note_pid(struct rt_output *o, const void *payload, size_t size)
 
 void rt_output_note_pid(struct rt_output *o, uint32_t pid)
 {
+	if (o->ctx.no_user_symbols)
+		return; /* nothing will be looked up */
 	if (!o->ctx.usyms)
 		o->ctx.usyms = rt_usyms_new();
 	rt_usyms_note_pid(o->ctx.usyms, pid);
@@ -361,6 +363,7 @@ int rt_output_init_opts(struct rt_output *o, FILE *out, const struct progdesc *p
 	o->quiet = opts->quiet;
 	o->no_warnings = opts->no_warnings;
 	o->cat_bytes_max = opts->cat_bytes_max ? opts->cat_bytes_max : CAT_BYTES_MAX;
+	o->ctx.no_user_symbols = opts->no_user_symbols;
 	return 0;
 }
 

@@ -29,6 +29,7 @@ struct rt_output_opts {
 	bool quiet;		     /* -q: no "Attaching N probes..." */
 	bool no_warnings;	     /* --no-warnings: no helper errors, no map-full warning (text) */
 	uint32_t cat_bytes_max;	     /* BPFTRACE_CAT_BYTES_MAX, 0 for the default */
+	bool no_user_symbols;	     /* BPFTRACE_NO_USER_SYMBOLS */
 };
 
 struct rt_output {

@@ -46,6 +46,7 @@ enum pd_kind {
 enum pd_stack_mode {
 	PD_STACK_BPFTRACE, /* "        sym+off" (default, 0) */
 	PD_STACK_PERF,	   /* "\tffffffff81234567 sym+off" */
+	PD_STACK_RAW,	   /* "ffffffff81234567": addresses only (bpftrace >= 0.20) */
 };
 
 struct pd_layout {

@@ -83,6 +83,7 @@ struct rt_usyms {
 	struct usym_proc **procs; /* open addressing by pid */
 	size_t nprocs, cap;
 	struct usym_file *files;
+	bool off; /* rt_usyms_disable: every lookup fails */
 };
 
 static uint64_t now_ns(void)
@@ -537,10 +538,15 @@ static struct usym_map *find_map(struct usym_proc *p, uint64_t addr)
 	return NULL;
 }
 
+void rt_usyms_disable(struct rt_usyms *u)
+{
+	u->off = true;
+}
+
 bool rt_usym_lookup(struct rt_usyms *u, uint32_t pid, uint64_t addr, const char **name,
 		    uint64_t *off, const char **module)
 {
-	struct usym_proc *p = u && pid ? get_proc(u, pid) : NULL;
+	struct usym_proc *p = u && !u->off && pid ? get_proc(u, pid) : NULL;
 	struct usym_map *m;
 	struct usym_file *f;
 	struct usym *s;

@@ -27,6 +27,8 @@
 struct rt_usyms;
 
 struct rt_usyms *rt_usyms_new(void);
+/* BPFTRACE_NO_USER_SYMBOLS: no lookup succeeds; addresses print as numbers */
+void rt_usyms_disable(struct rt_usyms *u);
 void rt_usyms_free(struct rt_usyms *u);
 
 /* Read pid's mappings now, unless they were read in the last 50 ms. A

@@ -272,8 +272,10 @@ static struct type *check_stack(struct sema *s, struct node *call)
 	if (a && a->kind == N_IDENT) {
 		if (!strcmp(a->ident.name, "perf"))
 			mode = PD_STACK_PERF;
+		else if (!strcmp(a->ident.name, "raw"))
+			mode = PD_STACK_RAW;
 		else if (strcmp(a->ident.name, "bpftrace")) {
-			sema_error(s, a->span, "unknown stack mode '%s': expected bpftrace or perf",
+			sema_error(s, a->span, "unknown stack mode '%s': expected bpftrace, perf or raw",
 				   a->ident.name);
 			return &type_none;
 		}
