@@ -89,7 +89,208 @@ static struct type *int_type(Dwarf_Die *t)
 	return type_int(size * 8, enc == DW_ATE_signed || enc == DW_ATE_signed_char);
 }
 
-static struct type *read_type(struct arena *a, Dwarf_Die *die)
+/* ---- trace types of DWARF types: structs, unions, arrays, pointers ---- */
+
+/* Records already made, by DIE offset: a struct that points to itself
+ * (a list node) is made once, and its pointer member finds it here. */
+struct dconv {
+	struct arena *a;
+	Dwarf_Off *offs;
+	struct type **recs;
+	size_t n, cap;
+};
+
+static struct type *conv(struct dconv *c, Dwarf_Die *t, int depth);
+
+static struct type *dw_record(struct dconv *c, Dwarf_Die *t, int depth);
+
+static bool die_udata(Dwarf_Die *d, unsigned name, Dwarf_Word *v)
+{
+	Dwarf_Attribute at;
+
+	return dwarf_attr_integrate(d, name, &at) && dwarf_formudata(&at, v) == 0;
+}
+
+/* elements of an array: DW_AT_count, or DW_AT_upper_bound + 1 */
+static bool subrange_len(Dwarf_Die *sr, uint32_t *len)
+{
+	Dwarf_Word v;
+
+	if (die_udata(sr, DW_AT_count, &v) && v <= UINT32_MAX) {
+		*len = (uint32_t)v;
+		return true;
+	}
+	if (die_udata(sr, DW_AT_upper_bound, &v) && v < UINT32_MAX) {
+		*len = (uint32_t)v + 1;
+		return true;
+	}
+	return false; /* a flexible array member: [] */
+}
+
+/* T[a][b]...: the subranges are the array DIE's children, outermost first */
+static struct type *dw_array(struct dconv *c, Dwarf_Die *t, int depth)
+{
+	Dwarf_Die et, sr;
+	uint32_t lens[8], n = 0;
+
+	if (!type_die(t, &et) || dwarf_child(t, &sr) != 0)
+		return NULL;
+	do {
+		if (dwarf_tag(&sr) != DW_TAG_subrange_type)
+			continue;
+		if (n == 8 || !subrange_len(&sr, &lens[n]))
+			return NULL;
+		n++;
+	} while (dwarf_siblingof(&sr, &sr) == 0);
+	if (!n)
+		return NULL;
+	Dwarf_Die base = et;
+	bool is_char = strip(&base) && dwarf_tag(&base) == DW_TAG_base_type &&
+		       dwarf_bytesize(&base) == 1 && dwarf_diename(&base) &&
+		       strstr(dwarf_diename(&base), "char");
+	struct type *elem;
+	if (is_char && lens[n - 1])
+		elem = type_str(c->a, lens[--n]);
+	else if (!(elem = conv(c, &et, depth + 1)))
+		elem = &type_u8;
+	while (n)
+		elem = type_array(c->a, elem, lens[--n]);
+	return elem;
+}
+
+/* The trace type of DWARF type t: NULL for void, functions and anything
+ * without a layout (a declaration-only struct). */
+static struct type *conv(struct dconv *c, Dwarf_Die *t, int depth)
+{
+	Dwarf_Die in = *t, p;
+	struct type *it;
+
+	if (depth > 32 || !strip(&in))
+		return NULL;
+	if ((it = int_type(&in)))
+		return it;
+	switch (dwarf_tag(&in)) {
+	case DW_TAG_base_type:
+	case DW_TAG_enumeration_type: { /* floats, odd sizes: their bytes */
+		int size = dwarf_bytesize(&in);
+		return size > 0 ? type_array(c->a, &type_u8, (uint32_t)size) : NULL;
+	}
+	case DW_TAG_pointer_type:
+		return type_ptr(c->a, type_die(&in, &p) ? conv(c, &p, depth + 1) : NULL, true);
+	case DW_TAG_array_type:
+		return dw_array(c, &in, depth);
+	case DW_TAG_structure_type:
+	case DW_TAG_union_type:
+	case DW_TAG_class_type:
+		return dw_record(c, &in, depth);
+	default:
+		return NULL;
+	}
+}
+
+static void add_field(struct dconv *c, struct type *rec, uint32_t *cap, struct type_field f)
+{
+	if (rec->nfields == *cap) {
+		uint32_t nc = *cap ? *cap * 2 : 8;
+		struct type_field *nv = arena_alloc(c->a, nc * sizeof(*nv));
+		if (rec->nfields)
+			memcpy(nv, rec->fields, rec->nfields * sizeof(*nv));
+		rec->fields = nv;
+		*cap = nc;
+	}
+	rec->fields[rec->nfields++] = f;
+}
+
+/* The members of struct/union t at bit base_bits of rec; an anonymous
+ * struct or union member's members are rec's own, as in C. */
+static void add_members(struct dconv *c, struct type *rec, uint32_t *cap, Dwarf_Die *t,
+			uint64_t base_bits, int depth)
+{
+	Dwarf_Die m, mt;
+
+	if (dwarf_child(t, &m) != 0)
+		return;
+	do {
+		if (dwarf_tag(&m) != DW_TAG_member || !type_die(&m, &mt))
+			continue;
+		Dwarf_Word loc = 0, bsz = 0, bit = 0, bytes = 0;
+		uint64_t bits;
+		die_udata(&m, DW_AT_data_member_location, &loc);
+		die_udata(&m, DW_AT_bit_size, &bsz);
+		if (die_udata(&m, DW_AT_data_bit_offset, &bit)) /* DWARF 4+ */
+			bits = bit;
+		else if (bsz && die_udata(&m, DW_AT_bit_offset, &bit)) { /* DWARF 2/3, big end first */
+			if (!die_udata(&m, DW_AT_byte_size, &bytes))
+				bytes = (Dwarf_Word)dwarf_bytesize(&mt);
+			bits = loc * 8 + bytes * 8 - bit - bsz;
+		} else
+			bits = loc * 8;
+		bits += base_bits;
+		const char *name = dwarf_diename(&m);
+		if (!name) {
+			Dwarf_Die in = mt;
+			if (strip(&in) && (dwarf_tag(&in) == DW_TAG_structure_type ||
+					   dwarf_tag(&in) == DW_TAG_union_type))
+				add_members(c, rec, cap, &in, bits, depth + 1);
+			continue;
+		}
+		struct type *ft = conv(c, &mt, depth + 1);
+		if (!ft || bits / 8 > UINT32_MAX)
+			continue;
+		struct type_field f = { .name = arena_strdup(c->a, name), .type = ft,
+					.offset = (uint32_t)(bits / 8) };
+		if (bsz && ft->kind == TY_INT) {
+			f.bit_offset = (uint8_t)(bits % 8);
+			f.bit_size = (uint8_t)bsz;
+		}
+		add_field(c, rec, cap, f);
+	} while (dwarf_siblingof(&m, &m) == 0);
+}
+
+static struct type *dw_record(struct dconv *c, Dwarf_Die *t, int depth)
+{
+	Dwarf_Attribute at;
+	bool decl = false;
+	Dwarf_Off off = dwarf_dieoffset(t);
+
+	if (dwarf_attr(t, DW_AT_declaration, &at))
+		dwarf_formflag(&at, &decl);
+	if (decl || dwarf_bytesize(t) < 0)
+		return NULL;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->offs[i] == off)
+			return c->recs[i];
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 16;
+		Dwarf_Off *no = arena_alloc(c->a, nc * sizeof(*no));
+		struct type **nr = arena_alloc(c->a, nc * sizeof(*nr));
+		if (c->n) {
+			memcpy(no, c->offs, c->n * sizeof(*no));
+			memcpy(nr, c->recs, c->n * sizeof(*nr));
+		}
+		c->offs = no;
+		c->recs = nr;
+		c->cap = nc;
+	}
+	struct type *r = arena_alloc(c->a, sizeof(*r));
+	const char *name = dwarf_diename(t);
+	r->kind = TY_RECORD;
+	r->size = (uint32_t)dwarf_bytesize(t);
+	r->align = 8;
+	r->is_union = dwarf_tag(t) == DW_TAG_union_type;
+	r->name = arena_strdup(c->a, name ? name : "");
+	r->fields_loaded = true; /* never looked up in the kernel's BTF */
+	c->offs[c->n] = off;
+	c->recs[c->n++] = r;
+	uint32_t cap = 0;
+	add_members(c, r, &cap, t, 0, depth);
+	return r;
+}
+
+/* A parameter: integers and pointers (to anything conv knows, void * as
+ * a pointer to bytes) as themselves; structs by value, floats: the
+ * register's u64. */
+static struct type *read_type(struct dconv *c, Dwarf_Die *die)
 {
 	Dwarf_Die t, p;
 	struct type *it;
@@ -99,10 +300,9 @@ static struct type *read_type(struct arena *a, Dwarf_Die *die)
 	if ((it = int_type(&t)))
 		return it;
 	if (dwarf_tag(&t) != DW_TAG_pointer_type)
-		return &type_u64; /* structs by value, floats: the register */
-	if (type_die(&t, &p) && strip(&p) && (it = int_type(&p)))
-		return type_ptr(a, it, true);
-	return type_ptr(a, &type_u8, true);
+		return &type_u64;
+	struct type *elem = type_die(&t, &p) ? conv(c, &p, 1) : NULL;
+	return type_ptr(c->a, elem ? elem : &type_u8, true);
 }
 
 struct find {
@@ -131,6 +331,7 @@ int udwarf_params(struct arena *a, const char *path, const char *func,
 		  struct udwarf_param **out, const char **why)
 {
 	struct find f = { .func = func };
+	struct dconv dc = { .a = a };
 	Dwarf_Off off = 0, next;
 	size_t hsize;
 	int fd, n = 0;
@@ -182,7 +383,7 @@ int udwarf_params(struct arena *a, const char *path, const char *func,
 		p->name = arena_strdup(a, name ? name : "");
 		p->type_name = type_die(&child, &t) ? type_name(a, &t, 0) : "<unknown type>";
 		p->type_name = arena_strdup(a, p->type_name);
-		p->type = read_type(a, &child);
+		p->type = read_type(&dc, &child);
 	} while (dwarf_siblingof(&child, &child) == 0);
 out:
 	dwarf_end(dw);

@@ -5,9 +5,9 @@
  * looked for) and a function name. Out: the parameters in order, each
  * with its name, its C type as bpftrace 0.17 prints it ("long int",
  * "const char*", "<unknown type>*") and a trace type to read it as:
- * integers and enums by size and sign, pointers to integers or chars as
- * user pointers to them, other pointers as user pointers to uint8,
- * anything else (structs by value, floats) as uint64.
+ * integers and enums by size and sign, pointers as user pointers to what
+ * they point to (structs and unions as records with their DWARF layout,
+ * void as uint8), anything else (structs by value, floats) as uint64.
  *
  * libdw is opened only when a script uses `args` in a uprobe, or -lv.
  */

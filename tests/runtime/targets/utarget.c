@@ -6,7 +6,11 @@
  *                       ut_add3(i, 100 + i, "utarget") (returns
  *                       2i + 100 + 7), ut_local(i) (a static function,
  *                       returns 2i), ulib_mul(i, 7) in libutarget.so and
- *                       ut_eight(1, ..., 8) (arguments 7 and 8 on the stack)
+ *                       ut_eight(1, ..., 8) (arguments 7 and 8 on the stack),
+ *                       ut_req(&r) of a struct ut_req with a nested
+ *                       struct, an anonymous union, bit-fields, arrays
+ *                       and a pointer to the next request: id i,
+ *                       name "req-i", flags.kind i % 4, flags.urgent 1
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,35 @@ KEEP static int ut_local(int x)
 	return 2 * x;
 }
 
+struct ut_point {
+	int x, y;
+};
+
+struct ut_req {
+	long id;
+	char name[12];
+	struct ut_point at;
+	union {
+		unsigned int raw;
+		short half[2];
+	};
+	struct {
+		unsigned int kind : 2;
+		unsigned int urgent : 1;
+		unsigned int spare : 29;
+	} flags;
+	int hist[3];
+	struct ut_req *next;
+};
+
+long ut_req(struct ut_req *r);
+
+KEEP long ut_req(struct ut_req *r)
+{
+	__asm__ volatile("" ::: "memory");
+	return r->id + r->next->id;
+}
+
 KEEP long ut_eight(long a, long b, long c, long d, long e, long f, long g, long h)
 {
 	__asm__ volatile("" ::: "memory");
@@ -47,7 +80,22 @@ int main(int argc, char **argv)
 	 * fault in a page the process has not touched yet */
 	static const char msg[] = "utarget";
 	sink += *(volatile const char *)msg;
+	static struct ut_req reqs[2];
 	for (int i = 0; i < n; i++) {
+		struct ut_req *r = &reqs[0];
+		memset(reqs, 0, sizeof(reqs));
+		r->id = i;
+		memcpy(r->name, "req-", 4);
+		r->name[4] = (char)('0' + i % 10);
+		r->at.x = 10 * i;
+		r->at.y = -i;
+		r->raw = 0x00050003u;
+		r->flags.kind = (unsigned)i % 4;
+		r->flags.urgent = 1;
+		r->hist[2] = 100 + i;
+		r->next = &reqs[1];
+		reqs[1].id = 1000 + i;
+		sink += ut_req(r);
 		sink += ut_add3(i, 100 + i, msg);
 		sink += ut_local(i);
 		sink += ulib_mul(i, 7);
