@@ -18,6 +18,9 @@
  *
  * Not done here: data sections (.rodata, .bss), whose few variables keep
  * LLVM's debug info.
+ *
+ * Also here: the texts of line info (line_texts below), for the same
+ * reason.
  */
 #include <elf.h>
 #include <errno.h>
@@ -180,7 +183,7 @@ struct elf_view {
 	const uint8_t *data;
 	size_t size;
 	Elf64_Ehdr eh;
-	int btf_sec, maps_sec, symtab_sec;
+	int btf_sec, ext_sec, maps_sec, symtab_sec;
 };
 
 static bool elf_shdr(const struct elf_view *e, unsigned i, Elf64_Shdr *sh)
@@ -197,7 +200,7 @@ static int elf_open(struct elf_view *e, const uint8_t *data, size_t size)
 	Elf64_Shdr names, sh;
 	e->data = data;
 	e->size = size;
-	e->btf_sec = e->maps_sec = e->symtab_sec = -1;
+	e->btf_sec = e->ext_sec = e->maps_sec = e->symtab_sec = -1;
 	if (size < sizeof(e->eh))
 		return -EINVAL;
 	memcpy(&e->eh, data, sizeof(e->eh));
@@ -210,6 +213,8 @@ static int elf_open(struct elf_view *e, const uint8_t *data, size_t size)
 		size_t room = names.sh_size - sh.sh_name;
 		if (!strncmp(name, ".BTF", room) && !name[4])
 			e->btf_sec = (int)i;
+		else if (!strncmp(name, ".BTF.ext", room) && !name[8])
+			e->ext_sec = (int)i;
 		else if (!strncmp(name, ".maps", room) && !name[5])
 			e->maps_sec = (int)i;
 		else if (sh.sh_type == SHT_SYMTAB)
@@ -316,17 +321,124 @@ static int add_maps(struct cg *g, struct btf *btf, uint64_t maps_size)
 	return err;
 }
 
+/* ---- line info: the script's file name and line texts ---- */
+
+/* LLVM's BTF writer adds the text of every line a program's instructions
+ * come from to the string table with BTFStringTable::addString, a linear
+ * walk of every string so far: quadratic in probe blocks (4,000 blocks:
+ * a sixth of the compile). object.c names the DIFile so that the writer
+ * finds no file to read (it then leaves line_off 0), and the name and the
+ * texts are set here, in .BTF.ext's bpf_line_info records, with
+ * btf__add_str (hashed). The verifier prints them in its log
+ * ("; @[comm] = count(); @ script.bt:3"). */
+struct patch {
+	size_t at; /* byte offset in the ELF */
+	uint32_t value;
+};
+
+struct patches {
+	struct patch *v;
+	size_t n, cap;
+};
+
+static int patch_add(struct patches *p, size_t at, uint32_t value)
+{
+	if (p->n == p->cap) {
+		size_t nc = p->cap ? p->cap * 2 : 256;
+		struct patch *nv = realloc(p->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		p->v = nv;
+		p->cap = nc;
+	}
+	p->v[p->n++] = (struct patch){ at, value };
+	return 0;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static int line_texts(struct cg *g, const struct elf_view *e, struct btf *btf, struct patches *out)
+{
+	Elf64_Shdr sh;
+	if (e->ext_sec < 0 || !elf_shdr(e, (unsigned)e->ext_sec, &sh) || sh.sh_size < 24)
+		return 0;
+	const uint8_t *x = e->data + sh.sh_offset;
+	uint32_t hdr_len = rd32(x + 4), li_off = rd32(x + 16), li_len = rd32(x + 20);
+	if ((x[0] | x[1] << 8) != 0xeB9F || (uint64_t)hdr_len + li_off + li_len > sh.sh_size ||
+	    li_len < 4)
+		return 0;
+	const uint8_t *p = x + hdr_len + li_off, *end = p + li_len;
+	uint32_t rec = rd32(p);
+	p += 4;
+	if (rec < 16)
+		return 0;
+	int file = btf__add_str(btf, g->src->name);
+	if (file < 0)
+		return file;
+	const struct source *src = g->src;
+	int *text = calloc((size_t)src->nlines + 1, sizeof(*text)); /* 0: not added yet */
+	if (!text)
+		return -ENOMEM;
+	int err = 0;
+	char *line = NULL;
+	size_t line_cap = 0;
+	while (!err && p + 8 <= end) {
+		uint32_t n = rd32(p + 4);
+		p += 8;
+		for (uint32_t i = 0; !err && i < n && p + rec <= end; i++, p += rec) {
+			uint32_t ln = rd32(p + 12) >> 10;
+			size_t at = (size_t)(p - e->data);
+			err = patch_add(out, at + 4, (uint32_t)file);
+			if (err || ln < 1 || ln > src->nlines)
+				continue;
+			if (!text[ln]) {
+				size_t len;
+				const char *s = src_line(src, ln, &len);
+				if (len + 1 > line_cap) {
+					char *nl = realloc(line, len + 1);
+					if (!nl) {
+						err = -ENOMEM;
+						break;
+					}
+					line = nl;
+					line_cap = len + 1;
+				}
+				memcpy(line, s, len);
+				line[len] = 0;
+				text[ln] = btf__add_str(btf, line);
+				if (text[ln] < 0) {
+					err = text[ln];
+					break;
+				}
+			}
+			err = patch_add(out, at + 8, (uint32_t)text[ln]);
+		}
+	}
+	free(line);
+	free(text);
+	return err;
+}
+
 /* The object with .BTF replaced: the new BTF is appended after the old
  * bytes (8-byte aligned) and the section header points at it; the old
  * section's bytes stay, unreferenced. libbpf ignores .rel.BTF, whose
- * offsets (into the type section, which only grew at its end) still hold. */
-static LLVMMemoryBufferRef with_btf(const struct elf_view *e, const void *btf, uint32_t btf_size)
+ * offsets (into the type section, which only grew at its end) still hold.
+ * The patches (line info's string offsets) are applied to the copy. */
+static LLVMMemoryBufferRef with_btf(const struct elf_view *e, const void *btf, uint32_t btf_size,
+				    const struct patches *pt)
 {
 	size_t at = (e->size + 7) & ~(size_t)7;
 	uint8_t *buf = calloc(1, at + btf_size);
 	if (!buf)
 		return NULL;
 	memcpy(buf, e->data, e->size);
+	for (size_t i = 0; i < pt->n; i++)
+		memcpy(buf + pt->v[i].at, &pt->v[i].value, 4);
 	memcpy(buf + at, btf, btf_size);
 	Elf64_Shdr sh;
 	uint64_t sh_at = e->eh.e_shoff + (uint64_t)e->btf_sec * e->eh.e_shentsize;
@@ -345,13 +457,13 @@ int cg_btf_add_maps(struct cg *g, LLVMMemoryBufferRef *obj)
 	struct elf_view e;
 	Elf64_Shdr btf_sh, maps_sh;
 	const uint8_t *data = (const uint8_t *)LLVMGetBufferStart(*obj);
-	if (!g->nbtf_maps)
-		return 0;
 	int err = elf_open(&e, data, LLVMGetBufferSize(*obj));
-	if (err || e.maps_sec < 0 || !elf_shdr(&e, (unsigned)e.btf_sec, &btf_sh) ||
-	    !elf_shdr(&e, (unsigned)e.maps_sec, &maps_sh))
+	if (err || !elf_shdr(&e, (unsigned)e.btf_sec, &btf_sh))
 		return err ? err : -ENOENT;
-	err = find_offsets(g, &e);
+	memset(&maps_sh, 0, sizeof(maps_sh));
+	if (g->nbtf_maps && (e.maps_sec < 0 || !elf_shdr(&e, (unsigned)e.maps_sec, &maps_sh)))
+		return -ENOENT;
+	err = g->nbtf_maps ? find_offsets(g, &e) : 0;
 	for (uint32_t i = 0; !err && i < g->nbtf_maps; i++)
 		if (g->btf_maps[i].offset == UINT64_MAX)
 			err = -ENOENT; /* LLVM dropped a map global */
@@ -360,10 +472,13 @@ int cg_btf_add_maps(struct cg *g, LLVMMemoryBufferRef *obj)
 	struct btf *btf = btf__new(data + btf_sh.sh_offset, (uint32_t)btf_sh.sh_size);
 	if (!btf)
 		return -errno;
-	err = add_maps(g, btf, maps_sh.sh_size);
+	struct patches pt = { 0 };
+	err = g->nbtf_maps ? add_maps(g, btf, maps_sh.sh_size) : 0;
+	err = err ?: line_texts(g, &e, btf, &pt);
 	uint32_t size = 0;
 	const void *raw = err ? NULL : btf__raw_data(btf, &size);
-	LLVMMemoryBufferRef out = raw ? with_btf(&e, raw, size) : NULL;
+	LLVMMemoryBufferRef out = raw ? with_btf(&e, raw, size, &pt) : NULL;
+	free(pt.v);
 	btf__free(btf);
 	if (!out)
 		return err ? err : -ENOMEM;

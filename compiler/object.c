@@ -36,8 +36,14 @@ static void on_diagnostic(LLVMDiagnosticInfoRef info, void *opaque)
 		LLVMDisposeMessage(msg);
 		return;
 	}
-	if (!g->backend_errors++)
-		snprintf(g->backend_msg, sizeof(g->backend_msg), "%s", msg);
+	if (!g->backend_errors++) {
+		/* the file name without init_module's \1 */
+		size_t n = 0;
+		for (const char *p = msg; *p && n + 1 < sizeof(g->backend_msg); p++)
+			if (*p != '\1')
+				g->backend_msg[n++] = *p;
+		g->backend_msg[n] = 0;
+	}
 	LLVMDisposeMessage(msg);
 }
 
@@ -87,7 +93,9 @@ static void init_module(struct cg *g, const struct source *src)
 	LLVMAddModuleFlag(g->mod, LLVMModuleFlagBehaviorWarning, "Debug Info Version", 18,
 			  LLVMValueAsMetadata(LLVMConstInt(g->i32, LLVMDebugMetadataVersion(), 0)));
 	g->di = LLVMCreateDIBuilder(g->mod);
-	const char *name = src->name;
+	/* "\1" + the name: LLVM's BTF writer finds no such file to read line
+	 * texts from; mapbtf.c sets the name and the texts (line_texts) */
+	char *name = arena_printf(g->arena, "\1%s", src->name);
 	g->di_file = LLVMDIBuilderCreateFile(g->di, name, strlen(name), ".", 1);
 	g->di_cu = LLVMDIBuilderCreateCompileUnit(g->di, LLVMDWARFSourceLanguageC, g->di_file,
 						  "trace", 5, 1, "", 0, 0, "", 0,

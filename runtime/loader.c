@@ -81,21 +81,84 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* Programs and maps by name: libbpf's find_*_by_name walk the object,
+ * once per probe that was programs x probes (10,000 blocks: 10^8 string
+ * compares at attach). The object's names sorted once, looked up by
+ * binary search. */
+struct named {
+	const char *name;
+	void *what;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+static void *find_named(const struct named *v, size_t n, const char *name)
+{
+	struct named key = { name, NULL };
+	const struct named *hit = n ? bsearch(&key, v, n, sizeof(*v), by_name) : NULL;
+	return hit ? hit->what : NULL;
+}
+
+static int index_programs(struct rt_session *s)
+{
+	size_t n = 0, cap = 0;
+	struct named *v = NULL;
+	struct bpf_program *prog;
+	s->progs = calloc(s->pd->nprobes ? s->pd->nprobes : 1, sizeof(*s->progs));
+	if (!s->progs)
+		return -ENOMEM;
+	bpf_object__for_each_program(prog, s->obj) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct named *nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = (struct named){ bpf_program__name(prog), prog };
+	}
+	qsort(v, n, sizeof(*v), by_name);
+	for (uint32_t i = 0; i < s->pd->nprobes; i++)
+		s->progs[i] = find_named(v, n, s->pd->probes[i].prog_name);
+	free(v);
+	return 0;
+}
+
 static int find_fds(struct rt_session *s)
 {
 	const struct progdesc *pd = s->pd;
+	size_t n = 0, cap = 0;
+	struct named *v = NULL;
+	struct bpf_map *m;
 	s->map_fds = calloc(pd->nmaps ? pd->nmaps : 1, sizeof(int));
 	s->prog_fds = calloc(pd->nprobes ? pd->nprobes : 1, sizeof(int));
 	if (!s->map_fds || !s->prog_fds)
 		return -ENOMEM;
+	bpf_object__for_each_map(m, s->obj) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct named *nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = (struct named){ bpf_map__name(m), m };
+	}
+	qsort(v, n, sizeof(*v), by_name);
 	for (uint32_t i = 0; i < pd->nmaps; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(s->obj, pd->maps[i].obj_name);
+		m = find_named(v, n, pd->maps[i].obj_name);
 		s->map_fds[i] = m ? bpf_map__fd(m) : -1;
 	}
-	for (uint32_t i = 0; i < pd->nprobes; i++) {
-		struct bpf_program *p = bpf_object__find_program_by_name(s->obj, pd->probes[i].prog_name);
-		s->prog_fds[i] = p ? bpf_program__fd(p) : -1;
-	}
+	free(v);
+	for (uint32_t i = 0; i < pd->nprobes; i++)
+		s->prog_fds[i] = s->progs[i] ? bpf_program__fd(s->progs[i]) : -1;
 	return 0;
 }
 
@@ -212,13 +275,16 @@ int rt_load(struct rt_session *s, const struct progdesc *pd, const struct rt_opt
 		fprintf(stderr, "ERROR: cannot open the BPF object: %s\n", strerror(-err));
 		return err;
 	}
+	int ierr = index_programs(s);
+	if (ierr)
+		return ierr;
 	/* uprobes sharing a program through one uprobe_multi link: the kernel
 	 * wants that attach type at load (libbpf 1.1 has no section for it) */
 	for (uint32_t i = 0; i < pd->nprobes; i++) {
 		const struct pd_probe *p = &pd->probes[i];
 		struct bpf_program *prog;
 		if (p->multi && (p->kind == PD_PROBE_UPROBE || p->kind == PD_PROBE_URETPROBE) &&
-		    (prog = bpf_object__find_program_by_name(s->obj, p->prog_name)))
+		    (prog = s->progs[i]))
 			bpf_program__set_expected_attach_type(
 				prog, (enum bpf_attach_type)RT_BPF_TRACE_UPROBE_MULTI);
 	}
@@ -282,7 +348,7 @@ static int add_link(struct rt_session *s, struct bpf_link *l)
 
 static struct bpf_program *prog_of(struct rt_session *s, const struct pd_probe *p)
 {
-	return bpf_object__find_program_by_name(s->obj, p->prog_name);
+	return s->progs ? s->progs[p - s->pd->probes] : NULL;
 }
 
 /* interval: one timer on CPU 0; profile: one per CPU */
@@ -918,7 +984,9 @@ void rt_close(struct rt_session *s)
 	s->obj = NULL;
 	free(s->map_fds);
 	free(s->prog_fds);
+	free(s->progs);
 	free(s->log);
+	s->progs = NULL;
 	s->map_fds = s->prog_fds = NULL;
 	s->log = NULL;
 }

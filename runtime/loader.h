@@ -28,6 +28,7 @@ struct rt_session {
 	struct bpf_object *obj;
 	int *map_fds; /* per pd->maps[i] */
 	int *prog_fds; /* per pd->probes[i] */
+	struct bpf_program **progs; /* per pd->probes[i], found once (index_programs) */
 	struct bpf_link **links;
 	int nlinks, cap_links;
 	int *link_fds; /* links libbpf cannot make (uprobe_multi), by fd */
