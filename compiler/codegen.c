@@ -1082,7 +1082,7 @@ void cg_probe_body(struct cg *g, struct node *probe)
 		LLVMValueRef c = cg_bool(g, cg_expr(g, probe->probe.pred));
 		LLVMBasicBlockRef go = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "pred.true");
 		LLVMValueRef br = LLVMBuildCondBr(g->b, c, go, g->exit_bb);
-		if (!g->scratch_size)
+		if (!g->scratch_size && !g->in_chain)
 			setup_after_predicate(g, br, go);
 		LLVMPositionBuilderAtEnd(g->b, go);
 		g->stack_top = g->stack_persist;

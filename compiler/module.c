@@ -460,6 +460,7 @@ void cg_add_probe(struct cg *g, const struct sema_probe *sp)
 	p->sample_period = sp->sample_period;
 	p->perf_config = sp->perf_config;
 	p->raw_tp = sp->raw_syscall;
+	p->chained = sp->chained;
 	p->multi = sp->multi;
 	p->file_offset = sp->file_offset;
 	p->ref_ctr_off = sp->ref_ctr_off;

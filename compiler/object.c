@@ -177,10 +177,10 @@ static void build_syscall_filter(struct cg *g)
 	LLVMBasicBlockRef compat = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "compat");
 	unsigned ncases = 0;
 	for (struct sema_probe *sp = g->sema->probes; sp; sp = sp->next)
-		ncases += sp->group == g->probe->group;
+		ncases += sp->group == g->probe->group && !sp->chained;
 	LLVMValueRef sw = LLVMBuildSwitch(g->b, nr, g->exit_bb, ncases);
 	for (struct sema_probe *sp = g->sema->probes; sp; sp = sp->next)
-		if (sp->group == g->probe->group)
+		if (sp->group == g->probe->group && !sp->chained)
 			LLVMAddCase(sw, LLVMConstInt(g->i32, (unsigned)sp->sys_nr, 0), compat);
 	LLVMPositionBuilderAtEnd(g->b, compat);
 	LLVMValueRef task = cg_helper(g, BPF_FUNC_get_current_task, g->i64, NULL, 0);
@@ -256,8 +256,32 @@ static uint32_t gen_program(struct cg *g, struct sema_probe *sp)
 	g->sema->quiet = quiet;
 	uint32_t before = g->scratch_size;
 	g->scratch_size = 0;
-	cg_probe_body(g, sp->probe);
-	LLVMBuildBr(g->b, g->exit_bb);
+	/* blocks chained after this one (probes.c, chain_crowded) run next in
+	 * the same program, in script order: where one ends (its predicate
+	 * fails, it returns, or its body is done), the next begins; its slots
+	 * reuse the frame */
+	LLVMBasicBlockRef exit_bb = g->exit_bb;
+	for (struct sema_probe *b = sp; b; b = b->chain) {
+		if (b != sp) {
+			g->probe = b;
+			g->sema->quiet = true;
+			sema_type_probe(g->sema, b);
+			g->sema->quiet = quiet;
+			g->stack_top = g->stack_persist = g->scratch_top = g->scratch_persist = 0;
+			g->nloops = 0;
+			g->barrier = NULL;
+		}
+		g->exit_bb = b->chain ? LLVMAppendBasicBlockInContext(g->ctx, g->fn, "next_block")
+				      : exit_bb;
+		g->in_chain = b != sp;
+		cg_probe_body(g, b->probe);
+		LLVMBuildBr(g->b, g->exit_bb);
+		if (b->chain)
+			LLVMPositionBuilderAtEnd(g->b, g->exit_bb);
+	}
+	g->exit_bb = exit_bb;
+	g->in_chain = false;
+	g->probe = sp;
 	cg_finish_map_full(g);
 	uint32_t used = g->scratch_size;
 	if (before > g->scratch_size)

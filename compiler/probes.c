@@ -963,7 +963,7 @@ static void group_syscalls(struct sema *s, struct sema_probe *first, const struc
 	for (int k = 0; k < 2; k++) {
 		size_t plen = strlen(kinds[k]) + 1; /* "sys_enter_" */
 		int n = 0;
-		for (struct sema_probe *sp = first; sp; sp = sp->next) {
+		for (struct sema_probe *sp = first; sp && sp->probe == first->probe; sp = sp->next) {
 			if (sp->raw_syscall)
 				continue;
 			sp->sys_nr = -1;
@@ -982,16 +982,17 @@ static void group_syscalls(struct sema *s, struct sema_probe *first, const struc
 		 * tracepoint attached twice) stays a perf event of its own: the
 		 * raw program runs once per syscall. */
 		int max_nr = 0;
-		for (struct sema_probe *sp = first; sp; sp = sp->next)
+		for (struct sema_probe *sp = first; sp && sp->probe == first->probe; sp = sp->next)
 			if (sp->sys_nr > max_nr)
 				max_nr = sp->sys_nr;
 		bool *taken = arena_alloc(s->arena, (size_t)max_nr + 1);
-		for (struct sema_probe *lead = first; lead; lead = lead->next) {
+		for (struct sema_probe *lead = first; lead && lead->probe == first->probe;
+		     lead = lead->next) {
 			if (lead->sys_nr < 0 || lead->raw_syscall)
 				continue;
 			memset(taken, 0, (size_t)max_nr + 1);
 			int size = 0;
-			for (struct sema_probe *sp = lead; sp; sp = sp->next)
+			for (struct sema_probe *sp = lead; sp && sp->probe == first->probe; sp = sp->next)
 				if (sp->sys_nr >= 0 && !sp->raw_syscall && !taken[sp->sys_nr] &&
 				    same_fields(lead, sp, u, k == 1))
 					taken[sp->sys_nr] = true, size++;
@@ -1001,7 +1002,7 @@ static void group_syscalls(struct sema *s, struct sema_probe *first, const struc
 			}
 			memset(taken, 0, (size_t)max_nr + 1);
 			int group = s->ngroups++;
-			for (struct sema_probe *sp = lead; sp; sp = sp->next)
+			for (struct sema_probe *sp = lead; sp && sp->probe == first->probe; sp = sp->next)
 				if (sp->sys_nr >= 0 && !sp->raw_syscall && !taken[sp->sys_nr] &&
 				    same_fields(lead, sp, u, k == 1)) {
 					taken[sp->sys_nr] = true;
@@ -1009,7 +1010,7 @@ static void group_syscalls(struct sema *s, struct sema_probe *first, const struc
 					sp->raw_syscall = kinds[k];
 				}
 		}
-		for (struct sema_probe *sp = first; sp; sp = sp->next)
+		for (struct sema_probe *sp = first; sp && sp->probe == first->probe; sp = sp->next)
 			if (!sp->raw_syscall)
 				sp->sys_nr = -1;
 	}
@@ -1222,18 +1223,185 @@ static bool mark_crowded(struct sema *s, bool report)
 	return any;
 }
 
+/* More blocks on one tracepoint than the kernel runs programs there
+ * share programs: consecutive blocks in script order go into one program
+ * (a chain), which runs them one after the other (codegen: gen_program;
+ * the runtime attaches the first of each chain only). Only blocks with a
+ * program of their own (one attach point) are chained. A program may use
+ * at most 64 maps (MAX_USED_MAPS): a chain takes blocks while their maps
+ * number at most CHAIN_MAPS (the rest is room for trace's own: scratch,
+ * events, stacks, ...), and at most CHAIN_BLOCKS blocks (what the
+ * verifier walks in one program).
+ *
+ * chain_crowded: a crowded tracepoint whose blocks fit in the perf event
+ * programs left under the kernel's 64 (at most CHAIN_PROGS, leaving room
+ * for other tools on the same tracepoint) is served by chains of perf
+ * event programs: an event costs a program run per chain, not per block,
+ * and LLVM compiles a few functions instead of thousands.
+ *
+ * chain_raw: otherwise uncrowd_syscalls made each block of a crowded
+ * syscall tracepoint a raw sys_enter/sys_exit program of its own; those
+ * are chained the same way (no limit on their number), so that every
+ * syscall of the system runs a program per chain, not per block. */
+#define CHAIN_PROGS 32
+#define CHAIN_MAPS 48
+#define CHAIN_BLOCKS 128
+
+/* The distinct maps a subtree names, added to names[0..*n) (at most
+ * CHAIN_MAPS + 1 kept: past that the count only says "too many") */
+static void collect_maps(const struct node *n, const char **names, int *cnt)
+{
+	for (; n; n = n->next) {
+		if (n->kind == N_MAP) {
+			int i = 0;
+			while (i < *cnt && strcmp(names[i], n->map.name))
+				i++;
+			if (i == *cnt && *cnt <= CHAIN_MAPS)
+				names[(*cnt)++] = n->map.name;
+		}
+		struct node *kids[AST_MAX_CHILDREN];
+		int k = ast_children(n, kids);
+		for (int i = 0; i < k; i++)
+			if (kids[i])
+				collect_maps(kids[i], names, cnt);
+	}
+}
+
+struct chainer {
+	const char *names[CHAIN_MAPS + 1];
+	int nnames, nblocks, nchains;
+	struct sema_probe *lead, *tail;
+	bool apply; /* false: only count the chains */
+};
+
+/* sp next in script order among the candidates of one tracepoint */
+static void chain_add(struct chainer *c, struct sema_probe *sp)
+{
+	const char *mine[CHAIN_MAPS + 1];
+	int nmine = 0;
+	collect_maps(sp->probe->probe.pred, mine, &nmine);
+	collect_maps(sp->probe->probe.body, mine, &nmine);
+	int fresh = 0;
+	for (int i = 0; i < nmine; i++) {
+		int j = 0;
+		while (j < c->nnames && strcmp(c->names[j], mine[i]))
+			j++;
+		fresh += j == c->nnames;
+	}
+	if (c->lead && c->nblocks < CHAIN_BLOCKS && c->nnames + fresh <= CHAIN_MAPS) {
+		for (int i = 0; i < nmine; i++) {
+			int j = 0;
+			while (j < c->nnames && strcmp(c->names[j], mine[i]))
+				j++;
+			if (j == c->nnames)
+				c->names[c->nnames++] = mine[i];
+		}
+		c->nblocks++;
+		if (c->apply) {
+			c->tail->chain = sp;
+			c->tail = sp;
+			sp->chained = true;
+			sp->group = c->lead->group;
+		}
+		return;
+	}
+	/* a new chain; a block of more maps than a chain takes stays alone */
+	c->nchains++;
+	c->lead = c->tail = sp;
+	c->nblocks = 1;
+	c->nnames = 0;
+	for (int i = 0; i < nmine && i < CHAIN_MAPS; i++)
+		c->names[c->nnames++] = mine[i];
+	if (nmine > CHAIN_MAPS) {
+		c->nnames = CHAIN_MAPS + 1;
+		c->lead = NULL;
+	}
+}
+
+static int *group_sizes(struct sema *s)
+{
+	int *gsize = arena_alloc(s->arena, ((size_t)s->ngroups + 1) * sizeof(*gsize));
+	for (struct sema_probe *sp = s->probes; sp; sp = sp->next)
+		if (sp->group >= 0 && sp->group < s->ngroups)
+			gsize[sp->group]++;
+	return gsize;
+}
+
+static void chain_crowded(struct sema *s)
+{
+	int n, i = 0;
+	struct tp_use *t = tracepoint_uses(s, &n);
+	int *gsize = group_sizes(s);
+	while (i < n) {
+		int j = i, progs = 0, alone = 0;
+		for (; j < n && !strcmp(t[j].name, t[i].name); j++) {
+			progs += j == i || t[j].group != t[j - 1].group;
+			alone += t[j].group >= 0 && gsize[t[j].group] == 1;
+		}
+		int room = TRACEPOINT_MAX_PROGS - (progs - alone);
+		int nprogs = room < CHAIN_PROGS ? room : CHAIN_PROGS;
+		if (progs > TRACEPOINT_MAX_PROGS && alone > 1 && nprogs > 0) {
+			for (int pass = 0; pass < 2; pass++) {
+				struct chainer c = { .apply = pass == 1 };
+				for (int k = i; k < j; k++)
+					if (t[k].group >= 0 && gsize[t[k].group] == 1)
+						chain_add(&c, t[k].sp);
+				if (c.nchains > nprogs)
+					break; /* too many maps for the programs left */
+			}
+		}
+		i = j;
+	}
+}
+
+static int by_name_then_index(const void *a, const void *b)
+{
+	const struct sema_probe *x = *(struct sema_probe *const *)a, *y = *(struct sema_probe *const *)b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static void chain_raw(struct sema *s)
+{
+	int *gsize = group_sizes(s);
+	int n = 0;
+	for (struct sema_probe *sp = s->probes; sp; sp = sp->next)
+		n += sp->raw_syscall && !sp->chained && gsize[sp->group] == 1;
+	if (n <= TRACEPOINT_MAX_PROGS)
+		return;
+	struct sema_probe **v = arena_alloc(s->arena, (size_t)n * sizeof(*v));
+	n = 0;
+	for (struct sema_probe *sp = s->probes; sp; sp = sp->next)
+		if (sp->raw_syscall && !sp->chained && gsize[sp->group] == 1)
+			v[n++] = sp;
+	qsort(v, (size_t)n, sizeof(*v), by_name_then_index);
+	for (int i = 0, j; i < n; i = j) {
+		for (j = i; j < n && !strcmp(v[j]->name, v[i]->name); j++)
+			;
+		if (j - i <= TRACEPOINT_MAX_PROGS)
+			continue;
+		struct chainer c = { .apply = true };
+		for (int k = i; k < j; k++)
+			chain_add(&c, v[k]);
+	}
+}
+
 static void uncrowd_syscalls(struct sema *s, struct block_info *blocks, int nblocks)
 {
 	if (!mark_crowded(s, false))
 		return;
 	for (int b = 0; b < nblocks; b++) {
+		/* each walk stays in the block's own probes (contiguous in
+		 * s->probes): a walk to the end of the list was blocks x probes */
+		const struct node *block = blocks[b].first->probe;
 		bool crowded = false;
-		for (struct sema_probe *sp = blocks[b].first; sp && !crowded; sp = sp->next)
+		for (struct sema_probe *sp = blocks[b].first; sp && sp->probe == block && !crowded;
+		     sp = sp->next)
 			crowded = sp->sys_nr == -2;
 		if (crowded && blocks[b].raw_ok)
 			group_syscalls(s, blocks[b].first, &blocks[b].u, 1);
 		/* group_syscalls leaves sys_nr -1 on what stays a perf event */
-		for (struct sema_probe *sp = blocks[b].first; sp; sp = sp->next)
+		for (struct sema_probe *sp = blocks[b].first; sp && sp->probe == block; sp = sp->next)
 			if (sp->sys_nr == -2)
 				sp->sys_nr = -1;
 	}
@@ -1285,5 +1453,7 @@ void probes_resolve(struct sema *s)
 		}
 		blocks[nblocks++] = (struct block_info){ *first, u, raw_ok };
 	}
+	chain_crowded(s);
 	uncrowd_syscalls(s, blocks, nblocks);
+	chain_raw(s);
 }

@@ -322,6 +322,13 @@ static void map_check_key(struct sema *s, struct node *n, struct sema_map *m)
 	if (k && k->kind == TY_NONE)
 		return;
 	bool was_keyed = m->has_key_use, was_scalar = m->has_scalar_use;
+	if (s->save_walk && m->saved_walk != s->save_walk) { /* sema_type_probe */
+		m->saved_walk = s->save_walk;
+		m->saved_key_use = was_keyed;
+		m->saved_scalar_use = was_scalar;
+		m->saved_next = s->saved_maps;
+		s->saved_maps = m;
+	}
 	if (k)
 		m->has_key_use = true;
 	else
@@ -1615,35 +1622,42 @@ void sema_type_probe(struct sema *s, struct sema_probe *sp)
 {
 	s->cur = sp;
 	bool quiet = s->quiet;
-	if (!quiet) /* the reporting walk reports a map's uses in their order */
-		for (struct sema_map *m = s->maps; m; m = m->next) {
-			m->saved_key_use = m->has_key_use;
-			m->saved_scalar_use = m->has_scalar_use;
-		}
+	/* the reporting walk reports a map's uses in their order: the uses
+	 * the quiet walks mark are undone before it (map_check_key saves a
+	 * map's marks the first time a walk changes them; a walk over every
+	 * map per probe was probes x maps) */
+	static unsigned save_walks;
+	s->save_walk = quiet ? 0 : ++save_walks;
+	s->saved_maps = NULL;
 	s->quiet = true;
 	walk_body(s, sp);
 	for (int i = 0; i < 8 && s->var_widened; i++)
 		walk_body(s, sp); /* each walk starts from the types the last ended with */
 	s->quiet = quiet;
+	s->save_walk = 0;
 	if (!quiet) {
-		for (struct sema_map *m = s->maps; m; m = m->next) {
+		for (struct sema_map *m = s->saved_maps; m; m = m->saved_next) {
 			m->has_key_use = m->saved_key_use;
 			m->has_scalar_use = m->saved_scalar_use;
 		}
+		s->saved_maps = NULL;
 		walk_body(s, sp); /* the reporting walk, with the final types */
 	}
 	s->cur = NULL;
 }
 
 /* Types each probe body once per distinct context: once per program group
- * (expansions in one group have the same `args` or none). */
+ * (expansions in one group have the same `args` or none); a group of
+ * chained blocks (probes.c, chain_crowded) has one body per block. */
 static void walk_program(struct sema *s)
 {
 	int last_group = -1;
+	const struct node *last_probe = NULL;
 	for (struct sema_probe *sp = s->probes; sp; sp = sp->next) {
-		if (sp->group == last_group)
+		if (sp->group == last_group && sp->probe == last_probe)
 			continue;
 		last_group = sp->group;
+		last_probe = sp->probe;
 		sema_type_probe(s, sp);
 	}
 }

@@ -47,6 +47,8 @@ struct sema_map {
 	uint32_t decl_type, decl_size;
 	struct node *decl;
 	bool saved_key_use, saved_scalar_use; /* across sema_type_probe's quiet walks */
+	unsigned saved_walk; /* sema.save_walk when saved; saved_next links them */
+	struct sema_map *saved_next;
 	struct sema_map *next;
 };
 
@@ -94,6 +96,11 @@ struct sema_probe {
 	 * tracepoint, and its program filters on the syscall number sys_nr */
 	const char *raw_syscall;
 	int sys_nr;
+	/* blocks on one crowded tracepoint share programs (probes.c,
+	 * chain_crowded): the lead's program runs the next block's body after
+	 * its own (chain); a chained probe is not attached itself */
+	struct sema_probe *chain;
+	bool chained;
 	struct sema_probe *next;
 };
 
@@ -148,6 +155,8 @@ struct sema {
 	int depth;
 	int loop_depth;
 	int map_loops;		 /* for ($kv : @m) loops around the statement */
+	unsigned save_walk;	 /* sema_type_probe's quiet walks: map marks saved */
+	struct sema_map *saved_maps;
 	int map_loop_scope;	 /* the scope depth of the innermost one's body */
 	bool uses_ctx;
 	bool in_agg_assign;	 /* checking the value of @m = agg() */

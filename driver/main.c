@@ -590,9 +590,13 @@ static FILE *open_warning_filter(struct warning_filter *f)
 static int raise_fd_limit(const struct progdesc *pd)
 {
 	struct rlimit rl;
-	/* at most a program and a link per probe; at least one of them */
-	rlim_t need = (rlim_t)pd->nmaps + 2 * (rlim_t)pd->nprobes + 64;
-	rlim_t least = (rlim_t)pd->nmaps + pd->nprobes + 16;
+	/* at most a program and a link per probe; at least one of them. A
+	 * chained probe has neither (it runs in another's program). */
+	uint32_t nprobes = 0;
+	for (uint32_t i = 0; i < pd->nprobes; i++)
+		nprobes += !pd->probes[i].chained;
+	rlim_t need = (rlim_t)pd->nmaps + 2 * (rlim_t)nprobes + 64;
+	rlim_t least = (rlim_t)pd->nmaps + nprobes + 16;
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return 0;
 	if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < need) {
@@ -602,9 +606,9 @@ static int raise_fd_limit(const struct progdesc *pd)
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < least) {
 		fprintf(stderr, "ERROR: the script needs at least %llu file descriptors (%u maps, %u "
-				"probes), more than the limit of %llu; raise it (ulimit -n) or use "
+				"programs), more than the limit of %llu; raise it (ulimit -n) or use "
 				"fewer probe blocks\n",
-			(unsigned long long)least, pd->nmaps, pd->nprobes,
+			(unsigned long long)least, pd->nmaps, nprobes,
 			(unsigned long long)rl.rlim_cur);
 		return -1;
 	}

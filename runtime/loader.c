@@ -571,6 +571,8 @@ static int attach_one(struct rt_session *s, const struct pd_probe *p)
 {
 	struct bpf_program *prog = prog_of(s, p);
 	struct bpf_link *l = NULL;
+	if (p->chained)
+		return 0; /* its block runs in the program of the one before */
 	switch (pv_by_kind(p->kind)->attach) { /* runtime/provider.h */
 	case PV_ATTACH_NONE:
 		return 0;

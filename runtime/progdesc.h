@@ -221,6 +221,10 @@ struct pd_probe {
 	 * kernel counts it up in every process mapping the file while the
 	 * uprobe is attached (uprobe ref_ctr_offset, 4.20) */
 	uint64_t ref_ctr_off;
+	/* run by an earlier probe's program (prog_name), after that probe's
+	 * block: many blocks on one tracepoint share a few programs. Not
+	 * attached itself. */
+	bool chained;
 };
 
 struct progdesc {
