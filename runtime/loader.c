@@ -90,73 +90,81 @@ struct named {
 	void *what;
 };
 
+struct names {
+	struct named *v;
+	size_t n, cap;
+	bool failed; /* out of memory */
+};
+
+static void names_add(struct names *t, const char *name, void *what)
+{
+	if (t->n == t->cap && !t->failed) {
+		size_t nc = t->cap ? t->cap * 2 : 64;
+		struct named *nv = realloc(t->v, nc * sizeof(*nv));
+		if (!nv) {
+			t->failed = true;
+			return;
+		}
+		t->v = nv;
+		t->cap = nc;
+	}
+	if (!t->failed)
+		t->v[t->n++] = (struct named){ name, what };
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
 }
 
-static void *find_named(const struct named *v, size_t n, const char *name)
+static void *find_named(const struct names *t, const char *name)
 {
 	struct named key = { name, NULL };
-	const struct named *hit = n ? bsearch(&key, v, n, sizeof(*v), by_name) : NULL;
+	const struct named *hit = t->n ? bsearch(&key, t->v, t->n, sizeof(*t->v), by_name) : NULL;
 	return hit ? hit->what : NULL;
 }
 
 static int index_programs(struct rt_session *s)
 {
-	size_t n = 0, cap = 0;
-	struct named *v = NULL;
+	struct names t = { 0 };
 	struct bpf_program *prog;
 	s->progs = calloc(s->pd->nprobes ? s->pd->nprobes : 1, sizeof(*s->progs));
 	if (!s->progs)
 		return -ENOMEM;
-	bpf_object__for_each_program(prog, s->obj) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct named *nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
-		}
-		v[n++] = (struct named){ bpf_program__name(prog), prog };
+	bpf_object__for_each_program(prog, s->obj)
+		names_add(&t, bpf_program__name(prog), prog);
+	if (t.failed) {
+		free(t.v);
+		return -ENOMEM;
 	}
-	qsort(v, n, sizeof(*v), by_name);
+	qsort(t.v, t.n, sizeof(*t.v), by_name);
 	for (uint32_t i = 0; i < s->pd->nprobes; i++)
-		s->progs[i] = find_named(v, n, s->pd->probes[i].prog_name);
-	free(v);
+		s->progs[i] = find_named(&t, s->pd->probes[i].prog_name);
+	free(t.v);
 	return 0;
 }
 
 static int find_fds(struct rt_session *s)
 {
 	const struct progdesc *pd = s->pd;
-	size_t n = 0, cap = 0;
-	struct named *v = NULL;
+	struct names t = { 0 };
 	struct bpf_map *m;
 	s->map_fds = calloc(pd->nmaps ? pd->nmaps : 1, sizeof(int));
 	s->prog_fds = calloc(pd->nprobes ? pd->nprobes : 1, sizeof(int));
 	if (!s->map_fds || !s->prog_fds)
 		return -ENOMEM;
-	bpf_object__for_each_map(m, s->obj) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct named *nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
-		}
-		v[n++] = (struct named){ bpf_map__name(m), m };
+	bpf_object__for_each_map(m, s->obj)
+		names_add(&t, bpf_map__name(m), m);
+	if (t.failed) {
+		free(t.v);
+		return -ENOMEM;
 	}
-	qsort(v, n, sizeof(*v), by_name);
+	qsort(t.v, t.n, sizeof(*t.v), by_name);
 	for (uint32_t i = 0; i < pd->nmaps; i++) {
-		m = find_named(v, n, pd->maps[i].obj_name);
+		m = find_named(&t, pd->maps[i].obj_name);
 		s->map_fds[i] = m ? bpf_map__fd(m) : -1;
 	}
-	free(v);
+	free(t.v);
 	for (uint32_t i = 0; i < pd->nprobes; i++)
 		s->prog_fds[i] = s->progs[i] ? bpf_program__fd(s->progs[i]) : -1;
 	return 0;
