@@ -518,10 +518,14 @@ static int attach_uprobe_multi(struct rt_session *s, const struct pd_probe *p,
 
 void rt_describe_attach(const struct progdesc *pd, FILE *f)
 {
-	uint32_t perf_tps = 0, kprobes = 0;
+	uint32_t perf_tps = 0, kprobes = 0, chained = 0;
 	for (uint32_t i = 0; i < pd->nprobes; i++) {
 		const struct pd_probe *p = &pd->probes[i];
 		bool kp = p->kind == PD_PROBE_KPROBE || p->kind == PD_PROBE_KRETPROBE;
+		if (p->chained) {
+			chained++;
+			continue;
+		}
 		if (kp && !p->multi)
 			kprobes++;
 		if (kp && p->multi) {
@@ -559,17 +563,22 @@ void rt_describe_attach(const struct progdesc *pd, FILE *f)
 		bool seen = false;
 		uint32_t n = 0;
 		for (uint32_t j = 0; j < pd->nprobes; j++) {
-			bool same = pd->probes[j].raw_tp && !strcmp(pd->probes[j].prog_name, p->prog_name);
+			bool same = pd->probes[j].raw_tp && !pd->probes[j].chained &&
+				    !strcmp(pd->probes[j].prog_name, p->prog_name);
 			seen |= same && j < i;
 			n += same;
 		}
 		if (!seen)
-			fprintf(f, "attach plan: %u syscall tracepoints (%s, ...): one raw tracepoint "
-				   "%s, filtered on the syscall number\n", n, p->name, p->raw_tp);
+			fprintf(f, "attach plan: %u syscall tracepoint%s (%s%s): one raw tracepoint "
+				   "%s, filtered on the syscall number\n", n, n == 1 ? "" : "s", p->name,
+				n == 1 ? "" : ", ...", p->raw_tp);
 	}
 	if (perf_tps)
 		fprintf(f, "attach plan: %u tracepoint%s: one perf event each\n", perf_tps,
 			perf_tps == 1 ? "" : "s");
+	if (chained)
+		fprintf(f, "attach plan: %u more block%s run in the program of the block before "
+			   "them on the same tracepoint (chained)\n", chained, chained == 1 ? "" : "s");
 	if (kprobes)
 		fprintf(f, "attach plan: %u kprobe%s: one perf event each\n", kprobes,
 			kprobes == 1 ? "" : "s");
