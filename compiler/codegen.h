@@ -171,7 +171,7 @@ struct cg {
 	 * the slot frames and scratch pointers of the functions around the
 	 * one being generated (cg_slot_at rebuilds their slots on its own) */
 	int ncallbacks, nouter, max_nouter; /* for-map callbacks; their nesting */
-	bool in_chain; /* generating a block chained after the program's first */
+	bool in_chain; /* generating a program of chained blocks (probes.c) */
 	LLVMValueRef outer_frame[CG_MAX_NEST], outer_scratch[CG_MAX_NEST];
 	/* raw syscall programs (probe->raw_syscall): the syscall number (i32,
 	 * computed in the entry block) and the probe-by-number table */

@@ -273,7 +273,9 @@ static uint32_t gen_program(struct cg *g, struct sema_probe *sp)
 		}
 		g->exit_bb = b->chain ? LLVMAppendBasicBlockInContext(g->ctx, g->fn, "next_block")
 				      : exit_bb;
-		g->in_chain = b != sp;
+		/* the first block's predicate may not go before the scratch
+		 * lookup (setup_after_predicate): the next blocks need it */
+		g->in_chain = sp->chain != NULL;
 		cg_probe_body(g, b->probe);
 		LLVMBuildBr(g->b, g->exit_bb);
 		if (b->chain)
