@@ -269,7 +269,6 @@ static uint32_t gen_program(struct cg *g, struct sema_probe *sp)
 			g->sema->quiet = quiet;
 			g->stack_top = g->stack_persist = g->scratch_top = g->scratch_persist = 0;
 			g->nloops = 0;
-			g->barrier = NULL;
 		}
 		g->exit_bb = b->chain ? LLVMAppendBasicBlockInContext(g->ctx, g->fn, "next_block")
 				      : exit_bb;
