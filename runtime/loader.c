@@ -161,7 +161,12 @@ static int find_fds(struct rt_session *s)
 	}
 	qsort(t.v, t.n, sizeof(*t.v), by_name);
 	for (uint32_t i = 0; i < pd->nmaps; i++) {
-		m = find_named(&t, pd->maps[i].obj_name);
+		/* internal maps (".bss", ".rodata", ...): libbpf names them
+		 * "OBJ.bss" and finds them by their section name, which only
+		 * its own lookup knows; a few of them, one walk each */
+		const char *name = pd->maps[i].obj_name;
+		m = name[0] == '.' ? bpf_object__find_map_by_name(s->obj, name)
+				   : find_named(&t, name);
 		s->map_fds[i] = m ? bpf_map__fd(m) : -1;
 	}
 	free(t.v);

@@ -7,7 +7,7 @@
  *                       2i + 100 + 7), ut_local(i) (a static function,
  *                       returns 2i), ulib_mul(i, 7) in libutarget.so and
  *                       ut_eight(1, ..., 8) (arguments 7 and 8 on the stack),
- *                       ut_req(&r) of a struct ut_req with a nested
+ *                       req_total(&r) of a struct ut_req with a nested
  *                       struct, an anonymous union, bit-fields, arrays
  *                       and a pointer to the next request: id i,
  *                       name "req-i", flags.kind i % 4, flags.urgent 1
@@ -56,9 +56,9 @@ struct ut_req {
 	struct ut_req *next;
 };
 
-long ut_req(struct ut_req *r);
+long req_total(struct ut_req *r);
 
-KEEP long ut_req(struct ut_req *r)
+KEEP long req_total(struct ut_req *r)
 {
 	__asm__ volatile("" ::: "memory");
 	return r->id + r->next->id;
@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 		r->hist[2] = 100 + i;
 		r->next = &reqs[1];
 		reqs[1].id = 1000 + i;
-		sink += ut_req(r);
+		sink += req_total(r);
 		sink += ut_add3(i, 100 + i, msg);
 		sink += ut_local(i);
 		sink += ulib_mul(i, 7);
