@@ -1230,8 +1230,9 @@ static bool mark_crowded(struct sema *s, bool report)
  * program of their own (one attach point) are chained. A program may use
  * at most 64 maps (MAX_USED_MAPS): a chain takes blocks while their maps
  * number at most CHAIN_MAPS (the rest is room for trace's own: scratch,
- * events, stacks, ...), and at most CHAIN_BLOCKS blocks (what the
- * verifier walks in one program).
+ * events, stacks, ...), and at most CHAIN_BLOCKS blocks and CHAIN_NODES
+ * syntax nodes (the verifier's million instructions are per program); a
+ * block with a loop keeps a program of its own.
  *
  * chain_crowded: a crowded tracepoint whose blocks fit in the perf event
  * programs left under the kernel's 64 (at most CHAIN_PROGS, leaving room
@@ -1246,30 +1247,42 @@ static bool mark_crowded(struct sema *s, bool report)
 #define CHAIN_PROGS 32
 #define CHAIN_MAPS 48
 #define CHAIN_BLOCKS 128
+#define CHAIN_NODES 4096
 
-/* The distinct maps a subtree names, added to names[0..*n) (at most
- * CHAIN_MAPS + 1 kept: past that the count only says "too many") */
-static void collect_maps(const struct node *n, const char **names, int *cnt)
+/* What a block costs a chain: the distinct maps it names (at most
+ * CHAIN_MAPS + 1 kept: past that the count only says "too many"), its
+ * nodes (a bound on the verifier's walk of the chain's program: each
+ * program gets a million instructions, a chain shares them) and whether
+ * it loops (such a block keeps a program of its own). */
+struct block_cost {
+	const char *names[CHAIN_MAPS + 1];
+	int nnames, nodes;
+	bool loops;
+};
+
+static void block_cost(const struct node *n, struct block_cost *c)
 {
 	for (; n; n = n->next) {
+		c->nodes++;
+		c->loops |= n->kind == N_WHILE || n->kind == N_UNROLL || n->kind == N_FOR;
 		if (n->kind == N_MAP) {
 			int i = 0;
-			while (i < *cnt && strcmp(names[i], n->map.name))
+			while (i < c->nnames && strcmp(c->names[i], n->map.name))
 				i++;
-			if (i == *cnt && *cnt <= CHAIN_MAPS)
-				names[(*cnt)++] = n->map.name;
+			if (i == c->nnames && c->nnames <= CHAIN_MAPS)
+				c->names[c->nnames++] = n->map.name;
 		}
 		struct node *kids[AST_MAX_CHILDREN];
 		int k = ast_children(n, kids);
 		for (int i = 0; i < k; i++)
 			if (kids[i])
-				collect_maps(kids[i], names, cnt);
+				block_cost(kids[i], c);
 	}
 }
 
 struct chainer {
 	const char *names[CHAIN_MAPS + 1];
-	int nnames, nblocks, nchains;
+	int nnames, nblocks, nchains, nodes;
 	struct sema_probe *lead, *tail;
 	bool apply; /* false: only count the chains */
 };
@@ -1277,18 +1290,19 @@ struct chainer {
 /* sp next in script order among the candidates of one tracepoint */
 static void chain_add(struct chainer *c, struct sema_probe *sp)
 {
-	const char *mine[CHAIN_MAPS + 1];
-	int nmine = 0;
-	collect_maps(sp->probe->probe.pred, mine, &nmine);
-	collect_maps(sp->probe->probe.body, mine, &nmine);
-	int fresh = 0;
+	struct block_cost bc = { 0 };
+	block_cost(sp->probe->probe.pred, &bc);
+	block_cost(sp->probe->probe.body, &bc);
+	const char **mine = bc.names;
+	int nmine = bc.nnames, fresh = 0;
 	for (int i = 0; i < nmine; i++) {
 		int j = 0;
 		while (j < c->nnames && strcmp(c->names[j], mine[i]))
 			j++;
 		fresh += j == c->nnames;
 	}
-	if (c->lead && c->nblocks < CHAIN_BLOCKS && c->nnames + fresh <= CHAIN_MAPS) {
+	if (c->lead && !bc.loops && c->nblocks < CHAIN_BLOCKS && c->nnames + fresh <= CHAIN_MAPS &&
+	    c->nodes + bc.nodes <= CHAIN_NODES) {
 		for (int i = 0; i < nmine; i++) {
 			int j = 0;
 			while (j < c->nnames && strcmp(c->names[j], mine[i]))
@@ -1297,6 +1311,7 @@ static void chain_add(struct chainer *c, struct sema_probe *sp)
 				c->names[c->nnames++] = mine[i];
 		}
 		c->nblocks++;
+		c->nodes += bc.nodes;
 		if (c->apply) {
 			c->tail->chain = sp;
 			c->tail = sp;
@@ -1309,13 +1324,12 @@ static void chain_add(struct chainer *c, struct sema_probe *sp)
 	c->nchains++;
 	c->lead = c->tail = sp;
 	c->nblocks = 1;
+	c->nodes = bc.nodes;
 	c->nnames = 0;
 	for (int i = 0; i < nmine && i < CHAIN_MAPS; i++)
 		c->names[c->nnames++] = mine[i];
-	if (nmine > CHAIN_MAPS) {
-		c->nnames = CHAIN_MAPS + 1;
-		c->lead = NULL;
-	}
+	if (nmine > CHAIN_MAPS || bc.loops)
+		c->lead = NULL; /* alone */
 }
 
 static int *group_sizes(struct sema *s)
