@@ -275,6 +275,15 @@ static uint32_t gen_program(struct cg *g, struct sema_probe *sp)
 		/* the first block's predicate may not go before the scratch
 		 * lookup (setup_after_predicate): the next blocks need it */
 		g->in_chain = sp->chain != NULL;
+		if (sp->chain && sp->multi) { /* uprobes: the block whose function fired */
+			LLVMValueRef ctx = g->ctx_arg;
+			LLVMValueRef cookie = cg_helper(g, BPF_FUNC_get_attach_cookie, g->i64, &ctx, 1);
+			LLVMBasicBlockRef mine = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "block");
+			LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, cookie,
+							    cg_const(g, (uint64_t)b->index), ""),
+					mine, g->exit_bb);
+			LLVMPositionBuilderAtEnd(g->b, mine);
+		}
 		cg_probe_body(g, b->probe);
 		LLVMBuildBr(g->b, g->exit_bb);
 		if (b->chain)

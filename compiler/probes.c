@@ -1400,6 +1400,59 @@ static void chain_raw(struct sema *s)
 	}
 }
 
+/* Uprobe blocks of one file, a function each, are chained too (at least
+ * CHAIN_UPROBES_MIN of them), a chain attached as one uprobe_multi link
+ * (6.6): its program runs the block whose function fired, found by the
+ * attach cookie, which the runtime sets to the probe's index (codegen:
+ * gen_program). Closing a uprobe perf event costs the kernel 100-150 ms,
+ * serialized (docs/kernel.md); a link releases all its uprobes at once. */
+#define CHAIN_UPROBES_MIN 8
+
+static int by_uprobe_file(const void *a, const void *b)
+{
+	const struct sema_probe *x = *(struct sema_probe *const *)a, *y = *(struct sema_probe *const *)b;
+	int c = (x->kind > y->kind) - (x->kind < y->kind);
+	c = c ? c : strcmp(x->target, y->target);
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static bool uprobe_chainable(const struct sema_probe *sp, const int *gsize)
+{
+	return (sp->kind == PD_PROBE_UPROBE || sp->kind == PD_PROBE_URETPROBE) &&
+	       sp->file_offset && !sp->multi && !sp->chained && sp->group >= 0 &&
+	       gsize[sp->group] == 1;
+}
+
+static void chain_uprobes(struct sema *s)
+{
+	if (!ki_has(s->ki, KI_UPROBE_MULTI) || !ki_has(s->ki, KI_ATTACH_COOKIE))
+		return;
+	int *gsize = group_sizes(s), n = 0;
+	for (struct sema_probe *sp = s->probes; sp; sp = sp->next)
+		n += uprobe_chainable(sp, gsize);
+	if (n < CHAIN_UPROBES_MIN)
+		return;
+	struct sema_probe **v = arena_alloc(s->arena, (size_t)n * sizeof(*v));
+	n = 0;
+	for (struct sema_probe *sp = s->probes; sp; sp = sp->next)
+		if (uprobe_chainable(sp, gsize))
+			v[n++] = sp;
+	qsort(v, (size_t)n, sizeof(*v), by_uprobe_file);
+	for (int i = 0, j; i < n; i = j) {
+		for (j = i; j < n && v[j]->kind == v[i]->kind && !strcmp(v[j]->target, v[i]->target);
+		     j++)
+			;
+		if (j - i < CHAIN_UPROBES_MIN)
+			continue;
+		struct chainer c = { .apply = true };
+		for (int k = i; k < j; k++)
+			chain_add(&c, v[k]);
+		for (int k = i; k < j; k++)
+			if (v[k]->chain || v[k]->chained)
+				v[k]->multi = true; /* one link per chain, cookies dispatch */
+	}
+}
+
 static void uncrowd_syscalls(struct sema *s, struct block_info *blocks, int nblocks)
 {
 	if (!mark_crowded(s, false))
@@ -1470,4 +1523,5 @@ void probes_resolve(struct sema *s)
 	chain_crowded(s);
 	uncrowd_syscalls(s, blocks, nblocks);
 	chain_raw(s);
+	chain_uprobes(s);
 }

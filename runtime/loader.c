@@ -582,8 +582,8 @@ void rt_describe_attach(const struct progdesc *pd, FILE *f)
 		fprintf(f, "attach plan: %u tracepoint%s: one perf event each\n", perf_tps,
 			perf_tps == 1 ? "" : "s");
 	if (chained)
-		fprintf(f, "attach plan: %u more block%s run in the program of the block before "
-			   "them on the same tracepoint (chained)\n", chained, chained == 1 ? "" : "s");
+		fprintf(f, "attach plan: %u more block%s run in the program of an earlier block "
+			   "(chained)\n", chained, chained == 1 ? "" : "s");
 	if (kprobes)
 		fprintf(f, "attach plan: %u kprobe%s: one perf event each\n", kprobes,
 			kprobes == 1 ? "" : "s");
