@@ -8,6 +8,7 @@
 #define TRACE_ARENA_H
 
 #include <stddef.h>
+#include <string.h> /* ARENA_GROW */
 
 struct arena_chunk;
 
@@ -22,5 +23,21 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void arena_free(struct arena *a);
+
+/* Room for one more element in the array arr of n elements and capacity
+ * cap (both lvalues): when full, a new array of twice the capacity (8 at
+ * first) from the arena, the elements copied over. The old one stays in
+ * the arena until it is freed. */
+#define ARENA_GROW(a, arr, n, cap)                                                 \
+	do {                                                                       \
+		if ((n) == (cap)) {                                                \
+			size_t nc_ = (cap) ? (size_t)(cap) * 2 : 8;                \
+			void *na_ = arena_alloc((a), nc_ * sizeof(*(arr)));        \
+			if (n)                                                     \
+				memcpy(na_, (arr), (size_t)(n) * sizeof(*(arr)));  \
+			(arr) = na_;                                               \
+			(cap) = nc_;                                               \
+		}                                                                  \
+	} while (0)
 
 #endif

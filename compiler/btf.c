@@ -297,14 +297,7 @@ static void add_members(struct kbtf *kb, const struct btf *btf, const struct btf
 		struct type *ft = conv(kb, btf, m->type);
 		if (!ft)
 			continue;
-		if (out->n == out->cap) {
-			uint32_t nc = out->cap ? out->cap * 2 : 16;
-			struct type_field *nv = arena_alloc(kb->a, nc * sizeof(*nv));
-			if (out->n)
-				memcpy(nv, out->v, out->n * sizeof(*nv));
-			out->v = nv;
-			out->cap = nc;
-		}
+		ARENA_GROW(kb->a, out->v, out->n, out->cap);
 		struct type_field *f = &out->v[out->n++];
 		f->name = name;
 		f->type = ft;

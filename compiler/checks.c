@@ -118,14 +118,7 @@ static void describe(struct cg *g, struct pd_helper_error *e, struct span sp)
 static uint32_t add_site(struct cg *g, int helper)
 {
 	struct progdesc *pd = g->pd;
-	if (pd->nhelper_errors == g->cap_helper_errors) {
-		uint32_t nc = g->cap_helper_errors ? g->cap_helper_errors * 2 : 8;
-		struct pd_helper_error *na = arena_alloc(g->arena, nc * sizeof(*na));
-		if (pd->nhelper_errors)
-			memcpy(na, pd->helper_errors, pd->nhelper_errors * sizeof(*na));
-		pd->helper_errors = na;
-		g->cap_helper_errors = nc;
-	}
+	ARENA_GROW(g->arena, pd->helper_errors, pd->nhelper_errors, g->cap_helper_errors);
 	struct pd_helper_error *e = &pd->helper_errors[pd->nhelper_errors];
 	memset(e, 0, sizeof(*e));
 	e->helper = helper_name(helper);

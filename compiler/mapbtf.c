@@ -35,14 +35,7 @@
 void cg_btf_map(struct cg *g, const char *name, uint32_t type, uint32_t max_entries,
 		uint32_t key_size, uint32_t value_size, bool sizes_as_numbers)
 {
-	if (g->nbtf_maps == g->cap_btf_maps) {
-		uint32_t nc = g->cap_btf_maps ? g->cap_btf_maps * 2 : 16;
-		struct cg_btf_map *na = arena_alloc(g->arena, nc * sizeof(*na));
-		if (g->nbtf_maps)
-			memcpy(na, g->btf_maps, g->nbtf_maps * sizeof(*na));
-		g->btf_maps = na;
-		g->cap_btf_maps = nc;
-	}
+	ARENA_GROW(g->arena, g->btf_maps, g->nbtf_maps, g->cap_btf_maps);
 	g->btf_maps[g->nbtf_maps++] = (struct cg_btf_map){
 		.name = name, .type = type, .max_entries = max_entries, .key_size = key_size,
 		.value_size = value_size, .sizes_as_numbers = sizes_as_numbers, .offset = UINT64_MAX,

@@ -82,23 +82,12 @@ static LLVMValueRef map_global(struct cg *g, const char *name, unsigned nfields)
 
 /* ---- the program description ---- */
 
-#define GROW(g, arr, n, cap)                                                       \
-	do {                                                                       \
-		if ((n) == (cap)) {                                                \
-			uint32_t nc = (cap) ? (cap) * 2 : 8;                       \
-			void *na = arena_alloc((g)->arena, nc * sizeof(*(arr)));   \
-			if (n)                                                     \
-				memcpy(na, (arr), (n) * sizeof(*(arr)));           \
-			(arr) = na;                                                \
-			(cap) = nc;                                                \
-		}                                                                  \
-	} while (0)
 
 static int add_pd_map(struct cg *g, const char *name, const char *obj_name,
 		      enum pd_map_role role, const struct map_def *d)
 {
 	struct progdesc *pd = g->pd;
-	GROW(g, pd->maps, pd->nmaps, g->cap_maps);
+	ARENA_GROW(g->arena, pd->maps, pd->nmaps, g->cap_maps);
 	struct pd_map *m = &pd->maps[pd->nmaps];
 	memset(m, 0, sizeof(*m));
 	m->name = name;
@@ -116,7 +105,7 @@ uint32_t cg_add_printf(struct cg *g, const char *fmt, struct pd_layout *args, ui
 		       uint32_t size)
 {
 	struct progdesc *pd = g->pd;
-	GROW(g, pd->printfs, pd->nprintfs, g->cap_printfs);
+	ARENA_GROW(g->arena, pd->printfs, pd->nprintfs, g->cap_printfs);
 	pd->printfs[pd->nprintfs] = (struct pd_printf){ fmt, nargs, args, size };
 	return pd->nprintfs++;
 }
@@ -124,7 +113,7 @@ uint32_t cg_add_printf(struct cg *g, const char *fmt, struct pd_layout *args, ui
 uint32_t cg_add_print(struct cg *g, int map, int64_t top, int64_t div)
 {
 	struct progdesc *pd = g->pd;
-	GROW(g, pd->prints, pd->nprints, g->cap_prints);
+	ARENA_GROW(g->arena, pd->prints, pd->nprints, g->cap_prints);
 	pd->prints[pd->nprints] = (struct pd_print){ map, top, div };
 	return pd->nprints++;
 }
@@ -143,7 +132,7 @@ void cg_fix_layout(struct cg *g, struct pd_layout *l)
 uint32_t cg_add_value(struct cg *g, struct type *t)
 {
 	struct progdesc *pd = g->pd;
-	GROW(g, pd->values, pd->nvalues, g->cap_values);
+	ARENA_GROW(g->arena, pd->values, pd->nvalues, g->cap_values);
 	type_to_layout(g->arena, t, &pd->values[pd->nvalues]);
 	cg_fix_layout(g, &pd->values[pd->nvalues]);
 	return pd->nvalues++;
@@ -152,7 +141,7 @@ uint32_t cg_add_value(struct cg *g, struct type *t)
 uint32_t cg_add_time_fmt(struct cg *g, const char *fmt)
 {
 	struct progdesc *pd = g->pd;
-	GROW(g, pd->time_fmts, pd->ntime_fmts, g->cap_times);
+	ARENA_GROW(g->arena, pd->time_fmts, pd->ntime_fmts, g->cap_times);
 	pd->time_fmts[pd->ntime_fmts] = fmt;
 	return pd->ntime_fmts++;
 }
@@ -445,7 +434,7 @@ void cg_di_function(struct cg *g, const char *name, uint32_t line)
 void cg_add_probe(struct cg *g, const struct sema_probe *sp)
 {
 	struct progdesc *pd = g->pd;
-	GROW(g, pd->probes, pd->nprobes, g->cap_probes);
+	ARENA_GROW(g->arena, pd->probes, pd->nprobes, g->cap_probes);
 	struct pd_probe *p = &pd->probes[pd->nprobes++];
 	memset(p, 0, sizeof(*p));
 	p->kind = sp->kind;

@@ -95,8 +95,10 @@ static struct type *int_type(Dwarf_Die *t)
  * (a list node) is made once, and its pointer member finds it here. */
 struct dconv {
 	struct arena *a;
-	Dwarf_Off *offs;
-	struct type **recs;
+	struct made {
+		Dwarf_Off off;
+		struct type *rec;
+	} *made;
 	size_t n, cap;
 };
 
@@ -190,14 +192,7 @@ static struct type *conv(struct dconv *c, Dwarf_Die *t, int depth)
 
 static void add_field(struct dconv *c, struct type *rec, uint32_t *cap, struct type_field f)
 {
-	if (rec->nfields == *cap) {
-		uint32_t nc = *cap ? *cap * 2 : 8;
-		struct type_field *nv = arena_alloc(c->a, nc * sizeof(*nv));
-		if (rec->nfields)
-			memcpy(nv, rec->fields, rec->nfields * sizeof(*nv));
-		rec->fields = nv;
-		*cap = nc;
-	}
+	ARENA_GROW(c->a, rec->fields, rec->nfields, *cap);
 	rec->fields[rec->nfields++] = f;
 }
 
@@ -258,20 +253,9 @@ static struct type *dw_record(struct dconv *c, Dwarf_Die *t, int depth)
 	if (decl || dwarf_bytesize(t) < 0)
 		return NULL;
 	for (size_t i = 0; i < c->n; i++)
-		if (c->offs[i] == off)
-			return c->recs[i];
-	if (c->n == c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 16;
-		Dwarf_Off *no = arena_alloc(c->a, nc * sizeof(*no));
-		struct type **nr = arena_alloc(c->a, nc * sizeof(*nr));
-		if (c->n) {
-			memcpy(no, c->offs, c->n * sizeof(*no));
-			memcpy(nr, c->recs, c->n * sizeof(*nr));
-		}
-		c->offs = no;
-		c->recs = nr;
-		c->cap = nc;
-	}
+		if (c->made[i].off == off)
+			return c->made[i].rec;
+	ARENA_GROW(c->a, c->made, c->n, c->cap);
 	struct type *r = arena_alloc(c->a, sizeof(*r));
 	const char *name = dwarf_diename(t);
 	r->kind = TY_RECORD;
@@ -280,8 +264,7 @@ static struct type *dw_record(struct dconv *c, Dwarf_Die *t, int depth)
 	r->is_union = dwarf_tag(t) == DW_TAG_union_type;
 	r->name = arena_strdup(c->a, name ? name : "");
 	r->fields_loaded = true; /* never looked up in the kernel's BTF */
-	c->offs[c->n] = off;
-	c->recs[c->n++] = r;
+	c->made[c->n++] = (struct made){ off, r };
 	uint32_t cap = 0;
 	add_members(c, r, &cap, t, 0, depth);
 	return r;
@@ -367,15 +350,7 @@ int udwarf_params(struct arena *a, const char *path, const char *func,
 	do {
 		if (dwarf_tag(&child) != DW_TAG_formal_parameter)
 			continue;
-		if (n == cap) {
-			int nc = cap ? cap * 2 : 8;
-			struct udwarf_param *np = arena_alloc(a, (size_t)nc * sizeof(*np));
-
-			if (n)
-				memcpy(np, *out, (size_t)n * sizeof(*np));
-			*out = np;
-			cap = nc;
-		}
+		ARENA_GROW(a, *out, n, cap);
 		struct udwarf_param *p = &(*out)[n++];
 		Dwarf_Die t;
 		const char *name = dwarf_diename(&child);
