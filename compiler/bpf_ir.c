@@ -178,6 +178,33 @@ LLVMValueRef cg_helper(struct cg *g, int id, LLVMTypeRef ret, LLVMValueRef *args
 	return LLVMBuildCall2(g->b, fnty, callee, args, n, "");
 }
 
+/* static (the verifier wants a callback's BTF linkage static, and static
+ * functions land in .text, a subprogram libbpf appends to each program
+ * using it), four pointer parameters, long result */
+LLVMValueRef cg_map_callback(struct cg *g, const char *name, uint32_t line, LLVMMetadataRef *sp)
+{
+	LLVMTypeRef params[4] = { g->ptr, g->ptr, g->ptr, g->ptr };
+	LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->i64, params, 4, 0));
+	LLVMSetLinkage(fn, LLVMInternalLinkage);
+	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+	LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+				LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
+	LLVMMetadataRef di_long = LLVMDIBuilderCreateBasicType(g->di, "long", 4, 64,
+							       0x05 /* DW_ATE_signed */,
+							       LLVMDIFlagZero);
+	LLVMMetadataRef di_vp = LLVMDIBuilderCreatePointerType(g->di, NULL, 64, 0, 0, "", 0);
+	LLVMMetadataRef sig[5] = { di_long, di_vp, di_vp, di_vp, di_vp };
+	LLVMMetadataRef sty = LLVMDIBuilderCreateSubroutineType(g->di, g->di_file, sig, 5, 0);
+	*sp = LLVMDIBuilderCreateFunction(g->di, g->di_file, name, strlen(name), name, strlen(name),
+					  g->di_file, line, sty, 1, 1, line, LLVMDIFlagPrototyped, 1);
+	LLVMSetSubprogram(fn, *sp);
+	static const char *pnames[4] = { "map", "key", "value", "ctx" };
+	for (unsigned i = 0; i < 4; i++)
+		LLVMDIBuilderCreateParameterVariable(g->di, *sp, pnames[i], strlen(pnames[i]), i + 1,
+						     g->di_file, line, di_vp, 1, LLVMDIFlagZero);
+	return fn;
+}
+
 static LLVMTypeRef int_type(struct cg *g, uint32_t size)
 {
 	switch (size) {

@@ -248,6 +248,9 @@ void cg_copy(struct cg *g, LLVMValueRef dst, LLVMValueRef src, uint32_t size);
 LLVMValueRef cg_gep(struct cg *g, LLVMValueRef base, uint64_t off);
 LLVMValueRef cg_const(struct cg *g, uint64_t v);
 LLVMValueRef cg_helper(struct cg *g, int id, LLVMTypeRef ret, LLVMValueRef *args, unsigned n);
+/* A bpf_for_each_map_elem callback `static long name(void *map, void *key,
+ * void *value, void *ctx)`, empty, with its debug info (*sp) at line */
+LLVMValueRef cg_map_callback(struct cg *g, const char *name, uint32_t line, LLVMMetadataRef *sp);
 LLVMValueRef cg_opaque(struct cg *g, LLVMValueRef v); /* an i64 LLVM cannot reason about */
 /* v through an empty asm: not even instruction selection sees its bits
  * (the verifier still knows its bounds: no instruction is emitted) */

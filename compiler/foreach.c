@@ -98,36 +98,14 @@ static void store8(struct cg *g, LLVMValueRef v, LLVMValueRef p)
 	LLVMSetAlignment(LLVMBuildStore(g->b, v, p), 8);
 }
 
-/* The callback's function and debug info: static (the verifier wants a
- * callback's BTF linkage static), four pointer parameters, long result. */
+/* The callback of loop n: bpf_ir.c's cg_map_callback at n's line */
 static LLVMValueRef new_callback(struct cg *g, struct node *n)
 {
 	char name[32];
 	snprintf(name, sizeof(name), "for_each_%d", g->ncallbacks++);
-	LLVMTypeRef params[4] = { g->ptr, g->ptr, g->ptr, g->ptr };
-	LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->i64, params, 4, 0));
-	LLVMSetLinkage(fn, LLVMInternalLinkage);
-	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
-	LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
-				LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
 	uint32_t line, col;
 	src_line_col(g->src, n->span.begin, &line, &col);
-	LLVMMetadataRef di_long = LLVMDIBuilderCreateBasicType(g->di, "long", 4, 64,
-							       0x05 /* DW_ATE_signed */,
-							       LLVMDIFlagZero);
-	LLVMMetadataRef di_vp = LLVMDIBuilderCreatePointerType(g->di, NULL, 64, 0, 0, "", 0);
-	LLVMMetadataRef sig[5] = { di_long, di_vp, di_vp, di_vp, di_vp };
-	LLVMMetadataRef sty = LLVMDIBuilderCreateSubroutineType(g->di, g->di_file, sig, 5, 0);
-	LLVMMetadataRef sp = LLVMDIBuilderCreateFunction(g->di, g->di_file, name, strlen(name),
-							 name, strlen(name), g->di_file, line, sty,
-							 1, 1, line, LLVMDIFlagPrototyped, 1);
-	LLVMSetSubprogram(fn, sp);
-	static const char *pnames[4] = { "map", "key", "value", "ctx" };
-	for (unsigned i = 0; i < 4; i++)
-		LLVMDIBuilderCreateParameterVariable(g->di, sp, pnames[i], strlen(pnames[i]), i + 1,
-						     g->di_file, line, di_vp, 1, LLVMDIFlagZero);
-	g->di_sp = sp;
-	return fn;
+	return cg_map_callback(g, name, line, &g->di_sp);
 }
 
 static LLVMBasicBlockRef ret_block(struct cg *g, LLVMValueRef fn, const char *name,

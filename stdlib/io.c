@@ -477,26 +477,8 @@ static LLVMValueRef len_callback(struct cg *g)
 	LLVMValueRef fn = LLVMGetNamedFunction(g->mod, "len_cb");
 	if (fn)
 		return fn;
-	LLVMTypeRef params[4] = { g->ptr, g->ptr, g->ptr, g->ptr };
-	fn = LLVMAddFunction(g->mod, "len_cb", LLVMFunctionType(g->i64, params, 4, 0));
-	LLVMSetLinkage(fn, LLVMInternalLinkage);
-	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
-	LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
-				LLVMCreateEnumAttribute(g->ctx, nounwind, 0));
-	LLVMMetadataRef di_long = LLVMDIBuilderCreateBasicType(g->di, "long", 4, 64,
-							       0x05 /* DW_ATE_signed */,
-							       LLVMDIFlagZero);
-	LLVMMetadataRef di_vp = LLVMDIBuilderCreatePointerType(g->di, NULL, 64, 0, 0, "", 0);
-	LLVMMetadataRef sig[5] = { di_long, di_vp, di_vp, di_vp, di_vp };
-	LLVMMetadataRef sty = LLVMDIBuilderCreateSubroutineType(g->di, g->di_file, sig, 5, 0);
-	LLVMMetadataRef sp = LLVMDIBuilderCreateFunction(g->di, g->di_file, "len_cb", 6, "len_cb", 6,
-							 g->di_file, 1, sty, 1, 1, 1,
-							 LLVMDIFlagPrototyped, 1);
-	LLVMSetSubprogram(fn, sp);
-	static const char *names[4] = { "map", "key", "value", "ctx" };
-	for (unsigned i = 0; i < 4; i++)
-		LLVMDIBuilderCreateParameterVariable(g->di, sp, names[i], strlen(names[i]), i + 1,
-						     g->di_file, 1, di_vp, 1, LLVMDIFlagZero);
+	LLVMMetadataRef sp;
+	fn = cg_map_callback(g, "len_cb", 1, &sp);
 	LLVMBuilderRef b = LLVMCreateBuilderInContext(g->ctx);
 	LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
 	LLVMBuildRet(b, LLVMConstInt(g->i64, 0, 0));
