@@ -409,18 +409,39 @@ static int attach_perf(struct rt_session *s, const struct pd_probe *p)
 	return 0;
 }
 
+/* Probes attached through one link: a kprobe_multi/uprobe_multi link of
+ * the probes sharing a program (chained uprobes included), or the one raw
+ * syscall tracepoint of a program's probes (chained ones are not). */
+static bool same_link(const struct pd_probe *a, const struct pd_probe *b)
+{
+	if (a->multi)
+		return b->multi && !strcmp(a->prog_name, b->prog_name);
+	return a->raw_tp && b->raw_tp && !b->chained && !strcmp(a->prog_name, b->prog_name);
+}
+
+/* How many probes share probe i's link, i included; 0 when an earlier
+ * probe has it (i is attached with that one). */
+static uint32_t link_members(const struct progdesc *pd, uint32_t i)
+{
+	uint32_t n = 0;
+	for (uint32_t j = 0; j < pd->nprobes; j++) {
+		if (!same_link(&pd->probes[i], &pd->probes[j]))
+			continue;
+		if (j < i)
+			return 0;
+		n++;
+	}
+	return n;
+}
+
 /* Syscall tracepoints that share a program with `raw_tp` set: one raw
  * tracepoint link for all of them (the program filters on the syscall
  * number), made for the first; the others are already covered. */
 static int attach_raw_syscalls(struct rt_session *s, const struct pd_probe *p,
 			       struct bpf_program *prog)
 {
-	uint32_t first = (uint32_t)(p - s->pd->probes), n = 0;
-	for (uint32_t i = 0; i < first; i++)
-		if (s->pd->probes[i].raw_tp && !strcmp(s->pd->probes[i].prog_name, p->prog_name))
-			return 0;
-	for (uint32_t i = first; i < s->pd->nprobes; i++)
-		n += s->pd->probes[i].raw_tp && !strcmp(s->pd->probes[i].prog_name, p->prog_name);
+	if (!link_members(s->pd, (uint32_t)(p - s->pd->probes)))
+		return 0; /* attached with the first */
 	struct bpf_link *l = bpf_program__attach_raw_tracepoint(prog, p->raw_tp);
 	if (!l) {
 		int err = -errno;
@@ -428,7 +449,6 @@ static int attach_raw_syscalls(struct rt_session *s, const struct pd_probe *p,
 			p->name, p->raw_tp, strerror(-err));
 		return err;
 	}
-	(void)n;
 	return add_link(s, l);
 }
 
@@ -447,12 +467,9 @@ static int attach_kprobe(struct rt_session *s, const struct pd_probe *p, struct 
 			return -errno;
 		return add_link(s, l);
 	}
-	for (uint32_t i = 0; i < first; i++)
-		if (s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name))
-			return 0; /* attached with the first */
-	uint32_t n = 0;
-	for (uint32_t i = first; i < s->pd->nprobes; i++)
-		n += s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name);
+	uint32_t n = link_members(s->pd, first);
+	if (!n)
+		return 0; /* attached with the first */
 	const char **syms = calloc(n, sizeof(*syms));
 	__u64 *cookies = calloc(n, sizeof(*cookies));
 	if (!syms || !cookies) {
@@ -462,7 +479,7 @@ static int attach_kprobe(struct rt_session *s, const struct pd_probe *p, struct 
 	}
 	n = 0;
 	for (uint32_t i = first; i < s->pd->nprobes; i++)
-		if (s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name)) {
+		if (same_link(p, &s->pd->probes[i])) {
 			syms[n] = s->pd->probes[i].func;
 			cookies[n++] = i;
 		}
@@ -487,12 +504,9 @@ static int attach_kprobe(struct rt_session *s, const struct pd_probe *p, struct 
 static int attach_uprobe_multi(struct rt_session *s, const struct pd_probe *p,
 			       struct bpf_program *prog)
 {
-	uint32_t first = (uint32_t)(p - s->pd->probes), n = 0;
-	for (uint32_t i = 0; i < first; i++)
-		if (s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name))
-			return 0; /* attached with the first */
-	for (uint32_t i = first; i < s->pd->nprobes; i++)
-		n += s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name);
+	uint32_t first = (uint32_t)(p - s->pd->probes), n = link_members(s->pd, first);
+	if (!n)
+		return 0; /* attached with the first */
 	uint64_t *offsets = calloc(n, sizeof(*offsets)), *cookies = calloc(n, sizeof(*cookies));
 	if (!offsets || !cookies) {
 		free(offsets);
@@ -501,7 +515,7 @@ static int attach_uprobe_multi(struct rt_session *s, const struct pd_probe *p,
 	}
 	n = 0;
 	for (uint32_t i = first; i < s->pd->nprobes; i++)
-		if (s->pd->probes[i].multi && !strcmp(s->pd->probes[i].prog_name, p->prog_name)) {
+		if (same_link(p, &s->pd->probes[i])) {
 			offsets[n] = s->pd->probes[i].offset;
 			cookies[n++] = i;
 		}
@@ -533,47 +547,20 @@ void rt_describe_attach(const struct progdesc *pd, FILE *f)
 		}
 		if (kp && !p->multi)
 			kprobes++;
-		if (kp && p->multi) {
-			uint32_t n = 0;
-			bool seen = false;
-			for (uint32_t j = 0; j < pd->nprobes; j++) {
-				bool same = pd->probes[j].multi &&
-					    !strcmp(pd->probes[j].prog_name, p->prog_name);
-				seen |= same && j < i;
-				n += same;
-			}
-			if (!seen)
-				fprintf(f, "attach plan: %u %s (%s, ...): one kprobe_multi link\n", n,
-					p->kind == PD_PROBE_KPROBE ? "kprobes" : "kretprobes", p->name);
-		}
-		if (p->multi && (p->kind == PD_PROBE_UPROBE || p->kind == PD_PROBE_URETPROBE)) {
-			uint32_t n = 0;
-			bool seen = false;
-			for (uint32_t j = 0; j < pd->nprobes; j++) {
-				bool same = pd->probes[j].multi &&
-					    !strcmp(pd->probes[j].prog_name, p->prog_name);
-				seen |= same && j < i;
-				n += same;
-			}
-			if (!seen)
-				fprintf(f, "attach plan: %u %s (%s, ...): one uprobe_multi link\n", n,
-					p->kind == PD_PROBE_UPROBE ? "uprobes" : "uretprobes", p->name);
-		}
+		uint32_t n = p->multi || p->raw_tp ? link_members(pd, i) : 0;
+		if (kp && p->multi && n)
+			fprintf(f, "attach plan: %u %s (%s, ...): one kprobe_multi link\n", n,
+				p->kind == PD_PROBE_KPROBE ? "kprobes" : "kretprobes", p->name);
+		if (p->multi && n && (p->kind == PD_PROBE_UPROBE || p->kind == PD_PROBE_URETPROBE))
+			fprintf(f, "attach plan: %u %s (%s, ...): one uprobe_multi link\n", n,
+				p->kind == PD_PROBE_UPROBE ? "uprobes" : "uretprobes", p->name);
 		if (p->kind != PD_PROBE_TRACEPOINT)
 			continue;
 		if (!p->raw_tp) {
 			perf_tps++;
 			continue;
 		}
-		bool seen = false;
-		uint32_t n = 0;
-		for (uint32_t j = 0; j < pd->nprobes; j++) {
-			bool same = pd->probes[j].raw_tp && !pd->probes[j].chained &&
-				    !strcmp(pd->probes[j].prog_name, p->prog_name);
-			seen |= same && j < i;
-			n += same;
-		}
-		if (!seen)
+		if (n)
 			fprintf(f, "attach plan: %u syscall tracepoint%s (%s%s): one raw tracepoint "
 				   "%s, filtered on the syscall number\n", n, n == 1 ? "" : "s", p->name,
 				n == 1 ? "" : ", ...", p->raw_tp);
