@@ -14,14 +14,7 @@
 
 #include "runtime/features.h"
 
-static int failures;
-#define CHECK(c)                                                                              \
-	do {                                                                                  \
-		if (!(c)) {                                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-			failures++;                                                           \
-		}                                                                             \
-	} while (0)
+#include "tests/unit/check.h"
 
 static char *report(const struct rt_features *f)
 {

@@ -15,15 +15,7 @@
 
 #include "compiler/kernel_info.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                              \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                              \
-		}                                                                                \
-	} while (0)
+#include "tests/unit/check.h"
 
 /* ---- format files copied from this machine ------------------------------- */
 

@@ -16,15 +16,7 @@
 #include "parser.h"
 #include "lexer.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                              \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                              \
-		}                                                                                \
-	} while (0)
+#include "tests/unit/check.h"
 
 #define MAX_TOKENS 64
 

@@ -18,15 +18,7 @@
 #include "runtime/maps.h"
 #include "runtime/output.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                              \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                              \
-		}                                                                                \
-	} while (0)
+#include "tests/unit/check.h"
 
 #define CHECK_STR(got, want)                                                                    \
 	do {                                                                                    \

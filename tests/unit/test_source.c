@@ -15,15 +15,7 @@
 #include "compiler/diag.h"
 #include "compiler/source.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                              \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                              \
-		}                                                                                \
-	} while (0)
+#include "tests/unit/check.h"
 
 static void check_pos(const struct source *s, uint32_t off, uint32_t line, uint32_t col)
 {

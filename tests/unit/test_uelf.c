@@ -10,15 +10,7 @@
 #include "compiler/uelf.h"
 #include "runtime/provider.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                              \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                              \
-		}                                                                                \
-	} while (0)
+#include "tests/unit/check.h"
 
 static void test_usdt_args(void)
 {

@@ -14,15 +14,7 @@
 
 #include "runtime/usyms.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                              \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                              \
-		}                                                                                \
-	} while (0)
+#include "tests/unit/check.h"
 
 __attribute__((noinline, used)) int usyms_probe_target(int x);
 __attribute__((noinline, used)) int usyms_probe_target(int x)

@@ -8,14 +8,7 @@
 
 #include "runtime/verifier.h"
 
-static int failures;
-#define CHECK(c)                                                                 \
-	do {                                                                     \
-		if (!(c)) {                                                      \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-			failures++;                                              \
-		}                                                                \
-	} while (0)
+#include "tests/unit/check.h"
 
 struct log_case {
 	const char *log;
